@@ -1,0 +1,86 @@
+// The plan: everything the daemons need, compiled once from the site file.
+// Immutable data; daemons receive it and never reach back into the YAML.
+// A reload compiles a new plan and swaps the reference in one assignment.
+
+/** Option values ready for the wire: code -> value bytes (no code, no length). Insertion order is send order. */
+export type OptionBytes = ReadonlyMap<number, Uint8Array>;
+
+export interface ClientClassPlan {
+  /** Class name as written in the site file, e.g. "MS-UC-Client". */
+  readonly name: string;
+  /** Exact, case-sensitive match on option 60 (Microsoft says MS-UC-Client is case-sensitive). */
+  readonly vendorClass: string;
+  /** Options this class adds to (or overrides in) the base options. */
+  readonly options: OptionBytes;
+  /** Codes sent whether or not the client's parameter request list (55) asks for them. */
+  readonly alwaysSend: readonly number[];
+}
+
+export interface ReservationPlan {
+  /** Lower-case colon form, "00:04:f2:95:31:a2". */
+  readonly mac: string;
+  readonly ip: string;
+  readonly name?: string;
+}
+
+export interface DhcpPlan {
+  readonly enabled: boolean;
+  /** UDP port the server listens on (67 in production). Clients are answered on port + 1, relays on this port. */
+  readonly port: number;
+  /** Option 54 and the address replies come from. */
+  readonly serverId: string;
+  readonly subnet: {
+    readonly network: string;
+    readonly prefix: number;
+    readonly mask: string;
+    readonly broadcast: string;
+  };
+  /** Inclusive ranges, validated inside the subnet and not overlapping. */
+  readonly pools: readonly { readonly start: string; readonly end: string }[];
+  readonly reservations: readonly ReservationPlan[];
+  readonly leaseSeconds: number;
+  /** T1 (option 58) and T2 (option 59): RFC 2131 defaults 0.5 and 0.875 of the lease. */
+  readonly renewSeconds: number;
+  readonly rebindSeconds: number;
+  /** How long an offered address is held for the client before it can be offered to another. */
+  readonly offerHoldSeconds: number;
+  /** How long a DECLINEd address stays out of the pool. */
+  readonly declineHoldSeconds: number;
+  /**
+   * Options every client gets (1, 3, 6, 15, 119, 42, 4, ...), value bytes only.
+   * Lease-time options (51, 58, 59) and 54 are added by the server per message type.
+   */
+  readonly baseOptions: OptionBytes;
+  /** Matched in order; the first class whose vendorClass equals option 60 applies. */
+  readonly classes: readonly ClientClassPlan[];
+}
+
+export interface NtpPlan {
+  readonly enabled: boolean;
+  readonly port: number;
+  readonly servers: readonly string[];
+  readonly stratum: number;
+}
+
+export interface DnsPlan {
+  readonly enabled: boolean;
+  readonly port: number;
+  readonly servers: readonly string[];
+}
+
+export interface Plan {
+  readonly site: string;
+  /** Absolute path of the site file this plan came from. */
+  readonly sourceFile: string;
+  /** The appliance's address on the VLAN: DHCP server id, DNS and NTP address. */
+  readonly address: string;
+  /** The VLAN interface; null means relay-only (no broadcast is ever answered). */
+  readonly interface: string | null;
+  /** Directory where leases are kept (absolute). */
+  readonly statePath: string;
+  readonly dhcp: DhcpPlan;
+  readonly dns: DnsPlan;
+  readonly ntp: NtpPlan;
+  /** The Certificate Provisioning URL the phone will build from option 43: <2>://<3>:<4><5>. */
+  readonly certProvUrl: string;
+}

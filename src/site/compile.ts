@@ -1,0 +1,112 @@
+// Site -> Plan: every option byte computed once, here, through the wire
+// encoders; the daemons only copy bytes. A plan is rebuilt, never patched.
+
+import { dirname, resolve } from 'node:path';
+import { intToIp, parseCidr, writeIp } from '../wire/ipv4.js';
+import { MS_UC_CLIENT, encodeEncapsulated } from '../wire/ms-uc-client.js';
+import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option-codec.js';
+import { findOptionDef } from '../wire/option-defs.js';
+import { encodeSipServers } from '../wire/rfc3361-sip.js';
+import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
+import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
+import type { OptionValue, Site, VendorClass } from './schema.js';
+import { parseHex } from './values.js';
+
+function encodeStd(code: number, value: WireValue): Uint8Array {
+  const def = findOptionDef(code);
+  if (!def) throw new Error(`option ${code} has no row in option-defs`);
+  return encodeOptionValue(def, value);
+}
+
+/** Order is send order: 1, 3, 6, 15, 119, 42, 4 (lpe-facts: sources disagree on 4 vs 42, so both). */
+function baseOptions(site: Site, mask: string): OptionBytes {
+  const m = new Map<number, Uint8Array>();
+  m.set(1, encodeStd(1, { type: 'ipv4', value: mask }));
+  if (site.dhcp.router !== null) m.set(3, encodeStd(3, { type: 'ipv4-list', value: [site.dhcp.router] }));
+  m.set(6, encodeStd(6, { type: 'ipv4-list', value: site.dhcp.dns }));
+  // The phone looks up ucupdates-r2.<option 15 domain> before sign-in (lpe-facts).
+  m.set(15, encodeStd(15, { type: 'text', value: site.domains.primary }));
+  m.set(119, encodeStd(119, { type: 'fqdn-list', value: site.domains.search }));
+  m.set(42, encodeStd(42, { type: 'ipv4-list', value: site.ntp.servers }));
+  m.set(4, encodeStd(4, { type: 'ipv4-list', value: site.ntp.servers }));
+  return m;
+}
+
+function msUcClientClass(site: Site): ClientClassPlan {
+  const options = new Map<number, Uint8Array>();
+  options.set(43, encodeOption43(site.lync));
+  // Lync needs encoding 0 with an FQDN (TLS); encoding 1 is a lab experiment (lpe-facts).
+  options.set(
+    120,
+    site.lync.sip_encoding === 'fqdn'
+      ? encodeSipServers({ encoding: 0, names: [site.lync.pool] })
+      : encodeSipServers({ encoding: 1, addresses: [site.lync.address] }),
+  );
+  // The phone's INFORM asks for 43 and 120, but send them even when a client's 55 does not.
+  return { name: MS_UC_CLIENT, vendorClass: MS_UC_CLIENT, options, alwaysSend: [43, 120] };
+}
+
+function ascii(text: string): Uint8Array {
+  return Uint8Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/** Raw option forms of `dhcp.classes`: the admin states the bytes, we only pack them. */
+export function encodeRawOption(v: OptionValue): Uint8Array {
+  if ('hex' in v) return parseHex(v.hex)!;
+  if ('text' in v) return ascii(v.text);
+  if ('ipv4' in v) {
+    const out = new Uint8Array(4 * v.ipv4.length);
+    v.ipv4.forEach((a, i) => writeIp(out, 4 * i, a));
+    return out;
+  }
+  // RFC 2132 §8.4 TLVs in ascending code order (object keys that are integers iterate ascending).
+  const subs = Object.entries(v.suboptions).map(([code, sv]) => ({
+    code: Number(code),
+    data: typeof sv === 'string' ? ascii(sv) : parseHex(sv.hex)!,
+  }));
+  return encodeEncapsulated(subs);
+}
+
+function vendorClassPlan(c: VendorClass): ClientClassPlan {
+  const options = new Map<number, Uint8Array>();
+  for (const [code, v] of Object.entries(c.options)) options.set(Number(code), encodeRawOption(v));
+  return { name: c.vendor, vendorClass: c.vendor, options, alwaysSend: [...c.always] };
+}
+
+export function compilePlan(site: Site, sourceFile: string): Plan {
+  const source = resolve(sourceFile);
+  const net = parseCidr(site.dhcp.subnet);
+  if (!net) throw new Error(`compilePlan: subnet ${site.dhcp.subnet} was not validated`);
+  const mask = intToIp(net.mask);
+  const reservations: ReservationPlan[] = site.dhcp.reservations.map((r) =>
+    r.name === undefined ? { mac: r.mac, ip: r.ip } : { mac: r.mac, ip: r.ip, name: r.name },
+  );
+  const lease = site.dhcp.lease;
+
+  return {
+    site: site.site,
+    sourceFile: source,
+    address: site.address,
+    interface: site.interface,
+    statePath: resolve(dirname(source), site.state),
+    dhcp: {
+      enabled: site.dhcp.enabled,
+      port: site.listen.dhcp,
+      serverId: site.address,
+      subnet: { network: intToIp(net.network), prefix: net.prefix, mask, broadcast: intToIp(net.broadcast) },
+      pools: site.dhcp.pool.map((r) => ({ start: r.start, end: r.end })),
+      reservations,
+      leaseSeconds: lease,
+      // RFC 2131 §4.4.5 defaults: T1 = 0.5 and T2 = 0.875 of the lease.
+      renewSeconds: Math.floor(lease * 0.5),
+      rebindSeconds: Math.floor(lease * 0.875),
+      offerHoldSeconds: site.dhcp.offer_hold,
+      declineHoldSeconds: site.dhcp.decline_hold,
+      baseOptions: baseOptions(site, mask),
+      classes: [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)],
+    },
+    dns: { enabled: site.dns.enabled, port: site.listen.dns, servers: [...site.dhcp.dns] },
+    ntp: { enabled: site.ntp.enabled, port: site.listen.ntp, servers: [...site.ntp.servers], stratum: site.ntp.stratum },
+    certProvUrl: lyncCertProvUrl(site.lync),
+  };
+}

@@ -1,0 +1,646 @@
+// Durable lease storage: a checksummed append-only journal over a snapshot.
+//
+// Files in the state dir:
+//   leases.snapshot       header line + one line per lease, replaced atomically by rename
+//   leases.journal        header line + one line per append (group-committed, fdatasync'd)
+//   leases.journal.next   only while a compaction runs (appends go there meanwhile)
+//   leases.lock           pid + boot id of the single writer
+//
+// Every line is `<crc32 as 8 hex digits> <json>\n`. The CRC covers the JSON bytes, so a
+// torn tail (kill -9 / power loss mid-write) or a flipped byte in the middle is detected
+// and that one line is skipped with a warning; the lines around it still load.
+//
+// Headers carry a generation number. A snapshot of generation g is followed by the
+// journals of generation >= g, in order; a journal of a lower generation is a leftover of
+// a compaction that was interrupted after its snapshot landed, and is ignored.
+
+import { promises as fs, constants as fsConstants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface LeaseRecord {
+  ip: string; // key: the latest record per ip wins
+  clientId: string; // hex of option 61, or "mac:" + mac when no option 61
+  mac: string; // lower-case colon form
+  state: 'bound' | 'released' | 'declined' | 'expired';
+  expiresAt: number; // ms since epoch (for 'declined' = end of quarantine)
+  hostname?: string;
+  vendorClass?: string;
+  updatedAt: number; // ms since epoch
+}
+
+export interface JournalLoad {
+  journal: LeaseJournal;
+  leases: Map<string, LeaseRecord>;
+  warnings: string[];
+}
+
+export interface JournalOptions {
+  compactAfterRecords?: number /* default 10000 */;
+  fsync?: boolean /* default true; false only for tests/benchmarks that say so */;
+}
+
+/** Thrown by `LeaseJournal.open` when another live process holds the state dir. */
+export class JournalLockedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly pid: number,
+    readonly lockFile: string,
+  ) {
+    super(
+      `lease state dir ${dir} is in use by another provlab process (pid ${pid}${pid === process.pid ? ', this very process' : ''}); ` +
+        `lock file ${lockFile}. Stop that process first: two writers would corrupt the lease journal.`,
+    );
+    this.name = 'JournalLockedError';
+  }
+}
+
+// ---------------------------------------------------------------------------
+// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320): Node 20 has no zlib.crc32.
+
+const CRC_TABLE = (() => {
+  const table = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    table[n] = c >>> 0;
+  }
+  return table;
+})();
+
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
+  let c = 0xffffffff;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+// ---------------------------------------------------------------------------
+// Line codec
+
+const SNAPSHOT = 'leases.snapshot';
+const SNAPSHOT_TMP = 'leases.snapshot.tmp';
+const JOURNAL = 'leases.journal';
+const JOURNAL_NEXT = 'leases.journal.next';
+const LOCK = 'leases.lock';
+const FORMAT_VERSION = 1;
+const NL = 0x0a;
+
+function encodeLine(json: string): string {
+  const body = Buffer.from(json, 'utf8');
+  return `${crc32(body).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
+type LineResult = { ok: true; value: unknown } | { ok: false; reason: string };
+
+function decodeLine(buf: Buffer, start: number, end: number): LineResult {
+  if (end - start < 10 || buf[start + 8] !== 0x20) return { ok: false, reason: 'malformed line (no checksum field)' };
+  const hex = buf.toString('latin1', start, start + 8);
+  if (!/^[0-9a-f]{8}$/.test(hex)) return { ok: false, reason: 'malformed checksum field' };
+  if (parseInt(hex, 16) !== crc32(buf, start + 9, end)) return { ok: false, reason: 'checksum mismatch' };
+  try {
+    return { ok: true, value: JSON.parse(buf.toString('utf8', start + 9, end)) as unknown };
+  } catch {
+    return { ok: false, reason: 'checksum matches but JSON does not parse' };
+  }
+}
+
+const STATES: ReadonlySet<string> = new Set(['bound', 'released', 'declined', 'expired']);
+
+function recordProblem(v: unknown): string | undefined {
+  if (typeof v !== 'object' || v === null) return 'not an object';
+  const r = v as Record<string, unknown>;
+  for (const k of ['ip', 'clientId', 'mac'] as const) {
+    if (typeof r[k] !== 'string' || r[k] === '') return `${k} must be a non-empty string`;
+  }
+  if (typeof r.state !== 'string' || !STATES.has(r.state)) return `state must be one of ${[...STATES].join('/')}`;
+  for (const k of ['expiresAt', 'updatedAt'] as const) {
+    if (typeof r[k] !== 'number' || !Number.isFinite(r[k])) return `${k} must be a finite number`;
+  }
+  for (const k of ['hostname', 'vendorClass'] as const) {
+    if (r[k] !== undefined && typeof r[k] !== 'string') return `${k} must be a string when present`;
+  }
+  return undefined;
+}
+
+/** Copy only the known fields, in a fixed order, so callers' extra properties never reach disk. */
+function normalize(r: LeaseRecord): LeaseRecord {
+  const out: LeaseRecord = {
+    ip: r.ip,
+    clientId: r.clientId,
+    mac: r.mac,
+    state: r.state,
+    expiresAt: r.expiresAt,
+    updatedAt: r.updatedAt,
+  };
+  if (r.hostname !== undefined) out.hostname = r.hostname;
+  if (r.vendorClass !== undefined) out.vendorClass = r.vendorClass;
+  return out;
+}
+
+interface Header {
+  provlab: string;
+  v: number;
+  gen: number;
+  count?: number;
+}
+
+function asHeader(v: unknown, kind: 'lease-journal' | 'lease-snapshot'): Header | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const h = v as Record<string, unknown>;
+  if (h.provlab !== kind || typeof h.gen !== 'number' || !Number.isInteger(h.gen)) return undefined;
+  if (typeof h.v !== 'number') return undefined;
+  const out: Header = { provlab: kind, v: h.v, gen: h.gen };
+  if (typeof h.count === 'number') out.count = h.count;
+  return out;
+}
+
+interface ParsedFile {
+  exists: boolean;
+  gen: number | undefined;
+  count: number | undefined;
+  records: LeaseRecord[];
+  warnings: string[];
+}
+
+async function readLeaseFile(file: string, kind: 'lease-journal' | 'lease-snapshot'): Promise<ParsedFile> {
+  const name = path.basename(file);
+  const out: ParsedFile = { exists: false, gen: undefined, count: undefined, records: [], warnings: [] };
+  let buf: Buffer;
+  try {
+    buf = await fs.readFile(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    throw e;
+  }
+  out.exists = true;
+  let start = 0;
+  let lineNo = 0;
+  while (start < buf.length) {
+    lineNo++;
+    const nl = buf.indexOf(NL, start);
+    const end = nl === -1 ? buf.length : nl;
+    const torn = nl === -1;
+    const decoded = start === end ? ({ ok: false, reason: 'empty line' } as const) : decodeLine(buf, start, end);
+    if (lineNo === 1) {
+      const h = decoded.ok ? asHeader(decoded.value, kind) : undefined;
+      if (h) {
+        if (h.v !== FORMAT_VERSION) {
+          throw new Error(`${file}: format version ${h.v} is not supported (this build reads version ${FORMAT_VERSION})`);
+        }
+        out.gen = h.gen;
+        out.count = h.count;
+        start = end + 1;
+        continue;
+      }
+      // A header lost to a crash right after the file was created: nothing in it was acknowledged.
+      if (torn) {
+        out.warnings.push(`${name} line 1: torn header (${end - start} bytes, no newline): file ignored`);
+        return out;
+      }
+      out.warnings.push(
+        `${name} line 1: header unreadable (${decoded.ok ? 'not a ' + kind + ' header' : decoded.reason}); ` +
+          (kind === 'lease-journal' ? 'assuming it belongs to the current snapshot' : 'every journal will be replayed over it'),
+      );
+      // fall through: the line may still be a record
+    }
+    if (decoded.ok) {
+      const problem = recordProblem(decoded.value);
+      if (problem === undefined) {
+        out.records.push(normalize(decoded.value as LeaseRecord));
+        if (torn) {
+          out.warnings.push(`${name} line ${lineNo}: last record has no trailing newline (interrupted write); it is complete and was kept`);
+        }
+      } else if (lineNo !== 1) {
+        out.warnings.push(`${name} line ${lineNo}: not a lease record (${problem}): skipped`);
+      }
+    } else if (torn) {
+      out.warnings.push(
+        `${name} line ${lineNo}: torn record at end of file (${end - start} bytes, no newline, ${decoded.reason}): skipped; ` +
+          'it was never acknowledged',
+      );
+    } else if (lineNo !== 1) {
+      out.warnings.push(`${name} line ${lineNo}: ${decoded.reason}: record skipped`);
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Low-level file helpers
+
+async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
+  let off = 0;
+  while (off < buf.length) {
+    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
+    if (bytesWritten <= 0) throw new Error('write made no progress');
+    off += bytesWritten;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const d = await fs.open(dir, fsConstants.O_RDONLY);
+  try {
+    await d.sync();
+  } finally {
+    await d.close();
+  }
+}
+
+async function unlinkIfExists(file: string): Promise<void> {
+  try {
+    await fs.unlink(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Single-writer lock: pid + boot id, created atomically with link() so the file
+// never exists without its content. A holder is stale when its pid is gone or it
+// was written during another boot (after a power cut the old pid may belong to
+// anything).
+
+async function readBootId(): Promise<string> {
+  try {
+    return (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
+  } catch {
+    return '';
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function acquireLock(dir: string): Promise<string> {
+  const lockFile = path.join(dir, LOCK);
+  const bootId = await readBootId();
+  const tmp = path.join(dir, `${LOCK}.${process.pid}.tmp`);
+  await fs.writeFile(tmp, `${process.pid}\n${bootId}\n`, { flag: 'w' });
+  try {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      try {
+        await fs.link(tmp, lockFile);
+        return lockFile;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      let text: string;
+      try {
+        text = await fs.readFile(lockFile, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+        throw e;
+      }
+      const [pidText = '', holderBoot = ''] = text.split('\n');
+      const pid = /^\d+$/.test(pidText.trim()) ? Number(pidText.trim()) : NaN;
+      const sameBoot = holderBoot.trim() === '' || bootId === '' || holderBoot.trim() === bootId;
+      if (Number.isInteger(pid) && pid > 0 && sameBoot && pidAlive(pid)) {
+        throw new JournalLockedError(dir, pid, lockFile);
+      }
+      // Stale. Two processes taking over the same stale lock at the same instant could
+      // both unlink; link() then lets only one of them in on the next round.
+      await unlinkIfExists(lockFile);
+    }
+    throw new Error(`could not take the lock ${lockFile} (it keeps reappearing)`);
+  } finally {
+    await unlinkIfExists(tmp);
+  }
+}
+
+async function releaseLock(lockFile: string): Promise<void> {
+  try {
+    const text = await fs.readFile(lockFile, 'utf8');
+    if (text.split('\n')[0]?.trim() === String(process.pid)) await fs.unlink(lockFile);
+  } catch {
+    // Best effort: a lock left behind is detected as stale by the next start.
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The journal
+
+interface JournalFile {
+  fh: FileHandle;
+  path: string;
+  gen: number;
+  size: number; // bytes known to be written (positional writes go here)
+  records: number;
+  pending: number; // queued or in-flight appends targeting this file
+  failed: Error | undefined;
+  idleWaiters: Array<() => void>;
+}
+
+interface QueuedAppend {
+  file: JournalFile;
+  record: LeaseRecord;
+  line: string;
+  resolve: () => void;
+  reject: (e: Error) => void;
+}
+
+const CLOSED = () => new Error('LeaseJournal is closed: append/compact refused');
+
+export class LeaseJournal {
+  private readonly dir: string;
+  private readonly lockFile: string;
+  private readonly doSync: boolean;
+  private readonly compactAfter: number;
+  private active: JournalFile;
+  private unsettled = false; // active file still lives at leases.journal.next
+  private retired: JournalFile[] = [];
+  // Latest record per ip appended since the last durable snapshot began. Merged into
+  // every compaction so that an append whose promise resolved just before the caller
+  // built `current` (group commit resolves a whole batch at once) is never dropped.
+  private sinceSnapshot = new Map<string, LeaseRecord>();
+  private queue: QueuedAppend[] = [];
+  private writing = false;
+  private compactChain: Promise<void> = Promise.resolve();
+  private compactions = 0;
+  private closing = false;
+  private closePromise: Promise<void> | undefined;
+
+  private constructor(dir: string, lockFile: string, active: JournalFile, options: Required<JournalOptions>) {
+    this.dir = dir;
+    this.lockFile = lockFile;
+    this.active = active;
+    this.doSync = options.fsync;
+    this.compactAfter = options.compactAfterRecords;
+  }
+
+  static async open(dir: string, options: JournalOptions = {}): Promise<JournalLoad> {
+    const opts: Required<JournalOptions> = {
+      compactAfterRecords: options.compactAfterRecords ?? 10000,
+      fsync: options.fsync ?? true,
+    };
+    if (!Number.isInteger(opts.compactAfterRecords) || opts.compactAfterRecords < 1) {
+      throw new RangeError('compactAfterRecords must be a positive integer');
+    }
+    const absDir = path.resolve(dir);
+    await fs.mkdir(absDir, { recursive: true });
+    const lockFile = await acquireLock(absDir);
+    try {
+      const { leases, warnings, gen } = await LeaseJournal.load(absDir);
+      // Start every run from a fresh snapshot of exactly what was loaded: torn tails,
+      // corrupt lines and leftovers of an interrupted compaction are gone from disk
+      // afterwards, and new appends never land behind a torn fragment.
+      // Order matters: the snapshot must be durable before any journal is truncated.
+      await LeaseJournal.writeSnapshot(absDir, leases.values(), gen, opts.fsync);
+      const active = await LeaseJournal.createJournalFile(absDir, gen, opts.fsync);
+      await fs.rename(active.path, path.join(absDir, JOURNAL));
+      active.path = path.join(absDir, JOURNAL);
+      if (opts.fsync) await syncDir(absDir);
+      return { journal: new LeaseJournal(absDir, lockFile, active, opts), leases, warnings };
+    } catch (e) {
+      await releaseLock(lockFile);
+      throw e;
+    }
+  }
+
+  private static async load(dir: string): Promise<{ leases: Map<string, LeaseRecord>; warnings: string[]; gen: number }> {
+    await unlinkIfExists(path.join(dir, SNAPSHOT_TMP)); // an interrupted compaction's half-written snapshot
+    const warnings: string[] = [];
+    const leases = new Map<string, LeaseRecord>();
+    const snap = await readLeaseFile(path.join(dir, SNAPSHOT), 'lease-snapshot');
+    warnings.push(...snap.warnings);
+    for (const r of snap.records) leases.set(r.ip, r);
+    if (snap.count !== undefined && snap.count !== snap.records.length) {
+      warnings.push(`${SNAPSHOT}: header announces ${snap.count} leases, ${snap.records.length} loaded`);
+    }
+    const snapGen = snap.gen ?? (snap.exists ? -1 : 0);
+    let maxGen = Math.max(snapGen, 0);
+    const journals: ParsedFile[] = [];
+    for (const name of [JOURNAL, JOURNAL_NEXT]) {
+      const j = await readLeaseFile(path.join(dir, name), 'lease-journal');
+      if (!j.exists) continue;
+      const gen = j.gen ?? Math.max(snapGen, 0);
+      if (gen < snapGen) {
+        warnings.push(
+          `${name}: generation ${gen} is older than the snapshot (${snapGen}); left over from an interrupted compaction, ignored`,
+        );
+        continue;
+      }
+      warnings.push(...j.warnings);
+      j.gen = gen;
+      journals.push(j);
+      maxGen = Math.max(maxGen, gen);
+    }
+    journals.sort((a, b) => (a.gen ?? 0) - (b.gen ?? 0));
+    for (const j of journals) for (const r of j.records) leases.set(r.ip, r);
+    return { leases, warnings, gen: maxGen + 1 };
+  }
+
+  /** write snapshot.tmp, fsync, rename over the snapshot, fsync the dir */
+  private static async writeSnapshot(dir: string, records: Iterable<LeaseRecord>, gen: number, doSync: boolean): Promise<void> {
+    const lines: string[] = [];
+    for (const r of records) lines.push(encodeLine(JSON.stringify(normalize(r))));
+    const header = encodeLine(JSON.stringify({ provlab: 'lease-snapshot', v: FORMAT_VERSION, gen, count: lines.length }));
+    const tmp = path.join(dir, SNAPSHOT_TMP);
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await writeAll(fh, Buffer.from(header + lines.join(''), 'utf8'), 0);
+      if (doSync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path.join(dir, SNAPSHOT));
+    if (doSync) await syncDir(dir);
+  }
+
+  /** A new, empty journal at leases.journal.next whose header and directory entry are durable. */
+  private static async createJournalFile(dir: string, gen: number, doSync: boolean): Promise<JournalFile> {
+    const file = path.join(dir, JOURNAL_NEXT);
+    const fh = await fs.open(file, 'w');
+    try {
+      const header = Buffer.from(encodeLine(JSON.stringify({ provlab: 'lease-journal', v: FORMAT_VERSION, gen })), 'utf8');
+      await writeAll(fh, header, 0);
+      if (doSync) {
+        await fh.datasync();
+        await syncDir(dir);
+      }
+      return { fh, path: file, gen, size: header.length, records: 0, pending: 0, failed: undefined, idleWaiters: [] };
+    } catch (e) {
+      await fh.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** true when the journal passed compactAfterRecords (the caller then calls compact with its current view) */
+  get pendingCompaction(): boolean {
+    return !this.closing && this.compactions === 0 && this.active.records >= this.compactAfter;
+  }
+
+  /** Resolves only when the record is on disk (fdatasync done). */
+  append(record: LeaseRecord): Promise<void> {
+    if (this.closing) return Promise.reject(CLOSED());
+    const problem = recordProblem(record);
+    if (problem !== undefined) return Promise.reject(new TypeError(`invalid lease record: ${problem}`));
+    const file = this.active;
+    if (file.failed) return Promise.reject(file.failed);
+    const rec = normalize(record);
+    const line = encodeLine(JSON.stringify(rec));
+    this.sinceSnapshot.set(rec.ip, rec);
+    file.records++;
+    file.pending++;
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ file, record: rec, line, resolve, reject });
+      if (!this.writing) {
+        this.writing = true;
+        // Deferred by a microtask so a burst issued in one tick becomes one batch.
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  // Group commit: one write + one fdatasync for everything queued while the previous
+  // one was in flight; all promises of a batch settle together.
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const file = this.queue[0]!.file;
+      let n = 1;
+      while (n < this.queue.length && this.queue[n]!.file === file) n++;
+      const batch = this.queue.splice(0, n);
+      let error = file.failed;
+      if (!error) {
+        try {
+          const buf = Buffer.from(batch.map((e) => e.line).join(''), 'utf8');
+          await writeAll(file.fh, buf, file.size);
+          if (this.doSync) await file.fh.datasync();
+          file.size += buf.length;
+        } catch (e) {
+          // After a failed write or fdatasync the file's tail is unknown: refuse further
+          // appends to it (a compaction starts a fresh journal) rather than ack blindly.
+          error = new Error(
+            `lease journal write failed (${file.path}): ${(e as Error).message}; ` +
+              'appends are refused until a compaction starts a new journal',
+          );
+          file.failed = error;
+        }
+      }
+      for (const e of batch) {
+        if (error) {
+          // Not acknowledged, so a later compaction must not resurrect it from here.
+          if (this.sinceSnapshot.get(e.record.ip) === e.record) this.sinceSnapshot.delete(e.record.ip);
+          e.reject(error);
+        } else e.resolve();
+      }
+      file.pending -= batch.length;
+      if (file.pending === 0) for (const w of file.idleWaiters.splice(0)) w();
+    }
+    this.writing = false;
+  }
+
+  private whenIdle(file: JournalFile): Promise<void> {
+    if (file.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => file.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Atomic compaction. The snapshot holds `current`, plus every record appended since the
+   * previous compaction switched journals that `current` lacks or holds an older version
+   * of (by updatedAt): group commit resolves a whole batch at once, so the caller's view
+   * may not yet show acks whose continuations have not run. Anything older than that
+   * window comes from `current` alone (an ip left out of it is forgotten).
+   * Appends made while compaction runs go to the new journal and replay after the snapshot.
+   */
+  compact(current: Iterable<LeaseRecord>): Promise<void> {
+    if (this.closing) return Promise.reject(CLOSED());
+    this.compactions++;
+    const run = this.compactChain.then(() => this.runCompaction(current));
+    const settled = run.then(
+      () => {
+        this.compactions--;
+      },
+      () => {
+        this.compactions--;
+      },
+    );
+    this.compactChain = settled;
+    return run;
+  }
+
+  private merged(current: Iterable<LeaseRecord>): Map<string, LeaseRecord> {
+    const out = new Map<string, LeaseRecord>();
+    for (const r of current) {
+      const problem = recordProblem(r);
+      if (problem !== undefined) throw new TypeError(`compact: invalid lease record for ${String(r?.ip)}: ${problem}`);
+      out.set(r.ip, normalize(r));
+    }
+    for (const [ip, r] of this.sinceSnapshot) {
+      const c = out.get(ip);
+      if (c === undefined || c.updatedAt <= r.updatedAt) out.set(ip, r);
+    }
+    return out;
+  }
+
+  private async runCompaction(current: Iterable<LeaseRecord>): Promise<void> {
+    let previousSince: Map<string, LeaseRecord> | undefined;
+    let snapshot: Map<string, LeaseRecord>;
+    if (!this.unsettled) {
+      // The new journal exists (and is durable) before appends are switched to it, so a
+      // crash at any later point finds: snapshot g + journal g + journal.next g+1, or
+      // snapshot g+1 + stale journal g + journal.next g+1, or the settled pair.
+      const next = await LeaseJournal.createJournalFile(this.dir, this.active.gen + 1, this.doSync);
+      // From here to the switch there is no await: appends before it are in `snapshot`,
+      // appends after it are in the new journal.
+      try {
+        snapshot = this.merged(current);
+      } catch (e) {
+        await next.fh.close();
+        await unlinkIfExists(next.path);
+        throw e;
+      }
+      this.retired.push(this.active);
+      this.active = next;
+      this.unsettled = true;
+      previousSince = this.sinceSnapshot;
+      this.sinceSnapshot = new Map();
+    } else {
+      // Retrying after a compaction that failed midway: keep appending to the same
+      // journal.next; its records replay after the new snapshot of the same generation.
+      snapshot = this.merged(current);
+    }
+    try {
+      await LeaseJournal.writeSnapshot(this.dir, snapshot.values(), this.active.gen, this.doSync);
+    } catch (e) {
+      if (previousSince) {
+        // The old journal is still authoritative: keep its records for the retry.
+        for (const [ip, r] of this.sinceSnapshot) previousSince.set(ip, r);
+        this.sinceSnapshot = previousSince;
+      }
+      throw e;
+    }
+    // The old journals are superseded; let their in-flight batches finish, then drop them.
+    for (const f of this.retired.splice(0)) {
+      await this.whenIdle(f);
+      await f.fh.close().catch(() => undefined);
+    }
+    const settled = path.join(this.dir, JOURNAL);
+    await fs.rename(this.active.path, settled);
+    if (this.doSync) await syncDir(this.dir);
+    this.active.path = settled;
+    this.unsettled = false;
+  }
+
+  /** Flushes pending appends, closes files, releases the lock. Idempotent. */
+  close(): Promise<void> {
+    if (!this.closePromise) {
+      this.closing = true;
+      this.closePromise = (async () => {
+        await this.compactChain;
+        for (const f of [...this.retired, this.active]) {
+          await this.whenIdle(f);
+          await f.fh.close().catch(() => undefined);
+        }
+        await releaseLock(this.lockFile);
+      })();
+    }
+    return this.closePromise;
+  }
+}

@@ -1,0 +1,479 @@
+/*
+ * provlab_devsock: a UDP socket bound to one network device, for the DHCP
+ * server on the provisioning VLAN.
+ *
+ * Why native: Node's dgram can neither set SO_BINDTODEVICE nor read
+ * IP_PKTINFO. A DHCP server on a multi-homed host binds 0.0.0.0:67 (it must
+ * hear 255.255.255.255 broadcasts from clients that have no address yet),
+ * and without SO_BINDTODEVICE that socket answers broadcasts arriving on
+ * *every* interface: a rogue DHCP server on the office LAN. With it, the
+ * kernel delivers only datagrams that arrived on the named device and routes
+ * our broadcasts out of that device only.
+ *
+ * JS API (wrapped by src/dhcp/device-socket.ts):
+ *   open(ifname, port, onMessage, onError) -> handle {ifindex, port}
+ *     onMessage(buf, address, port, ifindex, localAddress, destAddress)
+ *   send(handle, bytes, address, port) -> bytes sent
+ *   setArp(ifname, ip, mac) -> true
+ *   close(handle), ref(handle), unref(handle)
+ * Failures throw an Error with .code ("ENODEV"), .errno (negative, as in
+ * Node) and .syscall; the message is "syscall: strerror text".
+ */
+#define _GNU_SOURCE
+#include <node_api.h>
+#include <uv.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Largest IPv4 UDP payload is 65507; one buffer per socket, reused. */
+#define DATAGRAM_MAX 65536
+/* Datagrams read per readiness event. epoll is level-triggered, so what is
+ * left is read on the next loop turn; a flood cannot starve timers and
+ * other sockets (libuv's own UDP reader does the same with 32). */
+#define DRAIN_BUDGET 64
+
+typedef struct devsock {
+  napi_env env;
+  int fd;            /* -1 once closed */
+  int polling;       /* poll handle initialised and uv_close not yet called */
+  int handle_closed; /* uv_close finished, or the poll handle never existed */
+  int finalized;     /* the JS handle object was collected */
+  uv_poll_t poll;
+  napi_ref self;     /* strong while open: an open socket is never collected */
+  napi_ref on_message;
+  napi_ref on_error;
+  napi_async_context actx;
+  napi_async_cleanup_hook_handle hook;
+  unsigned char buf[DATAGRAM_MAX];
+} devsock;
+
+/* Guards napi_unwrap against objects that merely look like our handles. */
+static const napi_type_tag DEVSOCK_TAG = {0x70726f766c616231ULL, 0x646576736f636b31ULL};
+
+/* ---- errors ------------------------------------------------------------ */
+
+static napi_value errno_error(napi_env env, const char *syscall, int err) {
+  char text[128], msg[256], code[64];
+  const char *t = strerror_r(err, text, sizeof text); /* GNU variant */
+  snprintf(msg, sizeof msg, "%s: %s", syscall, t);
+  uv_err_name_r(-err, code, sizeof code);
+  napi_value m, c, e = NULL, v;
+  if (napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m) != napi_ok ||
+      napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &c) != napi_ok ||
+      napi_create_error(env, c, m, &e) != napi_ok)
+    return NULL;
+  if (napi_create_int32(env, -err, &v) == napi_ok) napi_set_named_property(env, e, "errno", v);
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &v) == napi_ok)
+    napi_set_named_property(env, e, "syscall", v);
+  return e;
+}
+
+static napi_value throw_errno(napi_env env, const char *syscall, int err) {
+  napi_value e = errno_error(env, syscall, err);
+  if (e != NULL) napi_throw(env, e);
+  else napi_throw_error(env, NULL, syscall);
+  return NULL;
+}
+
+/* An N-API call failed: make sure JS sees an exception, then return. */
+static napi_value napi_failed(napi_env env) {
+  const napi_extended_error_info *info = NULL;
+  const char *msg = "N-API call failed";
+  if (napi_get_last_error_info(env, &info) == napi_ok && info && info->error_message)
+    msg = info->error_message;
+  bool pending = false;
+  napi_is_exception_pending(env, &pending);
+  if (!pending) napi_throw_error(env, NULL, msg);
+  return NULL;
+}
+
+#define CHECK(call) do { if ((call) != napi_ok) return napi_failed(env); } while (0)
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  return NULL;
+}
+
+/* ---- argument helpers (return 0 and leave an exception on failure) ---- */
+
+static int arg_string(napi_env env, napi_value v, char *out, size_t cap, const char *what) {
+  napi_valuetype t;
+  size_t len;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_string) return throw_type(env, what), 0;
+  if (napi_get_value_string_utf8(env, v, out, cap, &len) != napi_ok) return napi_failed(env), 0;
+  /* empty, truncated, or with an embedded NUL */
+  if (len == 0 || len >= cap - 1 || strlen(out) != len) return throw_type(env, what), 0;
+  return 1;
+}
+
+static int arg_ifname(napi_env env, napi_value v, char name[IFNAMSIZ]) {
+  char tmp[IFNAMSIZ + 2];
+  if (!arg_string(env, v, tmp, sizeof tmp, "interface name must be a string of 1-15 bytes")) return 0;
+  if (strlen(tmp) >= IFNAMSIZ) return throw_type(env, "interface name must be a string of 1-15 bytes"), 0;
+  memcpy(name, tmp, IFNAMSIZ);
+  return 1;
+}
+
+static int arg_ipv4(napi_env env, napi_value v, struct in_addr *out) {
+  char tmp[32];
+  if (!arg_string(env, v, tmp, sizeof tmp, "address must be a dotted-quad IPv4 string")) return 0;
+  if (inet_pton(AF_INET, tmp, out) != 1) return throw_type(env, "address must be a dotted-quad IPv4 string"), 0;
+  return 1;
+}
+
+static int arg_port(napi_env env, napi_value v, int lo, int *out) {
+  napi_valuetype t;
+  double d;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_number || napi_get_value_double(env, v, &d) != napi_ok ||
+      !(d >= lo && d <= 65535) || d != (double)(int)d) /* NaN fails the range test */
+    return throw_type(env, "port must be an integer in range"), 0;
+  *out = (int)d;
+  return 1;
+}
+
+static int arg_function(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_function) return throw_type(env, "callback must be a function"), 0;
+  return 1;
+}
+
+static devsock *arg_handle(napi_env env, napi_value v) {
+  bool ok = false;
+  void *p = NULL;
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok || t != napi_object || napi_check_object_type_tag(env, v, &DEVSOCK_TAG, &ok) != napi_ok ||
+      !ok || napi_unwrap(env, v, &p) != napi_ok || p == NULL)
+    return throw_type(env, "expected a provlab_devsock handle"), NULL;
+  return p;
+}
+
+/* ---- lifetime ---------------------------------------------------------- */
+/* The struct is freed when both the JS handle was collected and the uv poll
+ * handle finished closing; whichever comes second frees it. */
+
+static void maybe_free(devsock *s) {
+  if (s->finalized && s->handle_closed) free(s);
+}
+
+static void on_closed(uv_handle_t *h) {
+  devsock *s = h->data;
+  s->handle_closed = 1;
+  if (s->hook != NULL) { /* tells Node our async cleanup (if it started one) is done */
+    napi_remove_async_cleanup_hook(s->hook);
+    s->hook = NULL;
+  }
+  maybe_free(s);
+}
+
+/* Stops polling and closes the fd; idempotent. with_js=0 when called from a
+ * GC finalizer, where the refs are left for the environment to drop. */
+static void shutdown_socket(devsock *s, int with_js) {
+  if (s->fd < 0) return;
+  if (s->polling) {
+    uv_poll_stop(&s->poll); /* before close(): epoll must not watch a dead fd */
+    s->polling = 0;
+    uv_close((uv_handle_t *)&s->poll, on_closed);
+  } else {
+    s->handle_closed = 1; /* the poll handle was never initialised */
+  }
+  close(s->fd);
+  s->fd = -1;
+  if (!with_js) return;
+  napi_env env = s->env;
+  if (s->on_message) napi_delete_reference(env, s->on_message);
+  if (s->on_error) napi_delete_reference(env, s->on_error);
+  if (s->self) napi_delete_reference(env, s->self); /* now collectable */
+  if (s->actx) napi_async_destroy(env, s->actx);
+  s->on_message = s->on_error = s->self = NULL;
+  s->actx = NULL;
+}
+
+static void on_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  devsock *s = data;
+  s->finalized = 1;
+  shutdown_socket(s, 0); /* only if still open, i.e. at environment teardown */
+  maybe_free(s);
+}
+
+/* Environment (main thread or Worker) going away with the socket open: the
+ * poll handle must be uv_close()d before the loop closes; on_closed tells
+ * Node when that is done. */
+static void on_env_cleanup(napi_async_cleanup_hook_handle h, void *arg) {
+  (void)h;
+  shutdown_socket(arg, 1);
+}
+
+/* ---- calling JS from the loop ----------------------------------------- */
+
+static void call_js(devsock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+  napi_env env = s->env;
+  napi_value fn, recv, result, exc;
+  bool pending = false;
+  /* make_callback needs an object receiver; the global will do. */
+  if (fn_ref == NULL || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || napi_get_global(env, &recv) != napi_ok)
+    return;
+  if (napi_make_callback(env, s->actx, recv, fn, argc, argv, &result) != napi_ok &&
+      napi_is_exception_pending(env, &pending) == napi_ok && pending &&
+      napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+    /* The wrapper catches its callbacks' throws; anything left behaves as
+     * an uncaught exception would for a dgram listener. */
+    napi_fatal_exception(env, exc);
+}
+
+static void report(devsock *s, const char *syscall, int err) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(s->env, &scope) != napi_ok) return;
+  napi_value e = errno_error(s->env, syscall, err);
+  if (e != NULL) call_js(s, s->on_error, 1, &e);
+  napi_close_handle_scope(s->env, scope);
+}
+
+static void deliver(devsock *s, size_t n, const struct sockaddr_in *from, const struct in_pktinfo *pi) {
+  napi_env env = s->env;
+  napi_handle_scope scope; /* per datagram: the Buffer and strings die with it */
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  char src[INET_ADDRSTRLEN], local[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &from->sin_addr, src, sizeof src);
+  /* ipi_spec_dst: our address on the arrival interface (what a reply is
+   * sent from); ipi_addr: the header destination (broadcast or unicast). */
+  inet_ntop(AF_INET, &pi->ipi_spec_dst, local, sizeof local);
+  inet_ntop(AF_INET, &pi->ipi_addr, dst, sizeof dst);
+  napi_value argv[6];
+  if (napi_create_buffer_copy(env, n, s->buf, NULL, &argv[0]) == napi_ok &&
+      napi_create_string_utf8(env, src, NAPI_AUTO_LENGTH, &argv[1]) == napi_ok &&
+      napi_create_uint32(env, ntohs(from->sin_port), &argv[2]) == napi_ok &&
+      napi_create_uint32(env, (uint32_t)pi->ipi_ifindex, &argv[3]) == napi_ok &&
+      napi_create_string_utf8(env, local, NAPI_AUTO_LENGTH, &argv[4]) == napi_ok &&
+      napi_create_string_utf8(env, dst, NAPI_AUTO_LENGTH, &argv[5]) == napi_ok)
+    call_js(s, s->on_message, 6, argv);
+  else
+    report(s, "napi (datagram dropped)", ENOMEM);
+  napi_close_handle_scope(env, scope);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  (void)events;
+  devsock *s = h->data;
+  napi_env env = s->env;
+  napi_handle_scope scope;
+  napi_value pin = NULL;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  /* Keep the handle object (and so *s) alive even if a callback closes it. */
+  if (s->self) napi_get_reference_value(env, s->self, &pin);
+  (void)pin;
+  if (status < 0) {
+    uv_poll_stop(h); /* a broken fd would otherwise spin the loop */
+    report(s, "poll", -status);
+    goto out;
+  }
+  for (int i = 0; i < DRAIN_BUDGET && s->fd >= 0; i++) {
+    struct sockaddr_in from;
+    union { char buf[CMSG_SPACE(sizeof(struct in_pktinfo))]; struct cmsghdr align; } ctl;
+    struct iovec iov = {s->buf, sizeof s->buf};
+    struct msghdr msg = {.msg_name = &from, .msg_namelen = sizeof from, .msg_iov = &iov, .msg_iovlen = 1,
+                         .msg_control = ctl.buf, .msg_controllen = sizeof ctl.buf};
+    ssize_t n = recvmsg(s->fd, &msg, 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) report(s, "recvmsg", errno);
+      break; /* drained (or an error reported once; epoll will tell us again) */
+    }
+    struct in_pktinfo pi = {0};
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+      if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) memcpy(&pi, CMSG_DATA(c), sizeof pi);
+    deliver(s, (size_t)n, &from, &pi);
+  }
+out:
+  napi_close_handle_scope(env, scope);
+}
+
+/* ---- exported functions ------------------------------------------------ */
+
+static int set_int(int fd, int level, int opt, int v) { return setsockopt(fd, level, opt, &v, sizeof v); }
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], obj, v;
+  char ifname[IFNAMSIZ];
+  int port;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "open(ifname, port, onMessage, onError)");
+  if (!arg_ifname(env, argv[0], ifname) || !arg_port(env, argv[1], 0, &port) || !arg_function(env, argv[2]) ||
+      !arg_function(env, argv[3]))
+    return NULL;
+
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  const char *step = NULL;
+  struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_ANY)};
+  if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) step = "setsockopt(SO_REUSEADDR)";
+  else if (set_int(fd, SOL_SOCKET, SO_BROADCAST, 1) < 0) step = "setsockopt(SO_BROADCAST)";
+  /* The guarantee this file exists for: only datagrams that arrived on
+   * ifname are delivered, and sends (255.255.255.255 included) leave by it. */
+  else if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
+    step = "setsockopt(SO_BINDTODEVICE)";
+  else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) step = "setsockopt(IP_PKTINFO)";
+  else if (bind(fd, (struct sockaddr *)&any, sizeof any) < 0) step = "bind";
+  socklen_t alen = sizeof any; /* port 0 asks the kernel to pick; learn which */
+  if (step == NULL && getsockname(fd, (struct sockaddr *)&any, &alen) < 0) step = "getsockname";
+  if (step != NULL) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, step, err);
+  }
+
+  devsock *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    close(fd);
+    return throw_errno(env, "calloc", ENOMEM);
+  }
+  s->env = env;
+  s->fd = fd;
+  s->poll.data = s;
+  uv_loop_t *loop = NULL;
+  int rc;
+  /* Until wrapped, failures free s here; after, the finalizer owns it. */
+  if (napi_create_object(env, &obj) != napi_ok || napi_wrap(env, obj, s, on_finalize, NULL, NULL) != napi_ok) {
+    napi_value e = napi_failed(env);
+    close(fd);
+    free(s);
+    return e;
+  }
+  if (napi_type_tag_object(env, obj, &DEVSOCK_TAG) != napi_ok ||
+      napi_create_reference(env, obj, 1, &s->self) != napi_ok ||
+      napi_create_reference(env, argv[2], 1, &s->on_message) != napi_ok ||
+      napi_create_reference(env, argv[3], 1, &s->on_error) != napi_ok ||
+      napi_create_string_utf8(env, "provlab_devsock", NAPI_AUTO_LENGTH, &v) != napi_ok ||
+      napi_async_init(env, NULL, v, &s->actx) != napi_ok ||
+      napi_get_uv_event_loop(env, &loop) != napi_ok ||
+      napi_create_uint32(env, if_nametoindex(ifname), &v) != napi_ok ||
+      napi_set_named_property(env, obj, "ifindex", v) != napi_ok ||
+      napi_create_uint32(env, ntohs(any.sin_port), &v) != napi_ok ||
+      napi_set_named_property(env, obj, "port", v) != napi_ok) {
+    napi_value e = napi_failed(env);
+    shutdown_socket(s, 1);
+    return e;
+  }
+  if ((rc = uv_poll_init(loop, &s->poll, fd)) < 0) {
+    shutdown_socket(s, 1);
+    return throw_errno(env, "uv_poll_init", -rc);
+  }
+  s->polling = 1;
+  if (napi_add_async_cleanup_hook(env, on_env_cleanup, s, &s->hook) != napi_ok) {
+    napi_value e = napi_failed(env);
+    s->hook = NULL;
+    shutdown_socket(s, 1);
+    return e;
+  }
+  if ((rc = uv_poll_start(&s->poll, UV_READABLE, on_poll)) < 0) {
+    shutdown_socket(s, 1);
+    return throw_errno(env, "uv_poll_start", -rc);
+  }
+  return obj;
+}
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "send(handle, bytes, address, port)");
+  devsock *s = arg_handle(env, argv[0]);
+  if (s == NULL) return NULL;
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  CHECK(napi_is_typedarray(env, argv[1], &is_ta));
+  if (!is_ta) return throw_type(env, "bytes must be a Uint8Array");
+  CHECK(napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
+  if (tt != napi_uint8_array) return throw_type(env, "bytes must be a Uint8Array");
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  int port;
+  if (!arg_ipv4(env, argv[2], &to.sin_addr) || !arg_port(env, argv[3], 1, &port)) return NULL;
+  to.sin_port = htons((uint16_t)port);
+  if (s->fd < 0) return throw_errno(env, "send", EBADF);
+  ssize_t n;
+  do n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, "sendto", errno);
+  CHECK(napi_create_int64(env, n, &out));
+  return out;
+}
+
+/* RFC 2131 §4.1: a client with no address that did not ask for broadcast
+ * gets its reply unicast to yiaddr at chaddr. It cannot answer ARP for an
+ * address it does not have yet, so we put the IP->MAC pair in the kernel's
+ * neighbour table ourselves (as dnsmasq does) before sendto(). ATF_COM
+ * marks it complete; without ATF_PERM it ages out like a learned entry. */
+static napi_value js_set_arp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3], out;
+  char ifname[IFNAMSIZ], mac_text[32];
+  struct arpreq r;
+  unsigned int m[6];
+  char tail;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_type(env, "setArp(ifname, ip, mac)");
+  memset(&r, 0, sizeof r);
+  struct sockaddr_in *pa = (struct sockaddr_in *)&r.arp_pa;
+  pa->sin_family = AF_INET;
+  if (!arg_ifname(env, argv[0], ifname) || !arg_ipv4(env, argv[1], &pa->sin_addr) ||
+      !arg_string(env, argv[2], mac_text, sizeof mac_text, "mac must be aa:bb:cc:dd:ee:ff"))
+    return NULL;
+  if (sscanf(mac_text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6 &&
+      sscanf(mac_text, "%2x-%2x-%2x-%2x-%2x-%2x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5], &tail) != 6)
+    return throw_type(env, "mac must be aa:bb:cc:dd:ee:ff");
+  r.arp_ha.sa_family = ARPHRD_ETHER;
+  for (int i = 0; i < 6; i++) r.arp_ha.sa_data[i] = (char)m[i];
+  r.arp_flags = ATF_COM;
+  memcpy(r.arp_dev, ifname, IFNAMSIZ);
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno);
+  int rc = ioctl(fd, SIOCSARP, &r), err = errno;
+  close(fd);
+  if (rc < 0) return throw_errno(env, "ioctl(SIOCSARP)", err);
+  CHECK(napi_get_boolean(env, true, &out));
+  return out;
+}
+
+/* close(handle) / ref(handle) / unref(handle) share argument handling. */
+static napi_value handle_op(napi_env env, napi_callback_info info, int op) {
+  size_t argc = 1;
+  napi_value argv[1], undef;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  CHECK(napi_get_undefined(env, &undef));
+  if (argc < 1) return throw_type(env, "expected a provlab_devsock handle");
+  devsock *s = arg_handle(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (op == 0) shutdown_socket(s, 1);
+  else if (s->polling && op == 1) uv_ref((uv_handle_t *)&s->poll);
+  else if (s->polling) uv_unref((uv_handle_t *)&s->poll);
+  return undef;
+}
+static napi_value js_close(napi_env env, napi_callback_info info) { return handle_op(env, info, 0); }
+static napi_value js_ref(napi_env env, napi_callback_info info) { return handle_op(env, info, 1); }
+static napi_value js_unref(napi_env env, napi_callback_info info) { return handle_op(env, info, 2); }
+
+NAPI_MODULE_INIT() {
+  napi_property_descriptor props[] = {
+      {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setArp", NULL, js_set_arp, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"ref", NULL, js_ref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"unref", NULL, js_unref, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return napi_failed(env);
+  return exports;
+}

@@ -1,0 +1,271 @@
+// The DHCP daemon: sockets, clock and disk around the pure RFC 2131 logic.
+// Per packet: decode (malformed -> counted, dropped), decide, make the lease
+// durable (group-committed fsync), then send. Nothing a client sends can throw
+// out of here.
+import dgram from 'node:dgram';
+import type { Logger } from '../log.js';
+import type { Plan } from '../site/plan.js';
+import { decodeMessage, MessageType } from '../wire/dhcp-message.js';
+import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
+import { LeaseTable } from './lease-table.js';
+import { Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
+import { openDeviceSocket, type DeviceSocket } from './device-socket.js';
+
+const TYPE_NAMES: Record<number, string> = {
+  [MessageType.DISCOVER]: 'DISCOVER',
+  [MessageType.OFFER]: 'OFFER',
+  [MessageType.REQUEST]: 'REQUEST',
+  [MessageType.DECLINE]: 'DECLINE',
+  [MessageType.ACK]: 'ACK',
+  [MessageType.NAK]: 'NAK',
+  [MessageType.RELEASE]: 'RELEASE',
+  [MessageType.INFORM]: 'INFORM',
+};
+
+export interface DhcpCounters {
+  received: number;
+  malformed: number;
+  ignored: number;
+  replies: number;
+  sendErrors: number;
+  poolExhausted: number;
+  commits: number;
+  [kind: string]: number;
+}
+
+interface Transport {
+  readonly describe: string;
+  send(bytes: Uint8Array, to: Destination): void;
+  close(): void;
+}
+
+/** Events for other parts of the appliance (DNS names from option 12, the staging timeline). */
+export interface DhcpEvents {
+  onLease?: (record: LeaseRecord) => void;
+  onExchange?: (d: Decision, info: { type: string; prl: number[]; replyType?: string }) => void;
+}
+
+export interface DhcpDaemonOptions {
+  logger: Logger;
+  events?: DhcpEvents;
+  /** Tests and benchmarks that say so may turn fsync off. */
+  fsync?: boolean;
+  /** Clock, injectable for tests. */
+  now?: () => number;
+}
+
+export class DhcpDaemon {
+  readonly counters: DhcpCounters = { received: 0, malformed: 0, ignored: 0, replies: 0, sendErrors: 0, poolExhausted: 0, commits: 0 };
+  private transport!: Transport;
+  private sweep: NodeJS.Timeout | undefined;
+  private compacting = false;
+  private stopped = false;
+  private readonly log: Logger;
+  private readonly now: () => number;
+
+  private constructor(
+    private plan: Plan,
+    private readonly journal: LeaseJournal,
+    readonly leases: LeaseTable,
+    private readonly engine: Rfc2131,
+    private readonly options: DhcpDaemonOptions,
+  ) {
+    this.log = options.logger.child({ daemon: 'dhcp' });
+    this.now = options.now ?? Date.now;
+  }
+
+  static async start(plan: Plan, options: DhcpDaemonOptions): Promise<DhcpDaemon> {
+    const load = await LeaseJournal.open(plan.statePath, { fsync: options.fsync ?? true });
+    const table = new LeaseTable(plan.dhcp, load.leases.values());
+    const daemon = new DhcpDaemon(plan, load.journal, table, new Rfc2131(plan.dhcp, table), options);
+    for (const w of load.warnings) daemon.log.warn({ stateDir: plan.statePath }, w);
+    try {
+      daemon.transport = await daemon.openTransport(plan);
+    } catch (err) {
+      await load.journal.close();
+      throw err;
+    }
+    daemon.sweep = setInterval(() => daemon.expire(), 10_000);
+    daemon.sweep.unref();
+    daemon.log.info(
+      { listen: daemon.transport.describe, leases: load.leases.size, stateDir: plan.statePath },
+      `DHCP serving ${plan.dhcp.subnet.network}/${plan.dhcp.subnet.prefix} on ${daemon.transport.describe}`,
+    );
+    return daemon;
+  }
+
+  /** Swaps the plan: the pool, options and classes change; leases and sockets stay. */
+  reload(plan: Plan): void {
+    if (plan.interface !== this.plan.interface || plan.dhcp.port !== this.plan.dhcp.port || plan.address !== this.plan.address) {
+      this.log.warn('interface, address or DHCP port changed: restart provlab for that to take effect');
+    }
+    this.engine.setPlan(plan.dhcp);
+    this.plan = plan;
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.sweep) clearInterval(this.sweep);
+    this.transport.close();
+    await this.journal.close();
+  }
+
+  private async openTransport(plan: Plan): Promise<Transport> {
+    const port = plan.dhcp.port;
+    if (plan.interface !== null) {
+      const iface = plan.interface;
+      const sock: DeviceSocket = openDeviceSocket({
+        interfaceName: iface,
+        port,
+        onMessage: (buf) => this.receive(buf, 'interface'),
+        onError: (err) => this.log.error({ err }, `socket error on ${iface}`),
+      });
+      return {
+        describe: `${iface} (0.0.0.0:${port}, bound to the device)`,
+        send: (bytes, to) => {
+          if (to.arp && !this.tryArp(sock, to.arp)) to = { address: '255.255.255.255', port: to.port };
+          sock.send(bytes, to.address, to.port);
+        },
+        close: () => sock.close(),
+      };
+    }
+    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false });
+    sock.on('message', (buf) => this.receive(buf, 'relay-socket'));
+    sock.on('error', (err) => this.log.error({ err }, 'DHCP socket error'));
+    await new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(port, plan.address, () => {
+        sock.off('error', reject);
+        resolve();
+      });
+    });
+    return {
+      describe: `${plan.address}:${port} (relay only)`,
+      send: (bytes, to) =>
+        sock.send(bytes, to.port, to.address, (err) => {
+          if (err) this.sendFailed(err, to);
+        }),
+      close: () => sock.close(),
+    };
+  }
+
+  private tryArp(sock: DeviceSocket, arp: { ip: string; mac: string }): boolean {
+    try {
+      return sock.setArp(arp.ip, arp.mac);
+    } catch (err) {
+      this.log.debug({ err, ...arp }, 'ARP entry not added; broadcasting instead');
+      return false;
+    }
+  }
+
+  private sendFailed(err: Error, to: Destination): void {
+    this.counters.sendErrors++;
+    this.log.warn({ err: err.message, to: `${to.address}:${to.port}` }, 'DHCP reply not sent');
+  }
+
+  /** Entry point for every datagram. Never throws. */
+  receive(buf: Uint8Array, ingress: Ingress): void {
+    if (this.stopped) return;
+    this.counters.received++;
+    try {
+      const decoded = decodeMessage(buf);
+      if (!decoded.ok) {
+        this.counters.malformed++;
+        this.log.debug({ bytes: buf.length, error: decoded.error }, 'malformed DHCP packet dropped');
+        return;
+      }
+      this.handle(decoded.value, ingress);
+    } catch (err) {
+      // A bug, not a bad packet: keep serving, but make it loud.
+      this.counters.malformed++;
+      this.log.error({ err }, 'internal error while handling a DHCP packet');
+    }
+  }
+
+  private handle(msg: import('../wire/dhcp-message.js').DhcpMessage, ingress: Ingress): void {
+    const now = this.now();
+    const d = this.engine.handle(msg, ingress, now);
+    const typeCode = msg.options.get(53)?.[0] ?? 0;
+    const type = TYPE_NAMES[typeCode] ?? `type-${typeCode}`;
+    const prl = Array.from(msg.options.get(55) ?? []);
+    this.counters[d.kind] = (this.counters[d.kind] ?? 0) + 1;
+    if (!d.reply && !d.commit) {
+      if (d.kind === 'ignored') this.counters.ignored++;
+      if (d.note?.startsWith('pool exhausted')) this.counters.poolExhausted++;
+      const line = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl, note: d.note };
+      if (d.warn) this.log.warn(line, `DHCP${type} from ${d.mac}: ${d.note}`);
+      else this.log.debug(line, `DHCP${type} from ${d.mac}: ${d.note ?? 'no reply'}`);
+      this.options.events?.onExchange?.(d, { type, prl });
+      return;
+    }
+    const commit = d.commit;
+    if (commit) this.leases.apply(commit);
+    const send = (): void => {
+      let replyType: string | undefined;
+      let sent: number[] = [];
+      if (d.reply) {
+        const encoded = encodeReply(d.reply, prl);
+        replyType = TYPE_NAMES[d.reply.message.options.get(53)?.[0] ?? 0];
+        if ('error' in encoded) {
+          this.log.error({ mac: d.mac, error: encoded.error }, 'reply could not be encoded');
+          return;
+        }
+        sent = [...d.reply.message.options.keys()];
+        try {
+          this.transport.send(encoded.bytes, d.reply.to);
+          this.counters.replies++;
+        } catch (err) {
+          this.sendFailed(err as Error, d.reply.to);
+        }
+        if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
+      }
+      const line = {
+        mac: d.mac,
+        xid: msg.xid,
+        type,
+        vendorClass: d.vendorClass,
+        prl,
+        ...(d.reply ? { reply: replyType, yiaddr: d.reply.message.yiaddr, to: `${d.reply.to.address}:${d.reply.to.port}`, options: sent } : {}),
+        ...(d.note ? { note: d.note } : {}),
+      };
+      const text = `DHCP${type} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}${replyType ? ` -> ${replyType} ${d.reply?.message.yiaddr}` : ''}`;
+      if (d.warn) this.log.warn(line, text);
+      else this.log.info(line, text);
+      this.options.events?.onExchange?.(d, replyType !== undefined ? { type, prl, replyType } : { type, prl });
+    };
+    if (!commit) return send();
+    this.journal.append(commit).then(
+      () => {
+        this.counters.commits++;
+        this.options.events?.onLease?.(commit);
+        if (!this.stopped) send();
+        this.maybeCompact();
+      },
+      (err: unknown) => this.log.error({ err, ip: commit.ip }, 'lease not written to disk: reply withheld'),
+    );
+  }
+
+  private maybeCompact(): void {
+    if (this.compacting || !this.journal.pendingCompaction) return;
+    this.compacting = true;
+    this.journal
+      .compact(this.leases.all())
+      .catch((err: unknown) => this.log.error({ err }, 'lease compaction failed'))
+      .finally(() => (this.compacting = false));
+  }
+
+  /** Marks bound leases past their time as expired, durably, so a restart agrees. */
+  private expire(): void {
+    const now = this.now();
+    for (const r of this.leases.expiredSince(now)) {
+      const rec: LeaseRecord = { ...r, state: 'expired', updatedAt: now };
+      this.leases.apply(rec);
+      this.journal.append(rec).then(
+        () => this.options.events?.onLease?.(rec),
+        (err: unknown) => this.log.error({ err }, 'expiry not journaled'),
+      );
+      this.log.info({ mac: r.mac, ip: r.ip }, `lease ${r.ip} of ${r.mac} expired`);
+    }
+  }
+}

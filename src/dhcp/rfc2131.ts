@@ -1,0 +1,322 @@
+// RFC 2131 server behaviour as a pure function of (plan, lease table, message, now):
+// it decides the reply, where it goes, and which lease record must be made
+// durable before the reply leaves. No sockets, no clock, no disk here.
+import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
+import type { LeaseRecord } from './lease-journal.js';
+import type { LeaseTable } from './lease-table.js';
+import { MessageType, emptyMessage, encodeMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
+
+export const ZERO = '0.0.0.0';
+export const BROADCAST = '255.255.255.255';
+const BROADCAST_FLAG = 0x8000;
+
+/** How the packet reached us: on the named VLAN interface, or on the relay-only socket. */
+export type Ingress = 'interface' | 'relay-socket';
+
+export interface Destination {
+  address: string;
+  port: number;
+  /** Unicast to a client that has no address yet: the daemon must first add an ARP entry for yiaddr -> chaddr. */
+  arp?: { ip: string; mac: string };
+}
+
+export interface Decision {
+  /** What the log line and counters need. */
+  kind: string;
+  reply?: { message: DhcpMessage; to: Destination; maxSize: number };
+  /** Made durable (journal + fsync) before the reply is sent. */
+  commit?: LeaseRecord;
+  /** For the log: why nothing was sent, or what is notable. */
+  note?: string;
+  /** Log at warn instead of info (pool exhausted, declines). */
+  warn?: boolean;
+  vendorClass?: string;
+  clientId: string;
+  mac: string;
+}
+
+export interface ClientFacts {
+  mac: string;
+  clientId: string;
+  vendorClass: string | undefined;
+  prl: number[];
+  hostname: string | undefined;
+  requestedIp: string | undefined;
+  serverId: string | undefined;
+  maxSize: number;
+}
+
+const text = new TextDecoder('latin1');
+
+function ipFrom(data: Uint8Array | undefined): string | undefined {
+  if (!data || data.length !== 4) return undefined;
+  return `${data[0]}.${data[1]}.${data[2]}.${data[3]}`;
+}
+
+function hex(data: Uint8Array): string {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
+}
+
+export function clientFacts(msg: DhcpMessage): ClientFacts {
+  const mac = macOf(msg);
+  const id = msg.options.get(61);
+  const vc = msg.options.get(60);
+  const prl = msg.options.get(55);
+  const host = msg.options.get(12);
+  const max = msg.options.get(57);
+  // Option 57 counts the whole IP datagram; our encoder sizes the UDP payload (minus 28 bytes of IP+UDP).
+  const maxDatagram = max && max.length === 2 ? (max[0]! << 8) | max[1]! : 576;
+  return {
+    mac,
+    clientId: id && id.length > 0 ? hex(id) : `mac:${mac}`,
+    // RFC 2132 §2: receivers should be prepared to drop trailing NULs from text options.
+    vendorClass: vc ? text.decode(vc).replace(/\0+$/, '') : undefined,
+    prl: prl ? Array.from(prl) : [],
+    hostname: host ? text.decode(host) : undefined,
+    requestedIp: ipFrom(msg.options.get(50)),
+    serverId: ipFrom(msg.options.get(54)),
+    maxSize: Math.max(576, maxDatagram) - 28,
+  };
+}
+
+function u32(n: number): Uint8Array {
+  return new Uint8Array([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+}
+
+function ipBytes(ip: string): Uint8Array {
+  return u32(ipToInt(ip));
+}
+
+export class Rfc2131 {
+  private plan!: DhcpPlan;
+  private subnet!: Cidr;
+
+  constructor(plan: DhcpPlan, private readonly leases: LeaseTable) {
+    this.setPlan(plan);
+  }
+
+  setPlan(plan: DhcpPlan): void {
+    const cidr = parseCidr(`${plan.subnet.network}/${plan.subnet.prefix}`);
+    if (!cidr) throw new Error(`bad subnet in plan: ${plan.subnet.network}/${plan.subnet.prefix}`);
+    this.plan = plan;
+    this.subnet = cidr;
+    this.leases.setPlan(plan);
+  }
+
+  classFor(vendorClass: string | undefined): ClientClassPlan | undefined {
+    if (vendorClass === undefined) return undefined;
+    return this.plan.classes.find((c) => c.vendorClass === vendorClass);
+  }
+
+  inSubnet(ip: string): boolean {
+    return ip !== ZERO && inCidr(ipToInt(ip), this.subnet);
+  }
+
+  handle(msg: DhcpMessage, ingress: Ingress, now: number): Decision {
+    const facts = clientFacts(msg);
+    const base = { clientId: facts.clientId, mac: facts.mac, vendorClass: facts.vendorClass };
+    if (msg.op !== 1) return { ...base, kind: 'ignored', note: 'not a BOOTREQUEST' };
+    const type = msg.options.get(53);
+    if (!type || type.length !== 1) return { ...base, kind: 'ignored', note: 'no DHCP message type (plain BOOTP is not served)' };
+
+    // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
+    // interface it arrived on. The relay-only socket never serves a broadcast.
+    if (msg.giaddr !== ZERO) {
+      if (!this.inSubnet(msg.giaddr)) return { ...base, kind: 'ignored', note: `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
+    } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
+      return { ...base, kind: 'ignored', note: 'direct request on the relay-only socket (no interface in the site file)' };
+    }
+
+    switch (type[0]) {
+      case MessageType.DISCOVER:
+        return this.discover(msg, facts, now);
+      case MessageType.REQUEST:
+        return this.request(msg, facts, now);
+      case MessageType.DECLINE:
+        return this.decline(facts, now);
+      case MessageType.RELEASE:
+        return this.release(msg, facts, now);
+      case MessageType.INFORM:
+        return this.inform(msg, facts);
+      default:
+        return { ...base, kind: 'ignored', note: `message type ${type[0]} is not for a server` };
+    }
+  }
+
+  private discover(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
+    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass };
+    const ip = this.leases.choose(f.clientId, f.mac, f.requestedIp, now);
+    if (ip === null) {
+      return { ...base, kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
+    }
+    this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
+    return { ...base, kind: 'discover', reply: this.reply(msg, f, MessageType.OFFER, ip, true) };
+  }
+
+  private request(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
+    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass };
+    // SELECTING: the client names the server it chose (option 54).
+    if (f.serverId !== undefined) {
+      if (f.serverId !== this.plan.serverId) {
+        this.leases.releaseHold(f.clientId);
+        return { ...base, kind: 'request', note: `client chose server ${f.serverId}` };
+      }
+      const ip = f.requestedIp ?? (msg.ciaddr !== ZERO ? msg.ciaddr : undefined);
+      if (ip !== undefined && this.leases.availableTo(ip, f.clientId, f.mac, now)) return this.ack(msg, f, ip, now);
+      return this.nak(msg, f, `requested ${ip ?? 'no address'}, which is not available to this client`);
+    }
+    // INIT-REBOOT: option 50 and no ciaddr. RENEWING/REBINDING: ciaddr set.
+    const ip = msg.ciaddr !== ZERO ? msg.ciaddr : f.requestedIp;
+    if (ip === undefined) return { ...base, kind: 'request', note: 'REQUEST without server id, requested address or ciaddr' };
+    if (!this.inSubnet(ip)) return this.nak(msg, f, `${ip} is not on this network`);
+    // We are the only server on a provisioning VLAN: a free address is granted
+    // (as dnsmasq does when authoritative), so phones keep their address even
+    // if the state directory was wiped.
+    if (this.leases.availableTo(ip, f.clientId, f.mac, now)) return this.ack(msg, f, ip, now);
+    return this.nak(msg, f, `${ip} belongs to another client or is outside the pool`);
+  }
+
+  private ack(msg: DhcpMessage, f: ClientFacts, ip: string, now: number): Decision {
+    const commit: LeaseRecord = {
+      ip,
+      clientId: f.clientId,
+      mac: f.mac,
+      state: 'bound',
+      expiresAt: now + this.plan.leaseSeconds * 1000,
+      updatedAt: now,
+      ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
+      ...(f.vendorClass !== undefined ? { vendorClass: f.vendorClass } : {}),
+    };
+    return {
+      clientId: f.clientId,
+      mac: f.mac,
+      vendorClass: f.vendorClass,
+      kind: 'request',
+      commit,
+      reply: this.reply(msg, f, MessageType.ACK, ip, true),
+    };
+  }
+
+  private nak(msg: DhcpMessage, f: ClientFacts, why: string): Decision {
+    const m = emptyMessage();
+    m.op = 2;
+    m.htype = msg.htype;
+    m.hlen = msg.hlen;
+    m.xid = msg.xid;
+    m.giaddr = msg.giaddr;
+    m.chaddr = msg.chaddr;
+    // RFC 2131 §4.3.2: a relayed NAK asks the relay to broadcast it.
+    m.flags = msg.giaddr !== ZERO ? BROADCAST_FLAG : msg.flags;
+    m.options.set(53, new Uint8Array([MessageType.NAK]));
+    m.options.set(54, ipBytes(this.plan.serverId));
+    m.options.set(56, new TextEncoder().encode(why.slice(0, 200)));
+    const to: Destination = msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port } : { address: BROADCAST, port: this.plan.port + 1 };
+    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
+  }
+
+  private decline(f: ClientFacts, now: number): Decision {
+    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'decline' };
+    if (f.serverId !== undefined && f.serverId !== this.plan.serverId) return { ...base, note: `decline for server ${f.serverId}` };
+    const ip = f.requestedIp;
+    const lease = ip ? this.leases.get(ip) : undefined;
+    if (!ip || !lease || lease.clientId !== f.clientId) return { ...base, note: `decline of ${ip ?? 'no address'}, which this client does not hold` };
+    return {
+      ...base,
+      warn: true,
+      note: `address ${ip} is in use by another host (client declined it); quarantined for ${this.plan.declineHoldSeconds}s`,
+      commit: { ip, clientId: f.clientId, mac: f.mac, state: 'declined', expiresAt: now + this.plan.declineHoldSeconds * 1000, updatedAt: now },
+    };
+  }
+
+  private release(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
+    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'release' };
+    const lease = this.leases.get(msg.ciaddr);
+    if (!lease || lease.clientId !== f.clientId || lease.state !== 'bound') return { ...base, note: `release of ${msg.ciaddr}, which this client does not hold` };
+    return { ...base, commit: { ...lease, state: 'released', expiresAt: now, updatedAt: now } };
+  }
+
+  private inform(msg: DhcpMessage, f: ClientFacts): Decision {
+    // RFC 2131 §4.3.5: options only; no yiaddr, no lease time; unicast to ciaddr.
+    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'inform', reply: this.reply(msg, f, MessageType.ACK, ZERO, false) };
+  }
+
+  /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
+  private reply(msg: DhcpMessage, f: ClientFacts, type: number, yiaddr: string, leasing: boolean): { message: DhcpMessage; to: Destination; maxSize: number } {
+    const m = emptyMessage();
+    m.op = 2;
+    m.htype = msg.htype;
+    m.hlen = msg.hlen;
+    m.xid = msg.xid;
+    m.flags = msg.flags;
+    // RFC 2131 table 3: ciaddr is 0 in an OFFER, echoed in an ACK.
+    m.ciaddr = type === MessageType.OFFER ? ZERO : msg.ciaddr;
+    m.yiaddr = yiaddr;
+    m.giaddr = msg.giaddr;
+    m.chaddr = msg.chaddr;
+    m.options.set(53, new Uint8Array([type]));
+    m.options.set(54, ipBytes(this.plan.serverId));
+    if (leasing) {
+      m.options.set(51, u32(this.plan.leaseSeconds));
+      m.options.set(58, u32(this.plan.renewSeconds));
+      m.options.set(59, u32(this.plan.rebindSeconds));
+    }
+    for (const [code, value] of this.optionsFor(f)) m.options.set(code, value);
+    return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
+  }
+
+  /**
+   * The options a client gets, requested ones first (in the order it asked),
+   * then the class's always-send options, then the rest of what the site
+   * configures: the phone's full parameter request list is not documented,
+   * so we err on the side of sending, and the daemon trims from the end when
+   * the reply would not fit the client's maximum message size.
+   */
+  optionsFor(f: ClientFacts): Map<number, Uint8Array> {
+    const cls = this.classFor(f.vendorClass);
+    const available = new Map<number, Uint8Array>(this.plan.baseOptions);
+    if (cls) for (const [code, v] of cls.options) available.set(code, v);
+    const out = new Map<number, Uint8Array>();
+    for (const code of f.prl) {
+      const v = available.get(code);
+      if (v !== undefined && !out.has(code)) out.set(code, v);
+    }
+    if (cls) for (const code of cls.alwaysSend) {
+      const v = available.get(code);
+      if (v !== undefined && !out.has(code)) out.set(code, v);
+    }
+    for (const [code, v] of available) if (!out.has(code)) out.set(code, v);
+    return out;
+  }
+
+  /** RFC 2131 §4.1 reply routing. */
+  private destination(msg: DhcpMessage, yiaddr: string, mac: string): Destination {
+    if (msg.giaddr !== ZERO) return { address: msg.giaddr, port: this.plan.port };
+    if (msg.ciaddr !== ZERO) return { address: msg.ciaddr, port: this.plan.port + 1 };
+    if ((msg.flags & BROADCAST_FLAG) !== 0 || yiaddr === ZERO) return { address: BROADCAST, port: this.plan.port + 1 };
+    return { address: yiaddr, port: this.plan.port + 1, arp: { ip: yiaddr, mac } };
+  }
+}
+
+/**
+ * Encodes a reply within the client's size limit. When it does not fit even
+ * with option overload, options the client did not ask for are dropped from
+ * the end, then requested ones; what was dropped is returned for the log.
+ */
+export function encodeReply(
+  reply: { message: DhcpMessage; maxSize: number },
+  requested: readonly number[],
+): { bytes: Uint8Array; dropped: number[] } | { error: string } {
+  const dropped: number[] = [];
+  const essential = new Set([53, 54, 51, 58, 59, 1, 43, 120]);
+  for (;;) {
+    const r = encodeMessage(reply.message, { maxSize: reply.maxSize });
+    if (r.ok) return { bytes: r.value, dropped };
+    if (r.error.code !== 'too-big') return { error: r.error.message };
+    const codes = [...reply.message.options.keys()].filter((c) => !essential.has(c));
+    const victim = codes.reverse().find((c) => !requested.includes(c)) ?? codes[0];
+    if (victim === undefined) return { error: r.error.message };
+    reply.message.options.delete(victim);
+    dropped.push(victim);
+  }
+}

@@ -1,0 +1,238 @@
+// RFC 2131 server decisions, without sockets: each case builds a client
+// message, hands it to the engine, and checks the reply, its routing and
+// the lease record that must be made durable.
+import t from 'tap';
+import { Rfc2131, encodeReply, BROADCAST, ZERO } from '../../src/dhcp/rfc2131.js';
+import { LeaseTable } from '../../src/dhcp/lease-table.js';
+import type { DhcpPlan } from '../../src/site/plan.js';
+import { emptyMessage, decodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+
+const ascii = (s: string) => new TextEncoder().encode(s);
+
+function plan(overrides: Partial<DhcpPlan> = {}): DhcpPlan {
+  return {
+    enabled: true,
+    port: 67,
+    serverId: '10.20.0.1',
+    subnet: { network: '10.20.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '10.20.0.255' },
+    pools: [{ start: '10.20.0.100', end: '10.20.0.102' }],
+    reservations: [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.50', name: 'cx600-lobby' }],
+    leaseSeconds: 28800,
+    renewSeconds: 14400,
+    rebindSeconds: 25200,
+    offerHoldSeconds: 30,
+    declineHoldSeconds: 600,
+    baseOptions: new Map([
+      [1, new Uint8Array([255, 255, 255, 0])],
+      [3, new Uint8Array([10, 20, 0, 1])],
+      [15, ascii('schertz.name')],
+    ]),
+    classes: [{ name: 'MS-UC-Client', vendorClass: 'MS-UC-Client', options: new Map([[43, ascii('\x01\x0cMS-UC-Client')], [120, new Uint8Array([0, 1, 0x61, 0])]]), alwaysSend: [43, 120] }],
+    ...overrides,
+  };
+}
+
+let xid = 1;
+function request(type: number, mac: string, opts: { ciaddr?: string; giaddr?: string; flags?: number; options?: [number, Uint8Array][] } = {}): DhcpMessage {
+  const m = emptyMessage();
+  m.op = 1;
+  m.htype = 1;
+  m.hlen = 6;
+  m.xid = xid++;
+  m.flags = opts.flags ?? 0;
+  m.ciaddr = opts.ciaddr ?? ZERO;
+  m.giaddr = opts.giaddr ?? ZERO;
+  const chaddr = new Uint8Array(16);
+  mac.split(':').forEach((h, i) => (chaddr[i] = parseInt(h, 16)));
+  m.chaddr = chaddr;
+  m.options.set(53, new Uint8Array([type]));
+  for (const [code, v] of opts.options ?? []) m.options.set(code, v);
+  return m;
+}
+
+const ip = (s: string) => new Uint8Array(s.split('.').map(Number));
+const NOW = 1_800_000_000_000;
+
+function setup(p = plan()) {
+  const table = new LeaseTable(p);
+  return { table, engine: new Rfc2131(p, table) };
+}
+
+t.test('DISCOVER -> OFFER -> REQUEST -> ACK, with lease times and class options', (t) => {
+  const { table, engine } = setup();
+  const vc: [number, Uint8Array] = [60, ascii('MS-UC-Client')];
+  const offer = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:55', { options: [vc, [55, new Uint8Array([1, 3, 43])]] }), 'interface', NOW);
+  t.ok(offer.reply);
+  const o = offer.reply!.message;
+  t.equal(o.options.get(53)![0], MessageType.OFFER);
+  t.equal(o.yiaddr, '10.20.0.100');
+  t.equal(o.ciaddr, ZERO);
+  t.same([...o.options.keys()].slice(0, 8), [53, 54, 51, 58, 59, 1, 3, 43], 'requested options first, in the order asked');
+  t.ok(o.options.has(120), 'option 120 always sent to MS-UC-Client even when not requested');
+  t.ok(o.options.has(15), 'unrequested configured options still sent');
+  t.same(offer.reply!.to, { address: '10.20.0.100', port: 68, arp: { ip: '10.20.0.100', mac: '00:11:22:33:44:55' } }, 'unicast with ARP when no broadcast bit');
+  t.notOk(offer.commit, 'an offer is not a lease');
+
+  const ack = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:55', { options: [vc, [54, ip('10.20.0.1')], [50, ip('10.20.0.100')]] }), 'interface', NOW + 10);
+  t.equal(ack.reply!.message.options.get(53)![0], MessageType.ACK);
+  t.equal(ack.commit!.state, 'bound');
+  t.equal(ack.commit!.expiresAt, NOW + 10 + 28800 * 1000);
+  t.equal(ack.commit!.vendorClass, 'MS-UC-Client');
+  t.same([...ack.reply!.message.options.get(51)!], [0, 0, 0x70, 0x80], 'lease 28800 s');
+  table.apply(ack.commit!);
+  t.equal(table.forClient('mac:00:11:22:33:44:55')!.ip, '10.20.0.100');
+  t.end();
+});
+
+t.test('broadcast bit and relays route replies per RFC 2131 §4.1', (t) => {
+  const { engine } = setup();
+  const b = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:01', { flags: 0x8000 }), 'interface', NOW);
+  t.same(b.reply!.to, { address: BROADCAST, port: 68 });
+  const r = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:02', { giaddr: '10.20.0.254' }), 'relay-socket', NOW);
+  t.same(r.reply!.to, { address: '10.20.0.254', port: 67 });
+  t.equal(r.reply!.message.giaddr, '10.20.0.254');
+  const foreign = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:03', { giaddr: '192.168.7.1' }), 'relay-socket', NOW);
+  t.notOk(foreign.reply, 'relay from another subnet is not served');
+  const direct = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:04'), 'relay-socket', NOW);
+  t.notOk(direct.reply, 'relay-only socket never answers a direct broadcast');
+  t.end();
+});
+
+t.test('INFORM: options only, no yiaddr, no lease time, unicast to ciaddr', (t) => {
+  const { engine } = setup();
+  const d = engine.handle(
+    request(MessageType.INFORM, '00:04:f2:00:00:01', { ciaddr: '10.20.0.77', options: [[60, ascii('MS-UC-Client')], [55, new Uint8Array([43, 120])]] }),
+    'interface',
+    NOW,
+  );
+  const m = d.reply!.message;
+  t.equal(m.options.get(53)![0], MessageType.ACK);
+  t.equal(m.yiaddr, ZERO);
+  t.equal(m.ciaddr, '10.20.0.77');
+  t.notOk(m.options.has(51));
+  t.notOk(m.options.has(58));
+  t.notOk(m.options.has(59));
+  t.same([...m.options.keys()].slice(0, 4), [53, 54, 43, 120]);
+  t.same(d.reply!.to, { address: '10.20.0.77', port: 68 });
+  t.notOk(d.commit, 'INFORM leases nothing');
+  t.end();
+});
+
+t.test('class options only for the exact, case-sensitive vendor class', (t) => {
+  const { engine } = setup();
+  const d = engine.handle(request(MessageType.INFORM, '00:04:f2:00:00:02', { ciaddr: '10.20.0.78', options: [[60, ascii('ms-uc-client')]] }), 'interface', NOW);
+  t.notOk(d.reply!.message.options.has(43));
+  t.notOk(d.reply!.message.options.has(120));
+  t.end();
+});
+
+t.test('REQUEST naming another server is ignored and frees the offer', (t) => {
+  const { table, engine } = setup();
+  engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:10'), 'interface', NOW);
+  t.equal(table.heldFor('10.20.0.100', NOW), 'mac:00:11:22:33:44:10');
+  const d = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:10', { options: [[54, ip('10.20.0.9')], [50, ip('10.20.0.100')]] }), 'interface', NOW);
+  t.notOk(d.reply);
+  t.equal(table.heldFor('10.20.0.100', NOW), undefined);
+  t.end();
+});
+
+t.test('INIT-REBOOT: NAK a wrong network, NAK an address someone else holds, ACK a free one', (t) => {
+  const { table, engine } = setup();
+  const wrong = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:20', { options: [[50, ip('192.168.1.5')]] }), 'interface', NOW);
+  t.equal(wrong.reply!.message.options.get(53)![0], MessageType.NAK);
+  t.same(wrong.reply!.to, { address: BROADCAST, port: 68 });
+  table.apply({ ip: '10.20.0.101', clientId: 'mac:aa:aa:aa:aa:aa:aa', mac: 'aa:aa:aa:aa:aa:aa', state: 'bound', expiresAt: NOW + 1000, updatedAt: NOW });
+  const taken = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:20', { options: [[50, ip('10.20.0.101')]] }), 'interface', NOW);
+  t.equal(taken.reply!.message.options.get(53)![0], MessageType.NAK);
+  const free = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:20', { options: [[50, ip('10.20.0.102')]] }), 'interface', NOW);
+  t.equal(free.reply!.message.options.get(53)![0], MessageType.ACK);
+  t.equal(free.commit!.ip, '10.20.0.102');
+  t.end();
+});
+
+t.test('RENEWING: unicast ACK to ciaddr extends the lease', (t) => {
+  const { table, engine } = setup();
+  table.apply({ ip: '10.20.0.100', clientId: 'mac:00:11:22:33:44:30', mac: '00:11:22:33:44:30', state: 'bound', expiresAt: NOW + 1000, updatedAt: NOW });
+  const d = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:30', { ciaddr: '10.20.0.100' }), 'interface', NOW + 500);
+  t.equal(d.reply!.message.options.get(53)![0], MessageType.ACK);
+  t.equal(d.reply!.message.yiaddr, '10.20.0.100');
+  t.same(d.reply!.to, { address: '10.20.0.100', port: 68 });
+  t.equal(d.commit!.expiresAt, NOW + 500 + 28800 * 1000);
+  t.end();
+});
+
+t.test('reservations win, and are never given to anyone else', (t) => {
+  const p = plan({ pools: [{ start: '10.20.0.50', end: '10.20.0.51' }] });
+  const { engine } = setup(p);
+  const r = engine.handle(request(MessageType.DISCOVER, '00:04:f2:95:31:a2'), 'interface', NOW);
+  t.equal(r.reply!.message.yiaddr, '10.20.0.50');
+  const other = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:40'), 'interface', NOW);
+  t.equal(other.reply!.message.yiaddr, '10.20.0.51', 'pool skips the reserved address');
+  const third = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:41'), 'interface', NOW);
+  t.notOk(third.reply, 'pool full');
+  t.match(third.note, /pool exhausted/);
+  t.end();
+});
+
+t.test('a full pool answers nothing at once, and expired leases are reused oldest first', (t) => {
+  const { table, engine } = setup();
+  const macs = ['00:00:00:00:00:01', '00:00:00:00:00:02', '00:00:00:00:00:03'];
+  macs.forEach((mac, i) => table.apply({ ip: `10.20.0.10${i}`, clientId: `mac:${mac}`, mac, state: 'bound', expiresAt: NOW + 1000 * (i + 1), updatedAt: NOW + i }));
+  const full = engine.handle(request(MessageType.DISCOVER, '00:00:00:00:00:09'), 'interface', NOW);
+  t.notOk(full.reply);
+  const later = engine.handle(request(MessageType.DISCOVER, '00:00:00:00:00:09'), 'interface', NOW + 2500);
+  t.equal(later.reply!.message.yiaddr, '10.20.0.100', 'the two expired leases are candidates; the older one is reused');
+  t.end();
+});
+
+t.test('DECLINE quarantines; RELEASE frees', (t) => {
+  const { table, engine } = setup();
+  table.apply({ ip: '10.20.0.100', clientId: 'mac:00:11:22:33:44:50', mac: '00:11:22:33:44:50', state: 'bound', expiresAt: NOW + 100000, updatedAt: NOW });
+  const d = engine.handle(request(MessageType.DECLINE, '00:11:22:33:44:50', { options: [[50, ip('10.20.0.100')], [54, ip('10.20.0.1')]] }), 'interface', NOW);
+  t.equal(d.commit!.state, 'declined');
+  t.notOk(d.reply);
+  table.apply(d.commit!);
+  const next = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:51'), 'interface', NOW);
+  t.not(next.reply!.message.yiaddr, '10.20.0.100', 'declined address not offered');
+
+  table.apply({ ip: '10.20.0.101', clientId: 'mac:00:11:22:33:44:52', mac: '00:11:22:33:44:52', state: 'bound', expiresAt: NOW + 100000, updatedAt: NOW });
+  const rel = engine.handle(request(MessageType.RELEASE, '00:11:22:33:44:52', { ciaddr: '10.20.0.101' }), 'interface', NOW);
+  t.equal(rel.commit!.state, 'released');
+  const spoof = engine.handle(request(MessageType.RELEASE, '00:11:22:33:44:99', { ciaddr: '10.20.0.100' }), 'interface', NOW);
+  t.notOk(spoof.commit, 'a client cannot release another client\'s lease');
+  t.end();
+});
+
+t.test('client identity: option 61 beats chaddr', (t) => {
+  const { engine } = setup();
+  const d = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:60', { options: [[61, new Uint8Array([1, 0xde, 0xad, 0xbe, 0xef, 0, 1])]] }), 'interface', NOW);
+  t.equal(d.clientId, '01deadbeef0001');
+  t.end();
+});
+
+t.test('non-requests and messages without a type are ignored', (t) => {
+  const { engine } = setup();
+  const m = request(MessageType.OFFER, '00:11:22:33:44:70');
+  t.equal(engine.handle(m, 'interface', NOW).kind, 'ignored');
+  const bootp = request(MessageType.DISCOVER, '00:11:22:33:44:71');
+  bootp.options.delete(53);
+  t.equal(engine.handle(bootp, 'interface', NOW).kind, 'ignored');
+  const reply = request(MessageType.DISCOVER, '00:11:22:33:44:72');
+  reply.op = 2;
+  t.equal(engine.handle(reply, 'interface', NOW).kind, 'ignored');
+  t.end();
+});
+
+t.test('encodeReply trims unrequested options to fit the size limit', (t) => {
+  const { engine } = setup(plan({ baseOptions: new Map([[1, new Uint8Array([255, 255, 255, 0])], [252, new Uint8Array(250)], [253, new Uint8Array(250)]]) }));
+  const d = engine.handle(request(MessageType.INFORM, '00:11:22:33:44:80', { ciaddr: '10.20.0.80', options: [[55, new Uint8Array([1, 252])]] }), 'interface', NOW);
+  const enc = encodeReply({ message: d.reply!.message, maxSize: 548 }, [1, 252]);
+  t.ok('bytes' in enc);
+  if ('bytes' in enc) {
+    t.ok(enc.bytes.length <= 548);
+    t.same(enc.dropped, [253], 'the unrequested option goes first');
+    const back = decodeMessage(enc.bytes);
+    t.ok(back.ok && back.value.options.has(252));
+  }
+  t.end();
+});

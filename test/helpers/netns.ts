@@ -1,0 +1,123 @@
+// Throwaway test networks: two network namespaces joined by a veth pair,
+// with a private subnet that exists only inside them. Every test that needs
+// one gets unique names and a cleanup that runs even when the test fails.
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import tap from 'tap';
+
+type Tap = {
+  fail(message: string): void;
+  teardown(fn: () => void | Promise<void>): void;
+};
+
+/**
+ * Why a namespace test cannot run here, or null when it can. Under CI=true a
+ * missing tool or privilege is a failure, never a silent skip: the caller
+ * passes the result to `t.test(name, { skip }, ...)` only outside CI.
+ */
+export function netnsUnavailable(tools: readonly string[] = []): string | null {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) return 'network namespaces need root';
+  try {
+    execFileSync('ip', ['-V'], { stdio: 'ignore' });
+  } catch {
+    return 'iproute2 (ip) is not installed';
+  }
+  for (const tool of tools) {
+    if (!which(tool)) return `${tool} is not installed`;
+  }
+  return null;
+}
+
+/**
+ * The `skip` option for a namespace test: false when it can run. Under
+ * CI=true a missing tool or privilege fails the file instead (nothing may
+ * silently skip in CI); elsewhere the test is skipped with the reason.
+ */
+export function namespaceSkip(tools: readonly string[] = []): string | false {
+  const reason = netnsUnavailable(tools);
+  if (reason === null) return false;
+  if (process.env.CI === 'true') {
+    tap.fail(`CI=true and this test cannot run here: ${reason}`);
+  }
+  return reason;
+}
+
+export function which(tool: string): string | null {
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':').concat(['/usr/sbin', '/sbin'])) {
+    if (existsSync(`${dir}/${tool}`)) return `${dir}/${tool}`;
+  }
+  return null;
+}
+
+let counter = 0;
+
+export interface Lab {
+  server: string;
+  client: string;
+  serverIf: string;
+  clientIf: string;
+  /** e.g. "10.99.7" – the /24 used inside this lab */
+  prefix: string;
+  serverIp: string;
+  exec(ns: string, cmd: string, args: string[], timeoutMs?: number): string;
+  spawn(ns: string, cmd: string, args: string[]): ChildProcess;
+  destroy(): void;
+}
+
+/** Creates SRV and CLI namespaces joined by a veth pair; the server side gets PREFIX.1/24. */
+export function createLab(t: Tap, options: { clientAddress?: string } = {}): Lab {
+  const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
+  const server = `plS${id}`;
+  const client = `plC${id}`;
+  const serverIf = `vs${id}`.slice(0, 15);
+  const clientIf = `vc${id}`.slice(0, 15);
+  const octet = 10 + ((process.pid + counter * 7) % 200);
+  const prefix = `10.99.${octet}`;
+  const serverIp = `${prefix}.1`;
+  const children: ChildProcess[] = [];
+  const run = (args: string[]): void => {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  const destroy = (): void => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const ns of [server, client]) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  t.teardown(destroy);
+  run(['netns', 'add', server]);
+  run(['netns', 'add', client]);
+  run(['link', 'add', serverIf, 'type', 'veth', 'peer', 'name', clientIf]);
+  run(['link', 'set', serverIf, 'netns', server]);
+  run(['link', 'set', clientIf, 'netns', client]);
+  run(['-n', server, 'addr', 'add', `${serverIp}/24`, 'dev', serverIf]);
+  if (options.clientAddress) run(['-n', client, 'addr', 'add', `${options.clientAddress}/24`, 'dev', clientIf]);
+  for (const ns of [server, client]) {
+    run(['-n', ns, 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'], { stdio: 'ignore' });
+  }
+  run(['-n', server, 'link', 'set', serverIf, 'up']);
+  run(['-n', client, 'link', 'set', clientIf, 'up']);
+  return {
+    server,
+    client,
+    serverIf,
+    clientIf,
+    prefix,
+    serverIp,
+    exec(ns, cmd, args, timeoutMs = 30_000) {
+      return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    spawn(ns, cmd, args) {
+      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      return child;
+    },
+    destroy,
+  };
+}

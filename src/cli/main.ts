@@ -8,6 +8,7 @@ import { compilePlan } from '../site/compile.js';
 import type { Plan } from '../site/plan.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { DhcpDaemon } from '../dhcp/daemon.js';
+import { NtpDaemon } from '../ntp/daemon.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -59,8 +60,16 @@ function encodeReport(plan: Plan): { classes: { name: string; vendorClass: strin
 
 async function up(file: string, logger: Logger): Promise<void> {
   let plan = planOrExit(file);
-  const daemons: { dhcp?: DhcpDaemon } = {};
-  if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
+  const daemons: { dhcp?: DhcpDaemon; ntp?: NtpDaemon } = {};
+  try {
+    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
+    if (plan.ntp.enabled) daemons.ntp = await NtpDaemon.start(plan, { logger });
+  } catch (err) {
+    // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
+    logger.fatal({ err: (err as Error).message }, 'provlab could not start');
+    await Promise.allSettled([daemons.dhcp?.stop(), daemons.ntp?.stop()]);
+    process.exit(1);
+  }
   logger.info({ site: plan.site }, `provlab up: site ${plan.site} ready`);
 
   let stopping = false;
@@ -68,7 +77,7 @@ async function up(file: string, logger: Logger): Promise<void> {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: flushing leases');
-    void Promise.all([daemons.dhcp?.stop()]).then(
+    void Promise.all([daemons.dhcp?.stop(), daemons.ntp?.stop()]).then(
       () => process.exit(0),
       (err: unknown) => {
         logger.error({ err }, 'error while stopping');
@@ -82,6 +91,7 @@ async function up(file: string, logger: Logger): Promise<void> {
     try {
       const next = compilePlan(loadSite(file), file);
       daemons.dhcp?.reload(next);
+      daemons.ntp?.reload(next);
       plan = next;
       logger.info({ site: plan.site }, 'site file reloaded');
     } catch (err) {
@@ -105,7 +115,7 @@ export function buildProgram(): Command {
 
   program
     .command('up')
-    .description('run the daemons the site file enables (DHCP today; DNS and NTP join later) until SIGTERM/SIGINT; SIGHUP reloads the site file')
+    .description('run the daemons the site file enables (DHCP and NTP; DNS joins later) until SIGTERM/SIGINT; SIGHUP reloads the site file')
     .requiredOption('-s, --site <file>', 'site file (YAML)')
     .action(async (o: { site: string }) => up(o.site, logger()));
 

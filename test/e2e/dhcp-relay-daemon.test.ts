@@ -4,6 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import { startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
 import { openRelay, clientMessage } from '../helpers/relay-client.js';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
@@ -53,6 +54,32 @@ t.test('malformed packets are counted and dropped; the daemon keeps answering', 
   const dropped = p.logs.filter((l) => l.msg === 'malformed DHCP packet dropped');
   t.ok(dropped.length >= 4, `malformed packets logged (${dropped.length})`);
   t.equal(p.child.exitCode, null, 'still running');
+});
+
+t.test('provlab up also serves NTP from the same plan', async (t) => {
+  const dir = tempDir();
+  const p = startProvlab(['up', '--site', writeSite(dir, site(join(dir, 'state')))]);
+  t.teardown(() => p.stop('SIGKILL'));
+  await p.waitForLog((l) => String(l.msg).startsWith('NTP serving'));
+  const sock = dgram.createSocket('udp4');
+  t.teardown(() => sock.close());
+  // RFC 5905 client request: LI 0, VN 4, mode 3; transmit timestamp at bytes 40..47.
+  const req = Buffer.alloc(48);
+  req[0] = 0x23;
+  Buffer.from('e9f0a1b2c3d4e5f6', 'hex').copy(req, 40);
+  const reply = await new Promise<Buffer>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no NTP reply')), 3000);
+    sock.once('message', (m) => {
+      clearTimeout(timer);
+      resolve(m);
+    });
+    sock.send(req, PORT + 2, '127.0.0.1');
+  });
+  t.equal(reply.length, 48);
+  t.equal(reply[0]! & 7, 4, 'server mode');
+  t.equal(reply[1], 10, 'stratum from the site file');
+  t.equal(reply.subarray(24, 32).toString('hex'), 'e9f0a1b2c3d4e5f6', 'origin = our transmit timestamp, byte for byte');
+  t.equal(await p.stop('SIGTERM'), 0, 'SIGTERM exits 0');
 });
 
 t.test('every ACKed lease survives kill -9', async (t) => {

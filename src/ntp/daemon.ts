@@ -1,0 +1,269 @@
+// The NTP daemon: a UDP socket and a clock around the pure responder.
+// Per datagram: read the clock first, decide, read the clock again last, send.
+// Nothing a client sends can throw out of here; anything that is not a client
+// request is counted and dropped without a reply.
+import dgram from 'node:dgram';
+import type { Logger } from '../log.js';
+import type { Plan } from '../site/plan.js';
+import { asciiRefId, ntpDiffSeconds, ntpToUnixMs, unixMsToNtp, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
+import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
+import { RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitSettings } from './rate-limit.js';
+import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
+
+export interface NtpCounters {
+  received: number;
+  replies: number;
+  /** Shorter than 48 bytes. */
+  malformed: number;
+  /** Version 0 or above 4. */
+  badVersion: number;
+  /** Any mode but client (3): symmetric, server, broadcast, control (6), private (7). */
+  badMode: number;
+  rateLimited: number;
+  kisses: number;
+  sendErrors: number;
+  internalErrors: number;
+  clockSteps: number;
+}
+
+/** One answered request, for the staging timeline ("time synced" per phone). */
+export interface NtpClientEvent {
+  readonly address: string;
+  readonly port: number;
+  readonly version: number;
+  /** The client's transmit timestamp minus our receive time, ms: how wrong its clock was (plus the one-way delay). */
+  readonly clientOffsetMs: number;
+  /** The time the client believed it was, ISO 8601, or null if it sent zero. */
+  readonly clientTime: string | null;
+  readonly firstSeen: boolean;
+  readonly kind: 'reply' | 'kiss';
+}
+
+export interface NtpDaemonOptions {
+  logger: Logger;
+  /** Reference id, up to 4 ASCII characters. Default `LOCL` (chrony's `local` mode). */
+  refId?: string;
+  /** 0 by default (we are the VLAN's time source); 3 tells clients we are unsynchronised. */
+  leap?: LeapIndicator;
+  /** Per-client rate limit with a RATE kiss-o'-death; off unless given. */
+  rateLimit?: Partial<RateLimitSettings>;
+  /** How many client addresses to remember for the "first seen" info line. */
+  maxKnownClients?: number;
+  /** Injectable for tests; by default the system wall clock at sub-millisecond resolution. */
+  clock?: ClockSource & { verify?(): number | null; lastVerifiedMs?: number };
+  events?: { onClient?: (e: NtpClientEvent) => void };
+}
+
+/** How often the served clock is checked against the system clock; each good check is the new reference time. */
+const VERIFY_INTERVAL_MS = 1000;
+
+export class NtpDaemon {
+  readonly counters: NtpCounters = {
+    received: 0,
+    replies: 0,
+    malformed: 0,
+    badVersion: 0,
+    badMode: 0,
+    rateLimited: 0,
+    kisses: 0,
+    sendErrors: 0,
+    internalErrors: 0,
+    clockSteps: 0,
+  };
+  private settings: ResponderSettings;
+  private readonly log: Logger;
+  private readonly clock: NonNullable<NtpDaemonOptions['clock']>;
+  private readonly limiter: RateLimiter | null;
+  private readonly known = new Map<string, true>();
+  private readonly maxKnown: number;
+  private readonly precision: number;
+  private readonly transmitClock = (): NtpTimestamp => unixMsToNtp(this.clock.nowMs());
+  private socket!: dgram.Socket;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  private constructor(
+    /** The plan the socket was bound with; reload never rebinds. */
+    private readonly boundPlan: Plan,
+    private readonly options: NtpDaemonOptions,
+  ) {
+    this.log = options.logger.child({ daemon: 'ntp' });
+    this.clock = options.clock ?? new AnchoredClock();
+    this.precision = measurePrecision(this.clock);
+    this.limiter = options.rateLimit ? new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit }) : null;
+    this.maxKnown = options.maxKnownClients ?? 4096;
+    this.settings = this.makeSettings(boundPlan);
+  }
+
+  static async start(plan: Plan, options: NtpDaemonOptions): Promise<NtpDaemon> {
+    const daemon = new NtpDaemon(plan, options);
+    daemon.warmUp();
+    await daemon.bind();
+    daemon.timer = setInterval(() => daemon.verifyClock(), VERIFY_INTERVAL_MS);
+    daemon.timer.unref();
+    const s = daemon.settings;
+    const { address, port } = daemon.address();
+    daemon.log.info(
+      { listen: `${address}:${port}`, stratum: s.stratum, refId: options.refId ?? 'LOCL', precision: s.precision, rateLimit: daemon.limiter !== null },
+      `NTP serving on ${address}:${port} (stratum ${s.stratum}, local clock)`,
+    );
+    return daemon;
+  }
+
+  /** Takes the new stratum; the socket stays (a new address or port needs a restart). */
+  reload(plan: Plan): void {
+    if (plan.address !== this.boundPlan.address || plan.ntp.port !== this.boundPlan.ntp.port) {
+      this.log.warn(
+        { listening: `${this.boundPlan.address}:${this.boundPlan.ntp.port}`, wanted: `${plan.address}:${plan.ntp.port}` },
+        'address or NTP port changed: restart provlab for that to take effect',
+      );
+    }
+    this.settings = this.makeSettings(plan);
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  /** The address and port actually bound (useful when the plan says port 0). */
+  address(): { address: string; port: number } {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /**
+   * Runs the request path a few hundred times on a synthetic request so the
+   * first phone is not answered by cold, unoptimised code: a slow first answer
+   * is harmless, but time spent before our receive stamp or after our transmit
+   * stamp is invisible to the client and skews the offset it computes.
+   */
+  private warmUp(): void {
+    const request = new Uint8Array(48);
+    request[0] = 0x23;
+    for (let i = 0; i < 300; i++) {
+      request[47] = i & 0xff;
+      respond(request, unixMsToNtp(this.clock.nowMs()), this.settings, this.transmitClock);
+    }
+  }
+
+  private makeSettings(plan: Plan): ResponderSettings {
+    const verified = this.clock.lastVerifiedMs ?? this.clock.nowMs();
+    return {
+      ...DEFAULT_SETTINGS,
+      stratum: plan.ntp.stratum,
+      referenceId: asciiRefId(this.options.refId ?? 'LOCL'),
+      referenceTime: unixMsToNtp(verified),
+      precision: this.precision,
+      leap: this.options.leap ?? 0,
+      rootDelay: 0,
+      // What we know of our own error at the reference time: one clock reading.
+      rootDispersion: 2 ** this.precision,
+    };
+  }
+
+  private verifyClock(): void {
+    if (!this.clock.verify) return;
+    const step = this.clock.verify();
+    if (step !== null) {
+      this.counters.clockSteps++;
+      this.log.warn({ stepMs: step }, `system clock stepped by ${(-step).toFixed(3)} ms: served clock re-anchored`);
+    }
+    this.settings = { ...this.settings, referenceTime: unixMsToNtp(this.clock.lastVerifiedMs ?? this.clock.nowMs()) };
+  }
+
+  private bind(): Promise<void> {
+    // Replies go to IP literals: a synchronous lookup lets send() reach the kernel
+    // right away (Node tries uv_udp_try_send first) instead of a tick later,
+    // so nothing runs between our transmit timestamp and the wire.
+    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false, lookup: (address, _options, callback) => callback(null, address, 4) });
+    this.socket = sock;
+    sock.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    return new Promise<void>((resolve, reject) => {
+      sock.once('error', reject);
+      sock.bind(this.boundPlan.ntp.port, this.boundPlan.address, () => {
+        sock.off('error', reject);
+        sock.on('error', (err) => this.log.error({ err }, 'NTP socket error'));
+        resolve();
+      });
+    });
+  }
+
+  /** Entry point for every datagram. Never throws. */
+  private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    // First thing: the receive timestamp (after kernel and event-loop latency, which Node cannot see past).
+    const receivedMs = this.clock.nowMs();
+    if (this.stopped) return;
+    this.counters.received++;
+    try {
+      const receiveTime = unixMsToNtp(receivedMs);
+      const limiter = this.limiter;
+      const answer = respond(msg, receiveTime, this.settings, this.transmitClock, limiter ? () => limiter.check(rinfo.address, receivedMs) : undefined);
+      if (answer.kind === 'drop') {
+        if (answer.reason === 'malformed') this.counters.malformed++;
+        else if (answer.reason === 'version') this.counters.badVersion++;
+        else if (answer.reason === 'mode') this.counters.badMode++;
+        else this.counters.rateLimited++;
+        if (this.log.isLevelEnabled('debug')) {
+          this.log.debug({ client: rinfo.address, port: rinfo.port, bytes: msg.length, reason: answer.reason, detail: answer.detail }, 'NTP packet dropped');
+        }
+        return;
+      }
+      if (rinfo.port === 0) return; // nothing can be sent to port 0
+      this.socket.send(answer.bytes, rinfo.port, rinfo.address, (err) => {
+        if (err) {
+          this.counters.sendErrors++;
+          this.log.warn({ err: err.message, client: rinfo.address }, 'NTP reply not sent');
+        }
+      });
+      if (answer.kind === 'kiss') this.counters.kisses++;
+      else this.counters.replies++;
+      this.noteClient(rinfo, answer.request.version, answer.request.transmitTime, receiveTime, receivedMs, answer.kind);
+    } catch (err) {
+      // A bug, not a bad packet: keep serving, but make it loud.
+      this.counters.internalErrors++;
+      this.log.error({ err }, 'internal error while handling an NTP packet');
+    }
+  }
+
+  private noteClient(rinfo: dgram.RemoteInfo, version: number, clientTransmit: NtpTimestamp, receiveTime: NtpTimestamp, receivedMs: number, kind: 'reply' | 'kiss'): void {
+    const firstSeen = !this.known.has(rinfo.address);
+    const wantDebug = this.log.isLevelEnabled('debug');
+    const onClient = this.options.events?.onClient;
+    if (!firstSeen && !wantDebug && !onClient) return;
+    if (firstSeen) {
+      // Bounded memory: forget the longest-known address first.
+      if (this.known.size >= this.maxKnown) {
+        const oldest = this.known.keys().next().value;
+        if (oldest !== undefined) this.known.delete(oldest);
+      }
+      this.known.set(rinfo.address, true);
+    }
+    const zero = clientTransmit.every((b) => b === 0);
+    const event: NtpClientEvent = {
+      address: rinfo.address,
+      port: rinfo.port,
+      version,
+      clientOffsetMs: zero ? 0 : ntpDiffSeconds(clientTransmit, receiveTime) * 1000,
+      clientTime: zero ? null : isoOrNull(ntpToUnixMs(clientTransmit, receivedMs)),
+      firstSeen,
+      kind,
+    };
+    const line = { client: event.address, port: event.port, version, clientOffsetMs: round3(event.clientOffsetMs), clientTime: event.clientTime, kind };
+    const text = `NTP v${version} ${kind === 'kiss' ? 'RATE kiss to' : 'time served to'} ${rinfo.address} (its clock was off by ${(event.clientOffsetMs / 1000).toFixed(3)} s)`;
+    if (firstSeen) this.log.info(line, text);
+    else if (wantDebug) this.log.debug(line, text);
+    onClient?.(event);
+  }
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}
+
+function isoOrNull(ms: number): string | null {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? null : d.toISOString();
+}

@@ -63,7 +63,10 @@ async function up(file: string, logger: Logger): Promise<void> {
   const daemons: { dhcp?: DhcpDaemon; ntp?: NtpDaemon } = {};
   try {
     if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
-    if (plan.ntp.enabled) daemons.ntp = await NtpDaemon.start(plan, { logger });
+    if (plan.ntp.enabled) {
+      const { refId, rateLimit } = plan.ntp;
+      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}) });
+    }
   } catch (err) {
     // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
     logger.fatal({ err: (err as Error).message }, 'provlab could not start');

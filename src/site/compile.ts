@@ -106,7 +106,14 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       classes: [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)],
     },
     dns: { enabled: site.dns.enabled, port: site.listen.dns, servers: [...site.dhcp.dns] },
-    ntp: { enabled: site.ntp.enabled, port: site.listen.ntp, servers: [...site.ntp.servers], stratum: site.ntp.stratum },
+    ntp: {
+      enabled: site.ntp.enabled,
+      port: site.listen.ntp,
+      servers: [...site.ntp.servers],
+      stratum: site.ntp.stratum,
+      refId: site.ntp.refid,
+      rateLimit: site.ntp.rate_limit ? { intervalSeconds: site.ntp.rate_limit.interval, burst: site.ntp.rate_limit.burst } : null,
+    },
     certProvUrl: lyncCertProvUrl(site.lync),
   };
 }

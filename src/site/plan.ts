@@ -60,6 +60,10 @@ export interface NtpPlan {
   readonly port: number;
   readonly servers: readonly string[];
   readonly stratum: number;
+  /** Reference ID, up to 4 ASCII characters. */
+  readonly refId: string;
+  /** Per-client rate limit; null = off (the default). */
+  readonly rateLimit: { readonly intervalSeconds: number; readonly burst: number } | null;
 }
 
 export interface DnsPlan {

@@ -295,7 +295,19 @@ const ntp = z
       .min(1, { error: words('a stratum from 1 to 15') })
       .max(15, { error: words('a stratum from 1 to 15') })
       .default(10),
-  }, mapping('NTP settings (enabled, servers, stratum)'))
+    refid: z
+      .string({ error: words('up to 4 ASCII letters or digits, such as LOCL') })
+      .regex(/^[A-Za-z0-9.]{1,4}$/, { error: words('up to 4 ASCII letters or digits, such as LOCL') })
+      .default('LOCL')
+      .meta({ description: 'Reference ID sent in replies (chrony local mode sends LOCL)' }),
+    rate_limit: z
+      .strictObject({
+        interval: duration(0, 3600).prefault('2s').meta({ description: 'Average time allowed between requests from one address' }),
+        burst: z.int({ error: words('a number of requests from 1 to 64') }).min(1).max(64).default(8),
+      }, mapping('a rate limit ({ interval, burst })'))
+      .optional()
+      .meta({ description: 'Per-client rate limit with a RATE kiss-o-death; off when absent' }),
+  }, mapping('NTP settings (enabled, servers, stratum, refid, rate_limit)'))
   .prefault({});
 
 const ttl = z.int({ error: words('a TTL in seconds') }).min(0, { error: words('a TTL in seconds') }).max(2147483647).optional();
@@ -426,7 +438,7 @@ export interface Site {
     option43: { order: number[]; end: boolean };
     sip_encoding: 'fqdn' | 'ipv4';
   };
-  ntp: { enabled: boolean; servers: string[]; stratum: number };
+  ntp: { enabled: boolean; servers: string[]; stratum: number; refid: string; rate_limit?: { interval: number; burst: number } | undefined };
   dns: { enabled: boolean; records: DnsRecord[]; forwarders: string[] };
   listen: { dhcp: number; dns: number; ntp: number };
   state: string;

@@ -78,6 +78,7 @@ t.test('provlab up also serves NTP from the same plan', async (t) => {
   t.equal(reply.length, 48);
   t.equal(reply[0]! & 7, 4, 'server mode');
   t.equal(reply[1], 10, 'stratum from the site file');
+  t.equal(reply.subarray(12, 16).toString('latin1'), 'LOCL', 'reference id from the plan');
   t.equal(reply.subarray(24, 32).toString('hex'), 'e9f0a1b2c3d4e5f6', 'origin = our transmit timestamp, byte for byte');
   t.equal(await p.stop('SIGTERM'), 0, 'SIGTERM exits 0');
 });

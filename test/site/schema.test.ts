@@ -37,7 +37,7 @@ t.test('defaults fill every omitted key', async (t) => {
   t.equal(s.lync.certprov, '/CertProv/CertProvisioningService.svc');
   t.same(s.lync.option43, { order: [1, 2, 3, 4, 5], end: false });
   t.equal(s.lync.sip_encoding, 'fqdn');
-  t.same(s.ntp, { enabled: true, servers: ['10.20.0.1'], stratum: 10 }, 'ntp.servers defaults to [address]');
+  t.same(s.ntp, { enabled: true, servers: ['10.20.0.1'], stratum: 10, refid: 'LOCL' }, 'ntp.servers defaults to [address], refid LOCL, no rate limit');
   t.same(s.dns, { enabled: true, records: [], forwarders: [] });
   t.same(s.listen, { dhcp: 67, dns: 53, ntp: 123 });
   t.equal(s.state, './state');
@@ -90,9 +90,9 @@ t.test('ranges and hex', async (t) => {
 });
 
 t.test('unknown keys are refused at every level', async (t) => {
-  const e = t.throws(() => parseSite(`${MINIMAL}ntp: { stratum: 10, refid: LOCL }\n`, 'x.yaml')) as unknown;
+  const e = t.throws(() => parseSite(`${MINIMAL}ntp: { stratum: 10, ref_id: LOCL }\n`, 'x.yaml')) as unknown;
   t.ok(e instanceof SiteFileError);
-  t.match((e as SiteFileError).errors[0]!, { line: 11, col: 21, path: 'ntp.refid' });
+  t.match((e as SiteFileError).errors[0]!, { line: 11, col: 21, path: 'ntp.ref_id' });
   const top = t.throws(() => parseSite(`${MINIMAL}adress: 10.20.0.1\n`, 'x.yaml')) as SiteFileError;
   t.match(top.message, 'x.yaml:11:1: adress: unknown key "adress": did you mean "address"?');
 });

@@ -3,27 +3,11 @@
 // the plan and the daemons; output for people on stdout, logs on stderr.
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
-import { loadSite, SiteFileError } from '../site/load.js';
-import { compilePlan } from '../site/compile.js';
 import type { Plan } from '../site/plan.js';
 import { findOptionDef } from '../wire/option-defs.js';
-import { DhcpDaemon } from '../dhcp/daemon.js';
-import { NtpDaemon } from '../ntp/daemon.js';
+import { planOrExit, reload, up } from './up.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-
-/** Loads and compiles, or prints file:line:col errors and exits 1. */
-function planOrExit(file: string): Plan {
-  try {
-    return compilePlan(loadSite(file), file);
-  } catch (err) {
-    if (err instanceof SiteFileError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exit(1);
-    }
-    throw err;
-  }
-}
 
 function optionName(code: number): string {
   return findOptionDef(code)?.name ?? `option-${code}`;
@@ -58,52 +42,6 @@ function encodeReport(plan: Plan): { classes: { name: string; vendorClass: strin
   return { classes, certProvUrl: plan.certProvUrl };
 }
 
-async function up(file: string, logger: Logger): Promise<void> {
-  let plan = planOrExit(file);
-  const daemons: { dhcp?: DhcpDaemon; ntp?: NtpDaemon } = {};
-  try {
-    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
-    if (plan.ntp.enabled) {
-      const { refId, rateLimit } = plan.ntp;
-      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}) });
-    }
-  } catch (err) {
-    // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
-    logger.fatal({ err: (err as Error).message }, 'provlab could not start');
-    await Promise.allSettled([daemons.dhcp?.stop(), daemons.ntp?.stop()]);
-    process.exit(1);
-  }
-  logger.info({ site: plan.site }, `provlab up: site ${plan.site} ready`);
-
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'stopping: flushing leases');
-    void Promise.all([daemons.dhcp?.stop(), daemons.ntp?.stop()]).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'error while stopping');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGHUP', () => {
-    try {
-      const next = compilePlan(loadSite(file), file);
-      daemons.dhcp?.reload(next);
-      daemons.ntp?.reload(next);
-      plan = next;
-      logger.info({ site: plan.site }, 'site file reloaded');
-    } catch (err) {
-      const message = err instanceof SiteFileError ? err.message : String(err);
-      logger.error({ errors: message }, 'site file refused on reload; the previous plan keeps serving');
-    }
-  });
-}
-
 export function buildProgram(): Command {
   const program = new Command('provlab')
     .description('Provisioning VLAN in a box for Lync Phone Edition phones: DHCP (43/120/119), DNS and NTP from one YAML site file')
@@ -120,7 +58,18 @@ export function buildProgram(): Command {
     .command('up')
     .description('run the daemons the site file enables (DHCP and NTP; DNS joins later) until SIGTERM/SIGINT; SIGHUP reloads the site file')
     .requiredOption('-s, --site <file>', 'site file (YAML)')
-    .action(async (o: { site: string }) => up(o.site, logger()));
+    .option('--allow-other-dhcp', 'serve DHCP even if another DHCP server answers on the interface')
+    .option('--other-dhcp-wait <ms>', 'how long to listen for another DHCP server before serving', (v) => Number(v), 1000)
+    .option('--user <user[:group]>', 'drop root to this user once every socket is bound')
+    .action(async (o: { site: string; allowOtherDhcp?: boolean; otherDhcpWait: number; user?: string }) =>
+      up(o.site, logger(), { allowOtherDhcp: Boolean(o.allowOtherDhcp), otherDhcpWaitMs: o.otherDhcpWait, ...(o.user ? { user: o.user } : {}) }),
+    );
+
+  program
+    .command('reload')
+    .description('validate the site file, then tell the running provlab of that site to reload it (SIGHUP)')
+    .requiredOption('-s, --site <file>', 'site file (YAML)')
+    .action((o: { site: string }) => reload(o.site));
 
   program
     .command('check')

@@ -1,0 +1,163 @@
+// `provlab up`: one appliance process from one plan. Start-up order matters:
+// validate the site, look for another DHCP server on the interface, bind every
+// socket, then (optionally) give up root. Reload swaps the plan in place.
+import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { Logger } from '../log.js';
+import { loadSite, SiteFileError } from '../site/load.js';
+import { compilePlan } from '../site/compile.js';
+import type { Plan } from '../site/plan.js';
+import { DhcpDaemon } from '../dhcp/daemon.js';
+import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
+import { NtpDaemon } from '../ntp/daemon.js';
+
+export interface UpOptions {
+  /** Serve DHCP even when another server answers on the interface. */
+  allowOtherDhcp: boolean;
+  /** How long to listen for other servers' OFFERs, ms. */
+  otherDhcpWaitMs: number;
+  /** Drop root to this user (and its group, or USER:GROUP) once every socket is bound. */
+  user?: string;
+}
+
+export const PID_FILE = 'provlab.pid';
+
+/** Loads and compiles, or prints file:line:col errors and exits 1. */
+export function planOrExit(file: string): Plan {
+  try {
+    return compilePlan(loadSite(file), file);
+  } catch (err) {
+    if (err instanceof SiteFileError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+interface Daemons {
+  dhcp?: DhcpDaemon;
+  ntp?: NtpDaemon;
+}
+
+async function stopAll(d: Daemons): Promise<void> {
+  await Promise.all([d.dhcp?.stop(), d.ntp?.stop()]);
+}
+
+function resolveUser(spec: string): { uid: number; gid: number; name: string } {
+  const [user, group] = spec.split(':');
+  const id = (args: string[]): number => Number(execFileSync('id', args, { encoding: 'utf8' }).trim());
+  try {
+    const uid = id(['-u', user!]);
+    const gid = group ? Number(execFileSync('getent', ['group', group], { encoding: 'utf8' }).split(':')[2]) : id(['-g', user!]);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error('bad id');
+    return { uid, gid, name: spec };
+  } catch {
+    throw new Error(`--user ${spec}: no such user or group`);
+  }
+}
+
+/** Hands the state directory to the unprivileged user, then drops root for good. */
+function dropPrivileges(spec: string, plan: Plan, logger: Logger): void {
+  const { uid, gid } = resolveUser(spec);
+  const chownTree = (dir: string): void => {
+    chownSync(dir, uid, gid);
+    for (const f of readdirSync(dir, { withFileTypes: true })) {
+      if (f.isDirectory()) chownTree(join(dir, f.name));
+      else chownSync(join(dir, f.name), uid, gid);
+    }
+  };
+  if (existsSync(plan.statePath)) chownTree(plan.statePath);
+  process.setgroups?.([gid]);
+  process.setgid?.(gid);
+  process.setuid?.(uid);
+  logger.info({ uid, gid }, `running as ${spec} (uid ${uid}); ARP injection now falls back to broadcast replies`);
+}
+
+export async function up(file: string, logger: Logger, options: UpOptions): Promise<void> {
+  let plan = planOrExit(file);
+  const started = performance.now();
+  const daemons: Daemons = {};
+  try {
+    if (plan.dhcp.enabled && plan.interface !== null) {
+      const others = await findOtherDhcpServers(plan.interface, plan.dhcp.port, options.otherDhcpWaitMs);
+      if (others.length > 0) {
+        const names = others.map((o) => `${o.serverId} (offered ${o.offered}, from ${o.from})`).join(', ');
+        if (!options.allowOtherDhcp) {
+          logger.fatal({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names}. Refusing to start; use --allow-other-dhcp if that is intended`);
+          process.exit(1);
+        }
+        logger.warn({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names} (--allow-other-dhcp given)`);
+      }
+    }
+    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
+    if (plan.ntp.enabled) {
+      const { refId, rateLimit } = plan.ntp;
+      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}) });
+    }
+    mkdirSync(plan.statePath, { recursive: true });
+    writeFileSync(join(plan.statePath, PID_FILE), `${process.pid}\n`);
+    if (options.user) dropPrivileges(options.user, plan, logger);
+  } catch (err) {
+    // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
+    logger.fatal({ err: (err as Error).message }, `provlab could not start: ${(err as Error).message}`);
+    await Promise.allSettled([stopAll(daemons)]);
+    process.exit(1);
+  }
+  logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started) }, `provlab up: site ${plan.site} ready`);
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: flushing leases');
+    stopAll(daemons).then(
+      () => {
+        rmSync(join(plan.statePath, PID_FILE), { force: true });
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => {
+    try {
+      const next = compilePlan(loadSite(file), file);
+      daemons.dhcp?.reload(next);
+      daemons.ntp?.reload(next);
+      plan = next;
+      logger.info({ site: plan.site }, 'site file reloaded');
+    } catch (err) {
+      const message = err instanceof SiteFileError ? err.message : String(err);
+      logger.error({ errors: message }, 'site file refused on reload; the previous plan keeps serving');
+    }
+  });
+}
+
+/**
+ * `provlab reload`: validate the file here (so the admin sees line:col at once),
+ * then SIGHUP the running appliance found through its pid file.
+ */
+export function reload(file: string): void {
+  const plan = planOrExit(file);
+  const pidFile = join(plan.statePath, PID_FILE);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    process.stderr.write(`provlab is not running for this site (no ${pidFile})\n`);
+    process.exit(1);
+  }
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch {
+    process.stderr.write(`provlab (pid ${pid} from ${pidFile}) is not running\n`);
+    process.exit(1);
+  }
+  process.stdout.write(`site file valid; reload signalled to provlab pid ${pid}\n`);
+}

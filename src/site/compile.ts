@@ -7,6 +7,7 @@ import { MS_UC_CLIENT, encodeEncapsulated } from '../wire/ms-uc-client.js';
 import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option-codec.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { encodeSipServers } from '../wire/rfc3361-sip.js';
+import { compileDns } from './dns-zones.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
 import type { OptionValue, Site, VendorClass } from './schema.js';
@@ -82,6 +83,7 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     r.name === undefined ? { mac: r.mac, ip: r.ip } : { mac: r.mac, ip: r.ip, name: r.name },
   );
   const lease = site.dhcp.lease;
+  const dns = compileDns(site);
 
   return {
     site: site.site,
@@ -105,7 +107,7 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       baseOptions: baseOptions(site, mask),
       classes: [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)],
     },
-    dns: { enabled: site.dns.enabled, port: site.listen.dns, servers: [...site.dhcp.dns] },
+    dns: dns.plan,
     ntp: {
       enabled: site.ntp.enabled,
       port: site.listen.ntp,
@@ -114,6 +116,8 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       refId: site.ntp.refid,
       rateLimit: site.ntp.rate_limit ? { intervalSeconds: site.ntp.rate_limit.interval, burst: site.ntp.rate_limit.burst } : null,
     },
+    control: { enabled: site.control.enabled, port: site.control.port },
     certProvUrl: lyncCertProvUrl(site.lync),
+    warnings: dns.warnings,
   };
 }

@@ -2,6 +2,8 @@
 // Immutable data; daemons receive it and never reach back into the YAML.
 // A reload compiles a new plan and swaps the reference in one assignment.
 
+import type { RecordData } from '../wire/dns-message.js';
+
 /** Option values ready for the wire: code -> value bytes (no code, no length). Insertion order is send order. */
 export type OptionBytes = ReadonlyMap<number, Uint8Array>;
 
@@ -66,10 +68,48 @@ export interface NtpPlan {
   readonly rateLimit: { readonly intervalSeconds: number; readonly burst: number } | null;
 }
 
+/** Record data as the DNS wire codec writes it; the plan never holds opaque types. */
+export type DnsRecordData = Exclude<RecordData, { type: 'unknown' }>;
+
+export interface DnsRecordPlan {
+  /** Owner name, lower case, no trailing dot. */
+  readonly name: string;
+  readonly ttl: number;
+  readonly data: DnsRecordData;
+  /** Why the record exists ("ucupdates-r2 for search domain corp.example.com", "dns.records[2]"), for check and logs. */
+  readonly why: string;
+}
+
+export interface DnsZonePlan {
+  /** Lower case, no trailing dot. */
+  readonly apex: string;
+  /**
+   * domain: the option 15/119 and SIP domains; reverse: the DHCP subnet's in-addr.arpa;
+   * host: one name outside those (time.windows.com, a pool in another domain), served alone like dnsmasq's host-record.
+   */
+  readonly kind: 'domain' | 'reverse' | 'host';
+  /** Every record whose owner is at or below the apex and in no deeper zone; SOA and NS at the apex first. */
+  readonly records: readonly DnsRecordPlan[];
+}
+
 export interface DnsPlan {
   readonly enabled: boolean;
   readonly port: number;
   readonly servers: readonly string[];
+  /** Zones we answer for authoritatively (aa=1); the longest matching apex owns a name. */
+  readonly zones: readonly DnsZonePlan[];
+  /** Option 12 host names of leased clients become <name>.<leaseDomain> (A) and a PTR, like dnsmasq. */
+  readonly leaseDomain: string;
+  readonly leaseTtl: number;
+  /** Where names outside the zones go; empty = REFUSED (never an open resolver). */
+  readonly forwarders: readonly { readonly address: string; readonly port: number }[];
+}
+
+/** The local control endpoint (provlab status/leases, the status page): always 127.0.0.1. */
+export interface ControlPlan {
+  readonly enabled: boolean;
+  /** TCP port on 127.0.0.1. */
+  readonly port: number;
 }
 
 export interface Plan {
@@ -85,6 +125,9 @@ export interface Plan {
   readonly dhcp: DhcpPlan;
   readonly dns: DnsPlan;
   readonly ntp: NtpPlan;
+  readonly control: ControlPlan;
   /** The Certificate Provisioning URL the phone will build from option 43: <2>://<3>:<4><5>. */
   readonly certProvUrl: string;
+  /** Things that work but may not do what the admin expects; `provlab check` prints them. */
+  readonly warnings: readonly string[];
 }

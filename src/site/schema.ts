@@ -370,6 +370,15 @@ const listen = z
   .prefault({})
   .meta({ description: 'Port overrides for tests and unprivileged labs' });
 
+// Loopback only by design: the address is not configurable (src/control/README.md).
+const control = z
+  .strictObject({
+    enabled,
+    port: port.default(9067).meta({ description: 'TCP port on 127.0.0.1 for provlab status / leases and the status web page' }),
+  }, mapping('control endpoint settings (enabled, port)'))
+  .prefault({})
+  .meta({ description: 'Local-only control endpoint: HTTP on 127.0.0.1 (never another address) serving the staging timeline and leases' });
+
 // Linux IFNAMSIZ is 16 with the NUL; SO_BINDTODEVICE takes no alias (eth0:1).
 const ifname = z
   .string({ error: words('an interface name such as eth1') })
@@ -394,6 +403,7 @@ const fields = z.strictObject({
   ntp,
   dns,
   listen,
+  control,
   state: z.string({ error: words('a directory path') }).min(1, { error: 'expected a directory path' }).default('./state').meta({
     description: 'Where leases are kept, relative to the site file',
   }),
@@ -441,6 +451,7 @@ export interface Site {
   ntp: { enabled: boolean; servers: string[]; stratum: number; refid: string; rate_limit?: { interval: number; burst: number } | undefined };
   dns: { enabled: boolean; records: DnsRecord[]; forwarders: string[] };
   listen: { dhcp: number; dns: number; ntp: number };
+  control: { enabled: boolean; port: number };
   state: string;
 }
 
@@ -572,6 +583,10 @@ export function checkMeaning(f: Fields, report: Report): void {
     const other = services.slice(0, i).find((o) => f.listen[o] === f.listen[s]);
     if (other) report(['listen', s], `port ${f.listen[s]} is already used by ${other}`);
   });
+  // DNS also answers on TCP: the control endpoint (TCP) must not take its port.
+  if (f.control.enabled && f.dns.enabled && f.control.port === f.listen.dns) {
+    report(['control', 'port'], `port ${f.control.port} is already used by dns (DNS listens on TCP too)`);
+  }
 }
 
 export const SiteSchema = fields

@@ -1,0 +1,238 @@
+#!/usr/bin/env node
+// DNS benchmark for docs/dns-design.md: the same local records served by
+//   provlab   provlab's DnsDaemon, one JSON log line per query (as `provlab up` runs it)
+//   provlab-nolog  the same with per-query logging off
+//   dns2      dns2 3.0.0 behind the audit's guard (bench/dns-dns2-server.mjs), per-query log on
+//   dnsmasq   dnsmasq 2.90 with --host-record/--srv-host/--local, log-queries off
+// each measured with the command from the issue, loopback only, bounded:
+//   dnsperf -s 127.0.0.1 -p PORT -d QUERYFILE -l SECONDS -c 4 -T 1
+// then two shorter runs with -v whose per-query latencies give p50/p99: one
+// saturated like the first, one paced at --paced QPS (-Q; default 20000), far
+// above what a VLAN of phones asks yet below every server's ceiling, so its p99
+// is the server's own latency rather than dnsperf's queue.
+// Build first (npx tsc -p tsconfig.json); needs dnsperf and dnsmasq.
+//   node bench/dns-load.mjs [--seconds 10] [--latency-seconds 5] [--paced 20000] [--rounds 1] [--only provlab,dnsmasq]
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync, closeSync } from 'node:fs';
+import { tmpdir, cpus, loadavg } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = process.argv.slice(2);
+const opt = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const SECONDS = Number(opt('--seconds', '10'));
+const LATENCY_SECONDS = Number(opt('--latency-seconds', '5'));
+const ROUNDS = Number(opt('--rounds', '1'));
+const PACED = Number(opt('--paced', '20000'));
+const ONLY = opt('--only', '')?.split(',').filter(Boolean) ?? [];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+for (const tool of ['dnsperf', 'dnsmasq']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`${tool} is not installed`);
+    process.exit(2);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'provlab-dns-bench-'));
+const site = join(dir, 'site.yaml');
+writeFileSync(
+  site,
+  `site: dns-bench
+address: 127.0.0.1
+dhcp:
+  subnet: 127.88.0.0/24
+  pool: 127.88.0.100-127.88.0.199
+  router: 127.88.0.1
+domains:
+  primary: schertz.name
+  search: [schertz.name, corp.schertz.name]
+lync:
+  pool: lyncpool.schertz.name
+  web: lyncweb.schertz.name
+  address: 127.88.0.10
+ntp:
+  servers: [127.88.0.1]
+listen: { dhcp: 6767, dns: 5300, ntp: 12300 }
+state: ${join(dir, 'state')}
+`,
+);
+// What an LPE phone asks while it boots (lpe-facts), plus one NXDOMAIN and one NODATA.
+const QUERIES = [
+  'ucupdates-r2.schertz.name A',
+  'ucupdates-r2.corp.schertz.name A',
+  '_sipinternaltls._tcp.schertz.name SRV',
+  '_sipinternal._tcp.schertz.name SRV',
+  '_sip._tls.schertz.name SRV',
+  'sipinternal.schertz.name A',
+  'sip.schertz.name A',
+  'lyncpool.schertz.name A',
+  'lyncweb.schertz.name A',
+  '_ntp._udp.schertz.name SRV',
+  'time.windows.com A',
+  'nope.schertz.name A',
+  'ucupdates-r2.schertz.name AAAA',
+];
+const queryFile = join(dir, 'queries.txt');
+writeFileSync(queryFile, `${QUERIES.join('\n')}\n`);
+
+// dnsmasq gets the same records from the compiled plan (A and SRV; NXDOMAIN/NODATA through --local).
+const { compilePlan } = await import(join(root, 'dist/site/compile.js'));
+const { loadSite } = await import(join(root, 'dist/site/load.js'));
+const plan = compilePlan(loadSite(site), site);
+const records = plan.dns.zones.flatMap((z) => z.records);
+const hostRecords = new Map();
+for (const r of records) if (r.data.type === 'A') hostRecords.set(r.name, [...(hostRecords.get(r.name) ?? []), r.data.address]);
+const dnsmasqArgs = (port) => [
+  '-d', '-k', '-p', String(port), '--listen-address=127.0.0.1', '--bind-interfaces', '--no-resolv', '--no-hosts', '-C', '/dev/null',
+  ...[...hostRecords].map(([name, addrs]) => `--host-record=${name},${addrs.join(',')}`),
+  ...records.filter((r) => r.data.type === 'SRV').map((r) => `--srv-host=${r.name},${r.data.target},${r.data.port},${r.data.priority},${r.data.weight}`),
+  ...plan.dns.zones.filter((z) => z.kind !== 'reverse').map((z) => `--local=/${z.apex}/`),
+];
+
+const SERVERS = {
+  provlab: (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
+  'provlab-nolog': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
+  // Log destination experiments (not what src/log.ts does today); only with --only.
+  'provlab-sync': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
+  'provlab-sync4k': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync', '--min-length', '4096']],
+  'provlab-worker': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-worker']],
+  'provlab-async4k': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--min-length', '4096']],
+  dns2: (port) => [process.execPath, [join(root, 'bench/dns-dns2-server.mjs'), site, String(port)]],
+  dnsmasq: (port) => ['dnsmasq', dnsmasqArgs(port)],
+};
+const DEFAULT = ['provlab', 'provlab-nolog', 'dns2', 'dnsmasq'];
+const names = ONLY.length ? Object.keys(SERVERS).filter((n) => ONLY.includes(n)) : DEFAULT;
+
+function cpuTicks(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return Number(f[11]) + Number(f[12]); // utime + stime (fields 14, 15)
+  } catch {
+    return NaN;
+  }
+}
+
+async function startServer(name, port) {
+  const [cmd, argv] = SERVERS[name](port);
+  const logFile = join(dir, `${name}.log`);
+  const fd = openSync(logFile, 'w');
+  const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', fd] });
+  closeSync(fd);
+  child.stdout.resume();
+  // Ready when a query is answered.
+  for (let i = 0; i < 100; i++) {
+    const r = spawnSync('dig', ['@127.0.0.1', '-p', String(port), '+tries=1', '+time=1', '+short', 'ucupdates-r2.schertz.name', 'A'], { encoding: 'utf8' });
+    if (r.stdout.trim() === '127.88.0.10') return { child, logFile };
+    await sleep(100);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`${name} did not start`);
+}
+
+function dnsperf(port, seconds, verbose, maxQps = 0) {
+  return new Promise((resolve) => {
+    const argv = ['-s', '127.0.0.1', '-p', String(port), '-d', queryFile, '-l', String(seconds), '-c', '4', '-T', '1', ...(maxQps ? ['-Q', String(maxQps)] : []), ...(verbose ? ['-v'] : [])];
+    const p = spawn('dnsperf', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const latencies = [];
+    let text = '';
+    createInterface({ input: p.stdout }).on('line', (line) => {
+      if (verbose && line.startsWith('> ')) {
+        const v = Number(line.slice(line.lastIndexOf(' ') + 1));
+        if (Number.isFinite(v)) latencies.push(v);
+      } else text += `${line}\n`;
+    });
+    p.stderr.on('data', (d) => (text += d));
+    p.on('close', () => {
+      const num = (re) => Number(re.exec(text)?.[1] ?? NaN);
+      resolve({
+        command: `dnsperf ${argv.join(' ')}`,
+        qps: num(/Queries per second:\s+([\d.]+)/),
+        sent: num(/Queries sent:\s+(\d+)/),
+        lost: num(/Queries lost:\s+(\d+)/),
+        avgMs: num(/Average Latency \(s\):\s+([\d.]+)/) * 1000,
+        codes: /Response codes:\s+(.*)/.exec(text)?.[1] ?? '',
+        latencies,
+      });
+    });
+  });
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const results = [];
+const basePort = 15400 + (process.pid % 500);
+console.log(`# ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average before: ${loadavg().map((x) => x.toFixed(2)).join(' ')}; node ${process.version}`);
+console.log(`# queries: ${QUERIES.length} names cycled (${queryFile})`);
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order so no server always runs first (or last) on a busy machine.
+  const order = names.map((_, i) => names[(i + round) % names.length]);
+  for (const [i, name] of order.entries()) {
+    const port = basePort + i;
+    const { child, logFile } = await startServer(name, port);
+    try {
+      await dnsperf(port, 2, false); // warm-up (JIT, caches)
+      const cpu0 = cpuTicks(child.pid);
+      const load = loadavg()[0];
+      const tp = await dnsperf(port, SECONDS, false);
+      const cpu1 = cpuTicks(child.pid);
+      const completed = tp.sent - tp.lost;
+      const lat = await dnsperf(port, LATENCY_SECONDS, true);
+      const sorted = Float64Array.from(lat.latencies).sort();
+      const paced = await dnsperf(port, LATENCY_SECONDS, true, PACED);
+      const pacedSorted = Float64Array.from(paced.latencies).sort();
+      const r = {
+        round: round + 1,
+        server: name,
+        qps: Math.round(tp.qps),
+        lost: tp.lost,
+        avgMs: +tp.avgMs.toFixed(3),
+        cpuPct: Math.round(((cpu1 - cpu0) / 100 / SECONDS) * 100),
+        // CPU time per answered query: what the server costs whoever the bottleneck is (dnsperf -T 1 tops out near dnsmasq's rate).
+        cpuUsPerQuery: +((((cpu1 - cpu0) / 100) * 1e6) / completed).toFixed(2),
+        load1: +load.toFixed(2),
+        latencyRunQps: Math.round(lat.qps),
+        p50Ms: +(percentile(sorted, 50) * 1000).toFixed(3),
+        p99Ms: +(percentile(sorted, 99) * 1000).toFixed(3),
+        p999Ms: +(percentile(sorted, 99.9) * 1000).toFixed(3),
+        pacedQps: Math.round(paced.qps),
+        pacedP50Ms: +(percentile(pacedSorted, 50) * 1000).toFixed(3),
+        pacedP99Ms: +(percentile(pacedSorted, 99) * 1000).toFixed(3),
+        codes: tp.codes,
+        command: tp.command,
+      };
+      results.push(r);
+      console.log(JSON.stringify(r));
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+    const size = statSync(logFile).size;
+    const lines = readFileSync(logFile, 'utf8').split('\n').filter((l) => l.includes('"dns query"')).length;
+    if (name !== 'dnsmasq') console.log(`#   ${name}: ${lines} query log lines (${(size / 1e6).toFixed(1)} MB)`);
+  }
+}
+
+console.log(`\nmedians of ${ROUNDS} round(s); p50/p99 saturated, then paced at ${PACED} qps`);
+console.log('server          qps(median)  p50 ms  p99 ms  paced p50  paced p99  cpu%  cpu us/query  vs dnsmasq');
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+const dm = median(results.filter((r) => r.server === 'dnsmasq').map((r) => r.qps));
+for (const name of names) {
+  const rs = results.filter((r) => r.server === name);
+  const q = median(rs.map((r) => r.qps));
+  console.log(
+    `${name.padEnd(15)} ${String(q).padStart(11)}  ${median(rs.map((r) => r.p50Ms)).toFixed(3).padStart(6)}  ${median(rs.map((r) => r.p99Ms)).toFixed(3).padStart(6)}  ${median(rs.map((r) => r.pacedP50Ms)).toFixed(3).padStart(9)}  ${median(rs.map((r) => r.pacedP99Ms)).toFixed(3).padStart(9)}  ${String(median(rs.map((r) => r.cpuPct))).padStart(4)}  ${median(rs.map((r) => r.cpuUsPerQuery)).toFixed(2).padStart(12)}  ${dm ? `${(q / dm).toFixed(2)}x` : '-'}`,
+  );
+}
+rmSync(dir, { recursive: true, force: true });

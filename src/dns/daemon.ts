@@ -1,0 +1,417 @@
+// The DNS daemon: a UDP socket and a TCP listener around the responder.
+// Per datagram: respond (synchronous, precomputed answers), send, log one line.
+// Nothing a client sends can throw out of here, and nothing here returns a
+// promise that could be left rejected: every callback catches what it calls.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import type { Logger } from '../log.js';
+import type { Plan } from '../site/plan.js';
+import { rcodeName, typeName } from '../wire/dns-message.js';
+import { Authority } from './authority.js';
+import { Forwarder, type ForwardRequest } from './forwarder.js';
+import { DEFAULT_MAX_UDP, Responder } from './responder.js';
+
+export interface DnsCounters {
+  /** Datagrams and TCP messages received. */
+  received: number;
+  /** Responses sent, of any rcode. */
+  answered: number;
+  noerror: number;
+  nodata: number;
+  nxdomain: number;
+  refused: number;
+  formerr: number;
+  notimp: number;
+  servfail: number;
+  /** Other rcodes (BADVERS). */
+  otherRcode: number;
+  /** UDP answers cut to TC=1. */
+  truncated: number;
+  /** Shorter than a header, or QR=1: no answer at all. */
+  dropped: number;
+  forwarded: number;
+  forwardFailures: number;
+  tcpConnections: number;
+  /** Connections closed at once because maxTcpConnections were open. */
+  tcpRejected: number;
+  tcpIdleClosed: number;
+  sendErrors: number;
+  internalErrors: number;
+  leaseNames: number;
+}
+
+export interface DnsDaemonOptions {
+  logger: Logger;
+  /** Open TCP connections at most (RFC 7766 §6.2.2 wants a bound). Default 64. */
+  maxTcpConnections?: number;
+  /** A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3). Default 10 s. */
+  tcpIdleMs?: number;
+  /** Per forwarder. Default 1500 ms. */
+  forwardTimeoutMs?: number;
+  /** Largest UDP answer whatever the client offers. Default 1232 (DNS flag day 2020). */
+  maxUdpPayload?: number;
+  /** Per-query info lines (client, name, type, rcode). Default true: the admin's capture of what each phone asked. */
+  logQueries?: boolean;
+}
+
+type Client = { readonly kind: 'udp'; readonly address: string; readonly port: number } | { readonly kind: 'tcp'; readonly address: string; readonly conn: TcpConnection };
+
+interface TcpConnection {
+  readonly socket: net.Socket;
+  buffer: Buffer;
+  forwards: number;
+}
+
+const TCP_MAX_FORWARDS_PER_CONNECTION = 16;
+/** A client that stops reading while we keep answering: cut it off rather than buffer without end. */
+const TCP_MAX_UNSENT = 256 * 1024;
+
+export class DnsDaemon {
+  readonly counters: DnsCounters = {
+    received: 0,
+    answered: 0,
+    noerror: 0,
+    nodata: 0,
+    nxdomain: 0,
+    refused: 0,
+    formerr: 0,
+    notimp: 0,
+    servfail: 0,
+    otherRcode: 0,
+    truncated: 0,
+    dropped: 0,
+    forwarded: 0,
+    forwardFailures: 0,
+    tcpConnections: 0,
+    tcpRejected: 0,
+    tcpIdleClosed: 0,
+    sendErrors: 0,
+    internalErrors: 0,
+    leaseNames: 0,
+  };
+
+  private readonly log: Logger;
+  private readonly qlog: Logger;
+  private readonly responder: Responder;
+  private readonly forwarder: Forwarder<Client>;
+  /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
+  private readonly leases = new Map<string, string>();
+  private readonly connections = new Set<TcpConnection>();
+  private readonly maxTcp: number;
+  private readonly idleMs: number;
+  private readonly logQueries: boolean;
+  private udp!: dgram.Socket;
+  private tcp!: net.Server;
+  private stopped = false;
+
+  private constructor(
+    private readonly boundPlan: Plan,
+    options: DnsDaemonOptions,
+  ) {
+    this.log = options.logger.child({ daemon: 'dns' });
+    this.qlog = this.log;
+    this.maxTcp = options.maxTcpConnections ?? 64;
+    this.idleMs = options.tcpIdleMs ?? 10_000;
+    this.logQueries = options.logQueries ?? true;
+    this.responder = new Responder(new Authority(boundPlan.dns), options.maxUdpPayload ?? DEFAULT_MAX_UDP);
+    this.forwarder = new Forwarder<Client>(
+      boundPlan.dns.forwarders,
+      { answer: (req, bytes, up) => this.forwardedAnswer(req, bytes, up), failed: (req, reason) => this.forwardFailed(req, reason) },
+      options.forwardTimeoutMs ?? 1500,
+    );
+  }
+
+  static async start(plan: Plan, options: DnsDaemonOptions): Promise<DnsDaemon> {
+    const daemon = new DnsDaemon(plan, options);
+    await daemon.bind();
+    const { address, port } = daemon.address();
+    const zones = plan.dns.zones;
+    daemon.log.info(
+      { listen: `${address}:${port}`, zones: zones.map((z) => z.apex), records: zones.reduce((n, z) => n + z.records.length, 0), forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`) },
+      `DNS serving on ${address}:${port} (udp+tcp), ${zones.length} zones${plan.dns.forwarders.length ? `, forwarding the rest to ${plan.dns.forwarders.map((f) => f.address).join(', ')}` : ', refusing the rest'}`,
+    );
+    return daemon;
+  }
+
+  /** Builds the new zones aside, then swaps them in with one assignment; the sockets stay. */
+  reload(plan: Plan): void {
+    if (plan.address !== this.boundPlan.address || plan.dns.port !== this.boundPlan.dns.port) {
+      this.log.warn(
+        { listening: `${this.boundPlan.address}:${this.boundPlan.dns.port}`, wanted: `${plan.address}:${plan.dns.port}` },
+        'address or DNS port changed: restart provlab for that to take effect',
+      );
+    }
+    const next = new Authority(plan.dns);
+    for (const [ip, name] of this.leases) next.setLease(ip, name);
+    this.responder.authority = next;
+    this.forwarder.setUpstreams(plan.dns.forwarders);
+    this.counters.leaseNames = next.leaseCount();
+  }
+
+  /**
+   * Option 12 names from DHCP leases: <name>.<primary> A ip and its PTR; null
+   * removes them (lease released or expired). Names from the site always win.
+   */
+  setLeaseName(ip: string, hostname: string | null): void {
+    try {
+      if (hostname === null) this.leases.delete(ip);
+      else this.leases.set(ip, hostname);
+      const served = this.responder.authority.setLease(ip, hostname);
+      this.counters.leaseNames = this.responder.authority.leaseCount();
+      if (hostname !== null) {
+        if (served) this.log.info({ ip, hostname, name: served }, `lease name ${served} -> ${ip}`);
+        else this.log.debug({ ip, hostname }, 'lease host name not served (invalid, or a name the site already uses)');
+      }
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.log.error({ err, ip, hostname }, 'internal error while updating a lease name');
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.forwarder.close();
+    for (const c of this.connections) c.socket.destroy();
+    this.connections.clear();
+    await Promise.all([
+      new Promise<void>((resolve) => this.udp.close(() => resolve())),
+      new Promise<void>((resolve) => this.tcp.close(() => resolve())),
+    ]);
+  }
+
+  /** The address and port actually bound (useful when the plan says port 0). */
+  address(): { address: string; port: number } {
+    const a = this.udp.address();
+    return { address: a.address, port: a.port };
+  }
+
+  // ------------------------------------------------------------ sockets
+
+  private async bind(): Promise<void> {
+    const { address } = this.boundPlan;
+    const wanted = this.boundPlan.dns.port;
+    // Port 0 (tests): the kernel picks the UDP port; TCP must then get the same one, which can be taken: retry.
+    for (let attempt = 0; ; attempt++) {
+      const udp = dgram.createSocket({ type: 'udp4', lookup: (host, _o, cb) => cb(null, host, 4) });
+      await new Promise<void>((resolve, reject) => {
+        udp.once('error', reject);
+        udp.bind(wanted, address, () => {
+          udp.off('error', reject);
+          resolve();
+        });
+      });
+      const port = udp.address().port;
+      const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
+      try {
+        await new Promise<void>((resolve, reject) => {
+          tcp.once('error', reject);
+          tcp.listen({ port, host: address, exclusive: true }, () => {
+            tcp.off('error', reject);
+            resolve();
+          });
+        });
+      } catch (err) {
+        udp.close();
+        if (wanted === 0 && attempt < 10) continue;
+        throw err;
+      }
+      this.udp = udp;
+      this.tcp = tcp;
+      udp.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
+      // send() without a callback reports failures here; an error must never end the process.
+      udp.on('error', (err) => {
+        this.counters.sendErrors++;
+        this.log.debug({ err: err.message }, 'DNS UDP socket error');
+      });
+      tcp.on('error', (err) => this.log.error({ err: err.message }, 'DNS TCP listener error'));
+      return;
+    }
+  }
+
+  /** Entry point for every datagram. Never throws. */
+  private datagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (this.stopped) return;
+    this.counters.received++;
+    try {
+      const r = this.responder;
+      const out = r.respond(msg, false);
+      if (out !== null) {
+        if (rinfo.port !== 0) this.udp.send(out, rinfo.port, rinfo.address);
+        this.count(r.rcode, r.nodata, r.truncated);
+        if (this.logQueries) this.qlog.info({ client: rinfo.address, name: r.name, type: r.qtype >= 0 ? typeName(r.qtype) : null, rcode: rcodeName(r.rcode) }, 'dns query');
+        return;
+      }
+      if (r.action === 'forward') this.startForward(msg, { kind: 'udp', address: rinfo.address, port: rinfo.port });
+      else this.dropped(rinfo.address, r.dropReason, msg.length);
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.log.error({ err, client: rinfo.address }, 'internal error while answering a DNS query');
+    }
+  }
+
+  private accept(socket: net.Socket): void {
+    socket.on('error', () => undefined);
+    if (this.stopped || this.connections.size >= this.maxTcp) {
+      this.counters.tcpRejected++;
+      socket.destroy();
+      return;
+    }
+    this.counters.tcpConnections++;
+    const conn: TcpConnection = { socket, buffer: Buffer.alloc(0), forwards: 0 };
+    this.connections.add(conn);
+    socket.setTimeout(this.idleMs, () => {
+      this.counters.tcpIdleClosed++;
+      socket.destroy();
+    });
+    socket.on('data', (chunk: Buffer) => this.tcpData(conn, chunk));
+    socket.on('close', () => this.connections.delete(conn));
+  }
+
+  /** RFC 1035 §4.2.2 / RFC 7766: two-byte length, then the message; several per connection, pipelined. */
+  private tcpData(conn: TcpConnection, chunk: Buffer): void {
+    try {
+      let buf = conn.buffer.length === 0 ? chunk : Buffer.concat([conn.buffer, chunk]);
+      while (buf.length >= 2) {
+        const size = buf.readUInt16BE(0);
+        if (buf.length < 2 + size) break;
+        const msg = buf.subarray(2, 2 + size);
+        buf = buf.subarray(2 + size);
+        this.tcpMessage(conn, msg);
+        if (conn.socket.destroyed) return;
+      }
+      // Keep only the unparsed tail (at most one 64 KiB message), copied so the chunk can be freed.
+      conn.buffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.log.error({ err }, 'internal error on a DNS TCP connection');
+      conn.socket.destroy();
+    }
+  }
+
+  private tcpMessage(conn: TcpConnection, msg: Buffer): void {
+    this.counters.received++;
+    const address = conn.socket.remoteAddress ?? '?';
+    const r = this.responder;
+    const out = r.respond(msg, true);
+    if (out !== null) {
+      this.tcpSend(conn, out);
+      this.count(r.rcode, r.nodata, false);
+      if (this.logQueries) this.qlog.info({ client: address, name: r.name, type: r.qtype >= 0 ? typeName(r.qtype) : null, rcode: rcodeName(r.rcode), tcp: true }, 'dns query');
+      return;
+    }
+    if (r.action === 'forward') {
+      if (conn.forwards >= TCP_MAX_FORWARDS_PER_CONNECTION) {
+        this.tcpSend(conn, r.servfail(msg, r.questionEnd));
+        this.count(2, false, false);
+        return;
+      }
+      conn.forwards++;
+      // The message is a view into a chunk we are about to drop: the forwarder keeps its own copy.
+      this.startForward(Buffer.from(msg), { kind: 'tcp', address, conn });
+      return;
+    }
+    // RFC 7766 §6.2.1: nothing useful can follow a message we do not even answer.
+    this.dropped(address, r.dropReason, msg.length);
+    conn.socket.destroy();
+  }
+
+  private tcpSend(conn: TcpConnection, out: Uint8Array): void {
+    const s = conn.socket;
+    if (s.destroyed) return;
+    if (s.writableLength > TCP_MAX_UNSENT) {
+      s.destroy();
+      return;
+    }
+    const frame = Buffer.allocUnsafe(2 + out.length);
+    frame.writeUInt16BE(out.length, 0);
+    frame.set(out, 2);
+    s.write(frame);
+  }
+
+  // ------------------------------------------------------------ forwarding
+
+  private startForward(query: Buffer, client: Client): void {
+    const r = this.responder;
+    const request: ForwardRequest<Client> & { name: string; qtype: number } = { query, questionEnd: r.questionEnd, client, name: r.name, qtype: r.qtype };
+    if (this.forwarder.forward(request)) {
+      this.counters.forwarded++;
+      return;
+    }
+    this.forwardFailed(request, 'too many queries waiting for a forwarder');
+  }
+
+  private forwardedAnswer(req: ForwardRequest<Client>, bytes: Buffer, up: { address: string; port: number }): void {
+    try {
+      this.reply(req.client, bytes);
+      this.count(bytes[3]! & 0xf, false, false);
+      if (this.logQueries) {
+        const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
+        this.qlog.info({ client: req.client.address, name, type: typeName(qtype), rcode: rcodeName(bytes[3]! & 0xf), forwarder: up.address }, 'dns query');
+      }
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.log.error({ err }, 'internal error while relaying a forwarded answer');
+    }
+  }
+
+  private forwardFailed(req: ForwardRequest<Client>, reason: string): void {
+    try {
+      this.counters.forwardFailures++;
+      const out = this.responder.servfail(req.query, req.questionEnd);
+      this.reply(req.client, out);
+      this.count(2, false, false);
+      const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
+      this.log.warn({ client: req.client.address, name, type: typeName(qtype), rcode: 'SERVFAIL', reason }, 'dns query: forwarding failed');
+    } catch (err) {
+      this.counters.internalErrors++;
+      this.log.error({ err }, 'internal error while answering SERVFAIL');
+    }
+  }
+
+  private reply(client: Client, bytes: Uint8Array): void {
+    if (this.stopped) return;
+    if (client.kind === 'udp') {
+      if (client.port !== 0) this.udp.send(bytes, client.port, client.address);
+    } else {
+      client.conn.forwards--;
+      this.tcpSend(client.conn, bytes);
+    }
+  }
+
+  // ------------------------------------------------------------ bookkeeping
+
+  private count(rcode: number, nodata: boolean, truncated: boolean): void {
+    const c = this.counters;
+    c.answered++;
+    if (truncated) c.truncated++;
+    switch (rcode) {
+      case 0:
+        if (nodata) c.nodata++;
+        else c.noerror++;
+        break;
+      case 1:
+        c.formerr++;
+        break;
+      case 2:
+        c.servfail++;
+        break;
+      case 3:
+        c.nxdomain++;
+        break;
+      case 4:
+        c.notimp++;
+        break;
+      case 5:
+        c.refused++;
+        break;
+      default:
+        c.otherRcode++;
+    }
+  }
+
+  private dropped(client: string, reason: string, bytes: number): void {
+    this.counters.dropped++;
+    if (this.log.isLevelEnabled('debug')) this.log.debug({ client, reason, bytes }, 'DNS message dropped');
+  }
+}

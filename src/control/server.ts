@@ -1,0 +1,241 @@
+// The local control endpoint: HTTP on 127.0.0.1 only, read-only.
+//   GET /             the status page (inline CSS/JS, live via /api/events)
+//   GET /api/status   the staging timeline (TimelineView + appliance)
+//   GET /api/leases   the DHCP lease table + the timeline's address map
+//   GET /api/events   server-sent events: "version" whenever the timeline changes
+// The bind address is fixed, not configurable; requests whose Host is not
+// 127.0.0.1/localhost are refused, so a web page on another origin cannot reach
+// it through DNS rebinding. Nothing here changes the appliance's state.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { LeaseRecord } from '../dhcp/lease-journal.js';
+import type { Logger } from '../log.js';
+import type { Plan } from '../site/plan.js';
+import { timelineSite } from '../timeline/site-facts.js';
+import type { StagingTimeline } from '../timeline/timeline.js';
+import type { TimelineLease, TimelineView } from '../timeline/types.js';
+import { leaseRows, type LeaseRow } from './leases-view.js';
+import { STATUS_PAGE, STATUS_PAGE_CSP } from './page.js';
+
+export const CONTROL_HOST = '127.0.0.1';
+
+/** Who answers: the CLI checks it is talking to the provlab of its own site file. */
+export interface ApplianceInfo {
+  site: string;
+  sourceFile: string;
+  statePath: string;
+  pid: number;
+  startedAt: number;
+}
+
+export type StatusResponse = TimelineView & { appliance: ApplianceInfo };
+
+export interface LeasesResponse {
+  appliance: ApplianceInfo;
+  generatedAt: number;
+  leases: LeaseRow[];
+  /** Which MAC the timeline places on each address (ACK, INFORM ciaddr, journal). */
+  addresses: TimelineLease[];
+}
+
+export interface ControlOptions {
+  logger: Logger;
+  timeline: StagingTimeline;
+  /** The DHCP daemon's lease table (`daemon.leases.all()`), or nothing when DHCP is off. */
+  leases: () => Iterable<LeaseRecord>;
+  /**
+   * When the port cannot be bound: false (default) logs a warning and serves
+   * without the endpoint (DHCP matters more than a status page); true throws.
+   */
+  required?: boolean;
+  now?: () => number;
+  /** Live streams served at once; more get 503. Default 32. */
+  maxStreams?: number;
+}
+
+export interface ControlHandle {
+  /** http://127.0.0.1:PORT, or null when the endpoint is off or could not bind. */
+  readonly url: string | null;
+  /** Takes the new site name and domains; a new port needs a restart. */
+  reload(plan: Plan): void;
+  stop(): Promise<void>;
+}
+
+const COMMON_HEADERS = {
+  'Cache-Control': 'no-store',
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+} as const;
+
+/** Only names that mean this machine: a rebinding attack's Host is the attacker's name. */
+export function hostAllowed(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const m = /^(\[[^\]]*\]|[^:]*)(?::\d{1,5})?$/.exec(host.trim().toLowerCase());
+  if (!m) return false;
+  const name = m[1]!.replace(/\.$/, '');
+  return name === '127.0.0.1' || name === 'localhost';
+}
+
+function applianceOf(plan: Plan, startedAt: number): ApplianceInfo {
+  return { site: plan.site, sourceFile: plan.sourceFile, statePath: plan.statePath, pid: process.pid, startedAt };
+}
+
+/**
+ * Starts the control endpoint of `provlab up` and seeds the timeline with the
+ * site's domains and the leases already on disk (so DNS and NTP from phones
+ * leased before a restart are placed).
+ */
+export async function startControl(plan: Plan, options: ControlOptions): Promise<ControlHandle> {
+  const log = options.logger.child({ component: 'control' });
+  const { timeline } = options;
+  const now = options.now ?? Date.now;
+  const maxStreams = options.maxStreams ?? 32;
+  timeline.setSite(timelineSite(plan));
+  for (const r of options.leases()) timeline.onLease(r);
+
+  const boundPlan = plan;
+  let appliance = applianceOf(plan, now());
+  if (!plan.control.enabled) {
+    log.info('control endpoint off (control.enabled: false): provlab status and the status page are unavailable');
+    return { url: null, reload: (next) => timeline.setSite(timelineSite(next)), stop: async () => {} };
+  }
+
+  const streams = new Set<http.ServerResponse>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  const broadcast = (): void => {
+    flushTimer = undefined;
+    const frame = `event: version\ndata: ${timeline.currentVersion}\n\n`;
+    for (const res of streams) res.write(frame);
+  };
+  // Coalesce bursts (a phone's boot is a dozen events in a second) into one push per 200 ms.
+  const unsubscribe = timeline.subscribe(() => {
+    if (streams.size > 0 && flushTimer === undefined) flushTimer = setTimeout(broadcast, 200);
+  });
+  const keepAlive = setInterval(() => {
+    for (const res of streams) res.write(': keep-alive\n\n');
+  }, 20_000);
+  keepAlive.unref();
+
+  const sendJson = (res: http.ServerResponse, head: boolean, body: unknown): void => {
+    const text = JSON.stringify(body);
+    res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+    res.end(head ? undefined : text);
+  };
+  const sendText = (res: http.ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void => {
+    res.writeHead(status, { ...COMMON_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ...extra });
+    res.end(text);
+  };
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    if (!hostAllowed(req.headers.host)) {
+      log.warn({ host: req.headers.host, from: req.socket.remoteAddress }, 'control request refused: Host is not 127.0.0.1 or localhost');
+      return sendText(res, 421, 'this endpoint answers only to http://127.0.0.1 or http://localhost\n');
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'read-only: GET or HEAD\n', { Allow: 'GET, HEAD' });
+    const head = req.method === 'HEAD';
+    const path = (req.url ?? '/').split('?')[0];
+    log.debug({ method: req.method, path }, 'control request');
+    switch (path) {
+      case '/':
+      case '/index.html': {
+        res.writeHead(200, {
+          ...COMMON_HEADERS,
+          'Content-Type': 'text/html; charset=utf-8',
+          'Content-Length': Buffer.byteLength(STATUS_PAGE),
+          'Content-Security-Policy': STATUS_PAGE_CSP,
+        });
+        return void res.end(head ? undefined : STATUS_PAGE);
+      }
+      case '/api/status': {
+        const body: StatusResponse = { ...timeline.snapshot(), appliance };
+        return sendJson(res, head, body);
+      }
+      case '/api/leases': {
+        const body: LeasesResponse = { appliance, generatedAt: now(), leases: leaseRows(options.leases(), now()), addresses: timeline.leases() };
+        return sendJson(res, head, body);
+      }
+      case '/api/events': {
+        if (streams.size >= maxStreams) return sendText(res, 503, 'too many live status pages open; close one\n', { 'Retry-After': '10' });
+        res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
+        if (head) return void res.end();
+        res.write(`retry: 2000\nevent: version\ndata: ${timeline.currentVersion}\n\n`);
+        streams.add(res);
+        req.socket.setTimeout(0);
+        res.on('close', () => streams.delete(res));
+        return;
+      }
+      default:
+        return sendText(res, 404, 'not found: try /, /api/status, /api/leases\n');
+    }
+  };
+
+  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
+    try {
+      handle(req, res);
+    } catch (err) {
+      log.error({ err }, 'control request failed');
+      if (!res.headersSent) sendText(res, 500, 'internal error\n');
+      else res.destroy();
+    }
+  });
+  server.maxConnections = 64;
+
+  const stopServer = async (): Promise<void> => {
+    unsubscribe();
+    clearInterval(keepAlive);
+    if (flushTimer) clearTimeout(flushTimer);
+    for (const res of streams) res.end();
+    streams.clear();
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: CONTROL_HOST, port: plan.control.port, exclusive: true }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (err) {
+    await stopServer().catch(() => undefined);
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EADDRINUSE' ? `port ${plan.control.port} is in use (another provlab? set control.port in the site file)` : e.message;
+    if (options.required) throw new Error(`control endpoint not started on ${CONTROL_HOST}:${plan.control.port}: ${why}`);
+    log.warn({ port: plan.control.port, code: e.code }, `control endpoint not started: ${why}; provlab status and the status page are unavailable`);
+    return { url: null, reload: (next) => timeline.setSite(timelineSite(next)), stop: async () => {} };
+  }
+  server.on('error', (err) => log.error({ err }, 'control endpoint error'));
+
+  const address = server.address() as AddressInfo;
+  // Belt and braces: never serve on anything but loopback.
+  if (address.address !== CONTROL_HOST) {
+    await stopServer();
+    throw new Error(`control endpoint bound to ${address.address}, not ${CONTROL_HOST}: refusing to serve`);
+  }
+  const url = `http://${CONTROL_HOST}:${address.port}`;
+  log.info({ listen: `${CONTROL_HOST}:${address.port}`, url }, `control endpoint on ${url} (status page; provlab status / leases)`);
+
+  let stopped = false;
+  return {
+    url,
+    reload(next: Plan): void {
+      if (next.control.port !== boundPlan.control.port || next.control.enabled !== boundPlan.control.enabled) {
+        log.warn('control port or enabled changed: restart provlab for that to take effect');
+      }
+      // The state dir and file in use stay those of the start; only the name follows the file.
+      appliance = { ...appliance, site: next.site };
+      timeline.setSite(timelineSite(next));
+    },
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      await stopServer();
+    },
+  };
+}

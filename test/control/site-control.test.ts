@@ -1,0 +1,50 @@
+// The `control` key of the site file: defaults, overrides, and the clash with
+// the DNS port (DNS answers on TCP too).
+import t from 'tap';
+import { parseSite, SiteFileError } from '../../src/site/load.js';
+import { compilePlan } from '../../src/site/compile.js';
+import { siteJsonSchema } from '../../src/site/json-schema.js';
+
+const BASE = `site: control-key
+address: 10.20.0.1
+dhcp:
+  subnet: 10.20.0.0/24
+  pool: 10.20.0.100-10.20.0.199
+domains:
+  primary: schertz.name
+lync:
+  pool: lyncpool.schertz.name
+  address: 10.20.0.10
+`;
+
+t.test('defaults: on, port 9067', async (t) => {
+  const plan = compilePlan(parseSite(BASE, '/srv/site.yaml'), '/srv/site.yaml');
+  t.same(plan.control, { enabled: true, port: 9067 });
+});
+
+t.test('overrides', async (t) => {
+  const plan = compilePlan(parseSite(`${BASE}control: { enabled: false, port: 19067 }\n`, '/srv/site.yaml'), '/srv/site.yaml');
+  t.same(plan.control, { enabled: false, port: 19067 });
+});
+
+t.test('refused: a bad port, an unknown key (no address key: loopback is not negotiable), the DNS port', async (t) => {
+  const errors = (yaml: string): string => {
+    try {
+      parseSite(yaml, 'site.yaml');
+      return '';
+    } catch (err) {
+      if (err instanceof SiteFileError) return err.message;
+      throw err;
+    }
+  };
+  t.match(errors(`${BASE}control: { port: 70000 }\n`), /site\.yaml:11:\d+: control\.port: .*port number from 1 to 65535/);
+  t.match(errors(`${BASE}control: { address: 0.0.0.0 }\n`), /control\.address: unknown key "address"/);
+  t.match(errors(`${BASE}listen: { dns: 5300 }\ncontrol: { port: 5300 }\n`), /control\.port: port 5300 is already used by dns \(DNS listens on TCP too\)/);
+  t.equal(errors(`${BASE}listen: { dns: 5300 }\ndns: { enabled: false }\ncontrol: { port: 5300 }\n`), '', 'no clash when DNS is off');
+});
+
+t.test('the JSON schema offers the key to editors', async (t) => {
+  const s = siteJsonSchema() as { properties: Record<string, { properties?: Record<string, { default?: unknown }> }> };
+  t.ok(s.properties.control, 'control is in the schema');
+  t.equal(s.properties.control!.properties!.port!.default, 9067);
+});

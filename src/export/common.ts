@@ -1,0 +1,198 @@
+// What every export target shares: the plan's option bytes read back into
+// values each server's syntax can express, and the decision, per option, of
+// whether that syntax reproduces provlab's bytes or the raw bytes must go in.
+// Pure: plan in, text out. The bytes always come from the compiled plan
+// (`provlab encode` shows the same), never from a second encoder.
+
+import { intToIp, ipToInt } from '../wire/ipv4.js';
+import { MS_UC_CLIENT, decodeEncapsulated, encodeEncapsulated } from '../wire/ms-uc-client.js';
+import { decodeOptionValue, type OptionValue } from '../wire/option-codec.js';
+import { MS_UC_CLIENT_SPACE, findOptionDef } from '../wire/option-defs.js';
+import type { ClientClassPlan, Plan } from '../site/plan.js';
+
+/** One output file; `comment` is the line-comment marker of its syntax. */
+export interface ExportFile {
+  readonly name: string;
+  readonly comment: string;
+  readonly content: string;
+}
+
+export interface ExportResult {
+  readonly files: readonly ExportFile[];
+  /** Printed on stderr by the CLI: what the target cannot reproduce, or does differently. */
+  readonly warnings: readonly string[];
+}
+
+export interface ExportOption {
+  readonly code: number;
+  /** Name in provlab's option table (Kea's names), or option-N. */
+  readonly name: string;
+  /** The value bytes provlab sends (no code, no length). */
+  readonly bytes: Uint8Array;
+  /** The bytes read back by provlab's option table; null when the table has no row or the bytes do not fit it. */
+  readonly value: OptionValue | null;
+}
+
+export interface SubOptionBytes {
+  readonly code: number;
+  readonly name: string;
+  readonly data: Uint8Array;
+}
+
+/**
+ * Option 43 as RFC 2132 §8.4 TLVs. `canonical` is true when the bytes are
+ * exactly the sub-options in ascending code order, each once, with no pad and
+ * no 0xFF: the only form a server that stores sub-options one by one can
+ * reproduce (Kea, dhcpd and Windows all keep them keyed by code).
+ */
+export interface Vendor43 {
+  readonly subOptions: readonly SubOptionBytes[];
+  readonly canonical: boolean;
+}
+
+export interface ExportClass {
+  readonly name: string;
+  readonly vendorClass: string;
+  /** True for the built-in MS-UC-Client class (43 from lync, 120). */
+  readonly lync: boolean;
+  readonly options: readonly ExportOption[];
+  readonly alwaysSend: readonly number[];
+  /** Option 43 of this class read as sub-options; null when the class has no 43 or it is not TLVs. */
+  readonly vendor43: Vendor43 | null;
+}
+
+export interface ExportModel {
+  readonly plan: Plan;
+  readonly base: readonly ExportOption[];
+  readonly classes: readonly ExportClass[];
+}
+
+export function hex(bytes: Uint8Array, separator = ''): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator);
+}
+
+export function optionName(code: number): string {
+  return findOptionDef(code)?.name ?? `option-${code}`;
+}
+
+function exportOption(code: number, bytes: Uint8Array): ExportOption {
+  const def = findOptionDef(code);
+  let value: OptionValue | null = null;
+  if (def) {
+    const r = decodeOptionValue(def, bytes);
+    if (r.ok) value = r.value;
+  }
+  return { code, name: def?.name ?? `option-${code}`, bytes, value };
+}
+
+/** Sub-option TLVs of option 43, or null when the bytes are not TLVs. */
+export function readVendor43(bytes: Uint8Array, lync: boolean): Vendor43 | null {
+  const r = decodeEncapsulated(bytes);
+  if (!r.ok) return null;
+  const subOptions = r.value.subOptions.map((s) => ({
+    code: s.code,
+    name: (lync ? findOptionDef(s.code, MS_UC_CLIENT_SPACE)?.name : undefined) ?? `sub-option-${s.code}`,
+    data: s.data,
+  }));
+  const sorted = [...subOptions].sort((a, b) => a.code - b.code);
+  const unique = new Set(sorted.map((s) => s.code)).size === sorted.length;
+  const again = unique ? encodeEncapsulated(sorted) : null;
+  const canonical = again !== null && sameBytes(again, bytes);
+  return { subOptions, canonical };
+}
+
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
+}
+
+function exportClass(c: ClientClassPlan): ExportClass {
+  const lync = c.vendorClass === MS_UC_CLIENT;
+  const options = [...c.options].map(([code, bytes]) => exportOption(code, bytes));
+  const o43 = c.options.get(43);
+  return {
+    name: c.name,
+    vendorClass: c.vendorClass,
+    lync,
+    options,
+    alwaysSend: c.alwaysSend,
+    vendor43: o43 === undefined ? null : readVendor43(o43, lync),
+  };
+}
+
+export function exportModel(plan: Plan): ExportModel {
+  return {
+    plan,
+    base: [...plan.dhcp.baseOptions].map(([code, bytes]) => exportOption(code, bytes)),
+    classes: plan.dhcp.classes.map(exportClass),
+  };
+}
+
+/** Printable ASCII (0x20-0x7e): safe to write as quoted text in every server's syntax. */
+export function isPrintable(bytes: Uint8Array): boolean {
+  return bytes.length > 0 && bytes.every((b) => b >= 0x20 && b <= 0x7e);
+}
+
+export function ascii(bytes: Uint8Array): string {
+  return String.fromCharCode(...bytes);
+}
+
+/** Names safe in every server's identifiers (class names, option names): letters, digits, - and _. */
+export function identifier(text: string): string {
+  const s = text.replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  return s === '' ? 'class' : s;
+}
+
+/** Addresses of the subnet (network and broadcast excluded) that no pool covers, as inclusive ranges. */
+export function outsidePools(plan: Plan): { start: string; end: string }[] {
+  const first = ipToInt(plan.dhcp.subnet.network) + 1;
+  const last = ipToInt(plan.dhcp.subnet.broadcast) - 1;
+  const pools = plan.dhcp.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
+  const out: { start: string; end: string }[] = [];
+  let next = first;
+  for (const [s, e] of pools) {
+    if (s > next) out.push({ start: intToIp(next), end: intToIp(s - 1) });
+    next = Math.max(next, e + 1);
+  }
+  if (next <= last) out.push({ start: intToIp(next), end: intToIp(last) });
+  return out;
+}
+
+/** Gaps between the pools only (for servers with one range per scope, such as Windows). */
+export function gapsBetweenPools(plan: Plan): { start: string; end: string }[] {
+  const pools = plan.dhcp.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
+  const out: { start: string; end: string }[] = [];
+  for (let i = 1; i < pools.length; i++) {
+    const prevEnd = pools[i - 1]![1];
+    const s = pools[i]![0];
+    if (s > prevEnd + 1) out.push({ start: intToIp(prevEnd + 1), end: intToIp(s - 1) });
+  }
+  return out;
+}
+
+/** Lowest start and highest end of the pools. */
+export function poolSpan(plan: Plan): { start: string; end: string } {
+  const starts = plan.dhcp.pools.map((p) => ipToInt(p.start));
+  const ends = plan.dhcp.pools.map((p) => ipToInt(p.end));
+  return { start: intToIp(Math.min(...starts)), end: intToIp(Math.max(...ends)) };
+}
+
+/** The header every file starts with: where it came from and how to check the bytes. */
+export function header(plan: Plan, target: string, comment: string, lines: readonly string[], options: { dhcp?: boolean } = {}): string {
+  const c = (s: string) => (s === '' ? comment : `${comment} ${s}`);
+  const dhcp =
+    options.dhcp === false
+      ? []
+      : [
+          c(`Option bytes are those provlab itself sends; compare with: provlab encode --site ${plan.sourceFile}`),
+          c(`Certificate Provisioning URL the phone will build from option 43: ${plan.certProvUrl}`),
+        ];
+  return [c(`provlab export ${target}: site "${plan.site}" (${plan.sourceFile})`), ...dhcp, ...lines.map(c), ''].join('\n');
+}
+
+/** A sentence for the warning list and the comment block, naming how the bytes differ. */
+export function describeNonCanonical43(v: Vendor43 | null): string {
+  if (v === null) return 'option 43 is not a list of code/length/value sub-options';
+  return `option 43 sends sub-options in the order ${v.subOptions.map((s) => s.code).join(', ')} or with an end marker or padding (lync.option43 lab switches)`;
+}
+
+export type { OptionValue };

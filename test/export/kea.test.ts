@@ -1,0 +1,60 @@
+// `provlab export kea` run by the real kea-dhcp4 (Debian kea-dhcp4-server) in a
+// network namespace, on the veth only; dhclient asks as an MS-UC-Client and
+// tshark reads the ACK. Options 43, 120 and 119 must be provlab's bytes.
+import t from 'tap';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLab, namespaceSkip } from '../helpers/netns.js';
+import { tempDir, writeSite } from '../helpers/provlab.js';
+import { loadSite } from '../../src/site/load.js';
+import { compilePlan } from '../../src/site/compile.js';
+import { exportPlan } from '../../src/export/index.js';
+import { hex } from '../../src/export/common.js';
+import { EXPECTED_119, EXPECTED_120, EXPECTED_43, dhclientHex, labSite, requestAsPhone, stopChild, waitForOutput } from './peer-lab.js';
+
+const skip = namespaceSkip(['kea-dhcp4', 'dhclient', 'tshark']);
+
+t.test('kea-dhcp4 with the exported config sends provlab\'s option 43, 120 and 119 bytes', { skip }, async (t) => {
+  const lab = createLab(t);
+  const dir = tempDir('provlab-export-kea-');
+  const file = writeSite(dir, labSite(lab, join(dir, 'state')));
+  const plan = compilePlan(loadSite(file), file);
+  t.equal(hex(plan.dhcp.classes[0]!.options.get(43)!), EXPECTED_43, 'plan option 43 is DHCPUtil\'s layout');
+  t.equal(hex(plan.dhcp.classes[0]!.options.get(120)!), EXPECTED_120);
+  t.equal(hex(plan.dhcp.baseOptions.get(119)!), EXPECTED_119);
+
+  const result = exportPlan('kea', plan);
+  t.same(result.warnings, [], 'nothing Kea cannot reproduce');
+  const exported = result.files[0]!.content;
+  // The one change for the test: leases in memory only (the export keeps Kea's default lease file).
+  const json = JSON.parse(exported.replace(/^\/\/.*$/gm, '')) as { Dhcp4: Record<string, unknown> };
+  json.Dhcp4['lease-database'] = { type: 'memfile', persist: false };
+  json.Dhcp4['loggers'] = [{ name: 'kea-dhcp4', output_options: [{ output: 'stdout' }], severity: 'INFO' }];
+  const conf = join(dir, 'kea-dhcp4.conf');
+  writeFileSync(conf, JSON.stringify(json, null, 2));
+
+  // The exported file itself (with its // comments) passes Kea's own check.
+  const original = join(dir, 'exported-kea-dhcp4.conf');
+  writeFileSync(original, exported);
+  const env = ['env', `KEA_PIDFILE_DIR=${dir}`, 'KEA_LOCKFILE_DIR=none'];
+  lab.exec(lab.server, 'timeout', ['20', ...env, 'kea-dhcp4', '-t', original], 25_000);
+
+  const kea = lab.spawn(lab.server, 'timeout', ['60', ...env, 'kea-dhcp4', '-c', conf]);
+  t.teardown(() => stopChild(kea));
+  await waitForOutput(kea, /DHCP4_STARTED/);
+
+  const asked = await requestAsPhone(lab, dir, 'asked', true);
+  t.equal(asked.ack.get(43), EXPECTED_43, 'option 43 on the wire = provlab\'s bytes (ascending, no 0xFF)');
+  t.equal(asked.ack.get(120), EXPECTED_120, 'option 120 on the wire = provlab\'s bytes');
+  t.equal(asked.ack.get(119), EXPECTED_119, 'option 119 on the wire = provlab\'s compressed bytes');
+  t.equal(asked.ack.get(15), hex(plan.dhcp.baseOptions.get(15)!), 'option 15');
+  t.equal(asked.ack.get(42), hex(plan.dhcp.baseOptions.get(42)!), 'option 42');
+  t.equal(asked.ack.get(4), hex(plan.dhcp.baseOptions.get(4)!), 'option 4');
+  t.equal(dhclientHex(asked.env.new_vendor_encapsulated_options), EXPECTED_43, 'dhclient read the same option 43');
+  t.equal(dhclientHex(asked.env.new_lync_sip_server), EXPECTED_120, 'dhclient read the same option 120');
+  t.equal(asked.env.new_domain_search, 'schertz.name. corp.schertz.name.', 'dhclient decodes option 119');
+
+  const notAsked = await requestAsPhone(lab, dir, 'not-asked', false);
+  t.equal(notAsked.ack.get(43), EXPECTED_43, 'always-send: option 43 although option 55 does not ask for it');
+  t.equal(notAsked.ack.get(120), EXPECTED_120, 'always-send: option 120 although option 55 does not ask for it');
+});

@@ -6,6 +6,13 @@ import { createLogger, type Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { planOrExit, reload, up } from './up.js';
+import { register as registerStatus } from './commands/status.js';
+import { register as registerLeases } from './commands/leases.js';
+import { register as registerCert } from './commands/cert.js';
+import { register as registerProbe } from './commands/probe.js';
+import { register as registerDecode } from './commands/decode.js';
+import { register as registerExplain } from './commands/explain.js';
+import { register as registerExport } from './commands/export.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -28,6 +35,7 @@ function summary(plan: Plan): string {
   lines.push(`  Certificate Provisioning URL the phone will build: ${plan.certProvUrl}`);
   lines.push(`  DNS ${plan.dns.enabled ? `port ${plan.dns.port}` : 'off'}, NTP ${plan.ntp.enabled ? `port ${plan.ntp.port}, stratum ${plan.ntp.stratum}` : 'off'}`);
   lines.push(`  leases kept in ${plan.statePath}`);
+  for (const w of plan.warnings) lines.push(`  warning: ${w}`);
   return lines.join('\n');
 }
 
@@ -100,6 +108,13 @@ export function buildProgram(): Command {
       process.stdout.write(`Certificate Provisioning URL: ${report.certProvUrl}\n`);
     });
 
+  registerStatus(program, logger);
+  registerLeases(program, logger);
+  registerCert(program, logger);
+  registerProbe(program, logger);
+  registerDecode(program, logger);
+  registerExplain(program, logger);
+  registerExport(program, logger);
   return program;
 }
 

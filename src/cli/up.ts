@@ -11,6 +11,8 @@ import type { Plan } from '../site/plan.js';
 import { DhcpDaemon } from '../dhcp/daemon.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
 import { NtpDaemon } from '../ntp/daemon.js';
+import { createTimeline, timelineDhcpEvents, timelineNtpEvents } from '../timeline/index.js';
+import { startControl, type ControlHandle } from '../control/server.js';
 
 export interface UpOptions {
   /** Serve DHCP even when another server answers on the interface. */
@@ -39,10 +41,11 @@ export function planOrExit(file: string): Plan {
 interface Daemons {
   dhcp?: DhcpDaemon;
   ntp?: NtpDaemon;
+  control?: ControlHandle;
 }
 
 async function stopAll(d: Daemons): Promise<void> {
-  await Promise.all([d.dhcp?.stop(), d.ntp?.stop()]);
+  await Promise.all([d.dhcp?.stop(), d.ntp?.stop(), d.control?.stop()]);
 }
 
 function resolveUser(spec: string): { uid: number; gid: number; name: string } {
@@ -91,11 +94,14 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
         logger.warn({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names} (--allow-other-dhcp given)`);
       }
     }
-    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger });
+    // Every daemon reports to the staging timeline; the control endpoint serves it.
+    const timeline = createTimeline(plan);
+    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger, events: timelineDhcpEvents(timeline) });
     if (plan.ntp.enabled) {
       const { refId, rateLimit } = plan.ntp;
-      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}) });
+      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}), events: timelineNtpEvents(timeline) });
     }
+    daemons.control = await startControl(plan, { logger, timeline, leases: () => daemons.dhcp?.leases.all() ?? [] });
     mkdirSync(plan.statePath, { recursive: true });
     writeFileSync(join(plan.statePath, PID_FILE), `${process.pid}\n`);
     if (options.user) dropPrivileges(options.user, plan, logger);
@@ -130,6 +136,7 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
       const next = compilePlan(loadSite(file), file);
       daemons.dhcp?.reload(next);
       daemons.ntp?.reload(next);
+      daemons.control?.reload(next);
       plan = next;
       logger.info({ site: plan.site }, 'site file reloaded');
     } catch (err) {

@@ -16,7 +16,7 @@ export function createLogger(options: LogOptions = {}): Logger {
   if (pretty) {
     return pino({
       level,
-      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+      transport: { target: 'pino-pretty', options: { destination: 2, colorize: true, singleLine: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
     });
   }
   // Logs go to stderr so stdout stays free for command output (`check`, `encode --json`).

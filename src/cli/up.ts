@@ -8,9 +8,12 @@ import type { Logger } from '../log.js';
 import { loadSite, SiteFileError } from '../site/load.js';
 import { compilePlan } from '../site/compile.js';
 import type { Plan } from '../site/plan.js';
+import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { DhcpDaemon } from '../dhcp/daemon.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
 import { NtpDaemon } from '../ntp/daemon.js';
+import { DnsDaemon } from '../dns/daemon.js';
+import type { LeaseRecord } from '../dhcp/lease-journal.js';
 import { createTimeline, timelineDhcpEvents, timelineNtpEvents } from '../timeline/index.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 
@@ -40,12 +43,13 @@ export function planOrExit(file: string): Plan {
 
 interface Daemons {
   dhcp?: DhcpDaemon;
+  dns?: DnsDaemon;
   ntp?: NtpDaemon;
   control?: ControlHandle;
 }
 
 async function stopAll(d: Daemons): Promise<void> {
-  await Promise.all([d.dhcp?.stop(), d.ntp?.stop(), d.control?.stop()]);
+  await Promise.all([d.dhcp?.stop(), d.dns?.stop(), d.ntp?.stop(), d.control?.stop()]);
 }
 
 function resolveUser(spec: string): { uid: number; gid: number; name: string } {
@@ -78,6 +82,24 @@ function dropPrivileges(spec: string, plan: Plan, logger: Logger): void {
   logger.info({ uid, gid }, `running as ${spec} (uid ${uid}); ARP injection now falls back to broadcast replies`);
 }
 
+/** What to type next, so a newcomer can see the appliance answer. */
+function tryItHint(plan: Plan): string {
+  const lines = ['try it:'];
+  const domain = plan.dns.zones.find((z) => z.kind === 'domain')?.apex;
+  if (plan.dhcp.enabled && plan.interface === null) {
+    // A relay's giaddr must lie in the subnet: the router (option 3) if set, else the subnet's first address.
+    const router = plan.dhcp.baseOptions.get(3);
+    const giaddr = router && router.length >= 4 ? Array.from(router.subarray(0, 4)).join('.') : intToIp(ipToInt(plan.dhcp.subnet.network) + 1);
+    lines.push(`  provlab probe --relay ${giaddr} --server ${plan.address} --port ${plan.dhcp.port} --dns-port ${plan.dns.port} --ntp-port ${plan.ntp.port}`);
+  } else if (plan.dhcp.enabled) {
+    lines.push(`  on the VLAN: provlab probe --interface <the phone side's interface>`);
+  }
+  if (plan.dns.enabled && domain) lines.push(`  dig @${plan.address} -p ${plan.dns.port} ucupdates-r2.${domain}`);
+  if (plan.ntp.enabled) lines.push(`  chronyd -Q -f /dev/null "server ${plan.address} port ${plan.ntp.port} iburst maxsamples 4"`);
+  if (plan.control.enabled) lines.push(`  provlab status --site ${plan.sourceFile}   (or http://127.0.0.1:${plan.control.port}/)`);
+  return lines.join('\n');
+}
+
 export async function up(file: string, logger: Logger, options: UpOptions): Promise<void> {
   let plan = planOrExit(file);
   const started = performance.now();
@@ -96,7 +118,17 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     }
     // Every daemon reports to the staging timeline; the control endpoint serves it.
     const timeline = createTimeline(plan);
-    if (plan.dhcp.enabled) daemons.dhcp = await DhcpDaemon.start(plan, { logger, events: timelineDhcpEvents(timeline) });
+    // DNS first, so that names of leases already in the journal are served from the first query.
+    if (plan.dns.enabled) daemons.dns = await DnsDaemon.start(plan, { logger, events: { onQuery: (e) => timeline.onDnsQuery(e) } });
+    // Option 12 host names become <name>.<primary domain> while the lease is bound, as with dnsmasq.
+    const onLease = (r: LeaseRecord): void => {
+      daemons.dns?.setLeaseName(r.ip, r.state === 'bound' ? (r.hostname ?? null) : null);
+      timeline.onLease(r);
+    };
+    if (plan.dhcp.enabled) {
+      daemons.dhcp = await DhcpDaemon.start(plan, { logger, events: { ...timelineDhcpEvents(timeline), onLease } });
+      for (const r of daemons.dhcp.leases.all()) if (r.state === 'bound') onLease(r);
+    }
     if (plan.ntp.enabled) {
       const { refId, rateLimit } = plan.ntp;
       daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}), events: timelineNtpEvents(timeline) });
@@ -112,6 +144,7 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     process.exit(1);
   }
   logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started) }, `provlab up: site ${plan.site} ready`);
+  logger.info(tryItHint(plan));
 
   let stopping = false;
   const stop = (signal: string): void => {
@@ -135,6 +168,7 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     try {
       const next = compilePlan(loadSite(file), file);
       daemons.dhcp?.reload(next);
+      daemons.dns?.reload(next);
       daemons.ntp?.reload(next);
       daemons.control?.reload(next);
       plan = next;

@@ -52,6 +52,16 @@ export interface DnsDaemonOptions {
   maxUdpPayload?: number;
   /** Per-query info lines (client, name, type, rcode). Default true: the admin's capture of what each phone asked. */
   logQueries?: boolean;
+  /** Every answered query, for the staging timeline (which phone asked for ucupdates-r2, and when). */
+  events?: { onQuery?: (e: DnsQueryReport) => void };
+}
+
+export interface DnsQueryReport {
+  client: string;
+  name: string;
+  type: string;
+  rcode: string;
+  at: number;
 }
 
 type Client = { readonly kind: 'udp'; readonly address: string; readonly port: number } | { readonly kind: 'tcp'; readonly address: string; readonly conn: TcpConnection };
@@ -100,6 +110,7 @@ export class DnsDaemon {
   private readonly maxTcp: number;
   private readonly idleMs: number;
   private readonly logQueries: boolean;
+  private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
   private udp!: dgram.Socket;
   private tcp!: net.Server;
   private stopped = false;
@@ -113,6 +124,7 @@ export class DnsDaemon {
     this.maxTcp = options.maxTcpConnections ?? 64;
     this.idleMs = options.tcpIdleMs ?? 10_000;
     this.logQueries = options.logQueries ?? true;
+    this.onQuery = options.events?.onQuery;
     this.responder = new Responder(new Authority(boundPlan.dns), options.maxUdpPayload ?? DEFAULT_MAX_UDP);
     this.forwarder = new Forwarder<Client>(
       boundPlan.dns.forwarders,
@@ -239,7 +251,7 @@ export class DnsDaemon {
       if (out !== null) {
         if (rinfo.port !== 0) this.udp.send(out, rinfo.port, rinfo.address);
         this.count(r.rcode, r.nodata, r.truncated);
-        if (this.logQueries) this.qlog.info({ client: rinfo.address, name: r.name, type: r.qtype >= 0 ? typeName(r.qtype) : null, rcode: rcodeName(r.rcode) }, 'dns query');
+        this.report(rinfo.address, r.name, r.qtype, r.rcode);
         return;
       }
       if (r.action === 'forward') this.startForward(msg, { kind: 'udp', address: rinfo.address, port: rinfo.port });
@@ -297,7 +309,7 @@ export class DnsDaemon {
     if (out !== null) {
       this.tcpSend(conn, out);
       this.count(r.rcode, r.nodata, false);
-      if (this.logQueries) this.qlog.info({ client: address, name: r.name, type: r.qtype >= 0 ? typeName(r.qtype) : null, rcode: rcodeName(r.rcode), tcp: true }, 'dns query');
+      this.report(address, r.name, r.qtype, r.rcode, true);
       return;
     }
     if (r.action === 'forward') {
@@ -345,10 +357,8 @@ export class DnsDaemon {
     try {
       this.reply(req.client, bytes);
       this.count(bytes[3]! & 0xf, false, false);
-      if (this.logQueries) {
-        const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
-        this.qlog.info({ client: req.client.address, name, type: typeName(qtype), rcode: rcodeName(bytes[3]! & 0xf), forwarder: up.address }, 'dns query');
-      }
+      const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
+      this.report(req.client.address, name, qtype, bytes[3]! & 0xf, false, up.address);
     } catch (err) {
       this.counters.internalErrors++;
       this.log.error({ err }, 'internal error while relaying a forwarded answer');
@@ -380,6 +390,19 @@ export class DnsDaemon {
   }
 
   // ------------------------------------------------------------ bookkeeping
+
+  /** One query answered: the admin's log line and the timeline's event. */
+  private report(client: string, name: string | null, qtype: number, rcode: number, tcp = false, forwarder?: string): void {
+    const type = qtype >= 0 ? typeName(qtype) : null;
+    const rc = rcodeName(rcode);
+    if (this.logQueries) {
+      const line: Record<string, unknown> = { client, name, type, rcode: rc };
+      if (tcp) line.tcp = true;
+      if (forwarder) line.forwarder = forwarder;
+      this.qlog.info(line, 'dns query');
+    }
+    if (this.onQuery && name !== null && type !== null) this.onQuery({ client, name, type, rcode: rc, at: Date.now() });
+  }
 
   private count(rcode: number, nodata: boolean, truncated: boolean): void {
     const c = this.counters;

@@ -13,6 +13,7 @@ import { register as registerProbe } from './commands/probe.js';
 import { register as registerDecode } from './commands/decode.js';
 import { register as registerExplain } from './commands/explain.js';
 import { register as registerExport } from './commands/export.js';
+import { register as registerDemo } from './commands/demo.js';
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
 
@@ -115,6 +116,7 @@ export function buildProgram(): Command {
   registerDecode(program, logger);
   registerExplain(program, logger);
   registerExport(program, logger);
+  registerDemo(program, logger);
   return program;
 }
 

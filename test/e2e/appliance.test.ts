@@ -3,6 +3,7 @@
 // its site file (valid: swapped; invalid: refused, old plan keeps serving).
 import t from 'tap';
 import { execFile, execFileSync } from 'node:child_process';
+import dgram from 'node:dgram';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab, namespaceSkip } from '../helpers/netns.js';
@@ -120,6 +121,26 @@ state: ${join(dir, 'state')}
   let asked = 0;
   let running = true;
   const unanswered: string[] = [];
+  // DNS queries keep coming too: ucupdates-r2.example.local A, a new ID each.
+  let dnsAsked = 0;
+  let dnsAnswered = 0;
+  const dns = dgram.createSocket('udp4');
+  t.teardown(() => dns.close());
+  const pending = new Set<number>();
+  dns.on('message', (m) => {
+    const qid = m.readUInt16BE(0);
+    if (pending.delete(qid) && (m[3]! & 0x0f) === 0 && m.readUInt16BE(6) === 1) dnsAnswered++;
+  });
+  const question = Buffer.concat([Buffer.from([12]), Buffer.from('ucupdates-r2'), Buffer.from([7]), Buffer.from('example'), Buffer.from([5]), Buffer.from('local'), Buffer.from([0, 0, 1, 0, 1])]);
+  const dnsTraffic = (async () => {
+    for (let qid = 1; running && qid < 60000; qid++) {
+      const header = Buffer.from([qid >> 8, qid & 255, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+      pending.add(qid);
+      dnsAsked++;
+      dns.send(Buffer.concat([header, question]), PORT + 1, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  })();
   const traffic = (async () => {
     for (let i = 0; running && i < 5000; i++) {
       asked++;
@@ -145,6 +166,10 @@ state: ${join(dir, 'state')}
   await new Promise((r) => setTimeout(r, 300));
   running = false;
   await traffic;
+  await dnsTraffic;
+  await new Promise((r) => setTimeout(r, 300));
+  t.ok(dnsAsked >= 20, `DNS queries ran during the reloads (${dnsAsked})`);
+  t.equal(dnsAnswered, dnsAsked, `every DNS query during the reloads was answered (${dnsAnswered}/${dnsAsked})`);
   t.ok(asked >= 20, `traffic ran during the reloads (${asked} exchanges)`);
   t.equal(answered, asked, `every request during the reloads was answered (${answered}/${asked})`, { unanswered, logs: p.logs.filter((l) => unanswered.includes(String(l.mac))) });
   const renew = clientMessage(MessageType.REQUEST, '02:00:00:00:10:01', `${NET}.1`, [[50, new Uint8Array(before!.split('.').map(Number))]]);

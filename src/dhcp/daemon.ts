@@ -42,7 +42,21 @@ interface Transport {
 /** Events for other parts of the appliance (DNS names from option 12, the staging timeline). */
 export interface DhcpEvents {
   onLease?: (record: LeaseRecord) => void;
-  onExchange?: (d: Decision, info: { type: string; prl: number[]; replyType?: string }) => void;
+  onExchange?: (d: Decision, info: ExchangeInfo) => void;
+}
+
+/** What onExchange reports besides the decision (the staging timeline reads it). */
+export interface ExchangeInfo {
+  type: string;
+  prl: number[];
+  replyType?: string;
+  /** Option codes in the reply as sent (after trimming to the client's size limit). */
+  optionsSent?: number[];
+  ciaddr?: string;
+  /** The reply's yiaddr: the offered or leased address (0.0.0.0 in an INFORM's ACK). */
+  yiaddr?: string;
+  /** When the packet arrived, ms since the epoch. */
+  at?: number;
 }
 
 export interface DhcpDaemonOptions {
@@ -191,12 +205,15 @@ export class DhcpDaemon {
     const prl = Array.from(msg.options.get(55) ?? []);
     this.counters[d.kind] = (this.counters[d.kind] ?? 0) + 1;
     if (!d.reply && !d.commit) {
-      if (d.kind === 'ignored') this.counters.ignored++;
+      // (`ignored` is counted by the line above: d.kind names the counter.)
       if (d.note?.startsWith('pool exhausted')) this.counters.poolExhausted++;
-      const line = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl, note: d.note };
-      if (d.warn) this.log.warn(line, `DHCP${type} from ${d.mac}: ${d.note}`);
-      else this.log.debug(line, `DHCP${type} from ${d.mac}: ${d.note ?? 'no reply'}`);
-      this.options.events?.onExchange?.(d, { type, prl });
+      // Built only when it will be written: at thousands of packets a second the garbage counts.
+      if (d.warn || this.log.isLevelEnabled('debug')) {
+        const line = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl, note: d.note };
+        if (d.warn) this.log.warn(line, `DHCP${type} from ${d.mac}: ${d.note}`);
+        else this.log.debug(line, `DHCP${type} from ${d.mac}: ${d.note ?? 'no reply'}`);
+      }
+      this.options.events?.onExchange?.(d, { type, prl, ciaddr: msg.ciaddr, at: now });
       return;
     }
     const commit = d.commit;
@@ -220,19 +237,24 @@ export class DhcpDaemon {
         }
         if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
       }
-      const line = {
-        mac: d.mac,
-        xid: msg.xid,
-        type,
-        vendorClass: d.vendorClass,
-        prl,
-        ...(d.reply ? { reply: replyType, yiaddr: d.reply.message.yiaddr, to: `${d.reply.to.address}:${d.reply.to.port}`, options: sent } : {}),
-        ...(d.note ? { note: d.note } : {}),
-      };
-      const text = `DHCP${type} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}${replyType ? ` -> ${replyType} ${d.reply?.message.yiaddr}` : ''}`;
-      if (d.warn) this.log.warn(line, text);
-      else this.log.info(line, text);
-      this.options.events?.onExchange?.(d, replyType !== undefined ? { type, prl, replyType } : { type, prl });
+      if (d.warn || this.log.isLevelEnabled('info')) {
+        const line = {
+          mac: d.mac,
+          xid: msg.xid,
+          type,
+          vendorClass: d.vendorClass,
+          prl,
+          ...(d.reply ? { reply: replyType, yiaddr: d.reply.message.yiaddr, to: `${d.reply.to.address}:${d.reply.to.port}`, options: sent } : {}),
+          ...(d.note ? { note: d.note } : {}),
+        };
+        const text = `DHCP${type} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}${replyType ? ` -> ${replyType} ${d.reply?.message.yiaddr}` : ''}`;
+        if (d.warn) this.log.warn(line, text);
+        else this.log.info(line, text);
+      }
+      const info: ExchangeInfo = { type, prl, optionsSent: sent, ciaddr: msg.ciaddr, at: now };
+      if (replyType !== undefined) info.replyType = replyType;
+      if (d.reply) info.yiaddr = d.reply.message.yiaddr;
+      this.options.events?.onExchange?.(d, info);
     };
     if (!commit) return send();
     this.journal.append(commit).then(

@@ -30,6 +30,8 @@ export class LeaseTable {
   private readonly byClient = new Map<string, string>();
   /** Addresses offered but not yet requested. Memory only: an offer is a promise, not a lease. */
   private readonly holds = new Map<string, Hold>();
+  /** Client id -> the address held for it (at most one: a new hold replaces the old). */
+  private readonly heldByClient = new Map<string, string>();
   private ranges: Range[] = [];
   private poolSize = 0;
   private reservedByMac = new Map<string, string>();
@@ -37,6 +39,14 @@ export class LeaseTable {
   private serverIp = '';
   /** Next-fit cursor: an index into the pool, so busy pools don't rescan from the start. */
   private cursor = 0;
+  /** Bumped on every change that can free or take an address. */
+  private version = 0;
+  /**
+   * What the last failed pool scan proved: until `until`, with nothing changed since,
+   * no pool address is free for a client that owns none of them. A starvation flood
+   * of new MACs against a full pool then costs O(1) per DISCOVER, not a pool scan each.
+   */
+  private full: { version: number; until: number; owners: Set<string> } | undefined;
 
   constructor(plan: DhcpPlan, records: Iterable<LeaseRecord> = []) {
     this.setPlan(plan);
@@ -51,10 +61,12 @@ export class LeaseTable {
     this.reservedIps = new Set(plan.reservations.map((r) => r.ip));
     this.serverIp = plan.serverId;
     if (this.cursor >= this.poolSize) this.cursor = 0;
+    this.version++;
   }
 
   /** Applies a record (from the journal at start, or after it was made durable). */
   apply(record: LeaseRecord): void {
+    this.version++;
     const previous = this.byIp.get(record.ip);
     if (previous && previous.clientId !== record.clientId && this.byClient.get(previous.clientId) === record.ip) {
       this.byClient.delete(previous.clientId);
@@ -62,7 +74,13 @@ export class LeaseTable {
     this.byIp.set(record.ip, record);
     this.byClient.set(record.clientId, record.ip);
     const hold = this.holds.get(record.ip);
-    if (hold && hold.clientId === record.clientId) this.holds.delete(record.ip);
+    if (hold && hold.clientId === record.clientId) this.dropHold(record.ip, hold);
+  }
+
+  private dropHold(ip: string, hold: Hold): void {
+    this.version++;
+    this.holds.delete(ip);
+    if (this.heldByClient.get(hold.clientId) === ip) this.heldByClient.delete(hold.clientId);
   }
 
   get(ip: string): LeaseRecord | undefined {
@@ -124,7 +142,14 @@ export class LeaseTable {
 
     const previous = this.forClient(clientId);
     if (previous && previous.state !== 'declined' && this.availableTo(previous.ip, clientId, mac, now)) return previous.ip;
+    // A client that DISCOVERs again before REQUESTing gets the address already offered to it,
+    // rather than a second one held until the first offer times out.
+    const offered = this.heldByClient.get(clientId);
+    if (offered !== undefined && this.heldFor(offered, now) === clientId && this.availableTo(offered, clientId, mac, now)) return offered;
     if (requested !== undefined && this.availableTo(requested, clientId, mac, now)) return requested;
+
+    const full = this.full;
+    if (full && full.version === this.version && now < full.until && !full.owners.has(clientId)) return null;
 
     let reusable: string | null = null;
     let reusableAge = Infinity;
@@ -145,15 +170,53 @@ export class LeaseTable {
         reusableAge = r.updatedAt;
       }
     }
+    if (reusable === null) this.full = this.provenFull(now);
     return reusable;
   }
 
+  /** After a scan found nothing: when the first pool address frees up, and who holds them. */
+  private provenFull(now: number): { version: number; until: number; owners: Set<string> } {
+    let until = Infinity;
+    const owners = new Set<string>();
+    for (let index = 0; index < this.poolSize; index++) {
+      const ip = this.addressAt(index);
+      if (ip === this.serverIp || this.reservedIps.has(ip)) continue;
+      let freeAt = now;
+      const h = this.holds.get(ip);
+      if (h && h.until > now) {
+        owners.add(h.clientId);
+        freeAt = h.until;
+      }
+      const r = this.byIp.get(ip);
+      if (r && (r.state === 'bound' || r.state === 'declined') && r.expiresAt > now) {
+        if (r.state === 'bound') owners.add(r.clientId);
+        freeAt = Math.max(freeAt, r.expiresAt);
+      }
+      until = Math.min(until, freeAt);
+    }
+    return { version: this.version, until, owners };
+  }
+
   hold(ip: string, clientId: string, until: number): void {
+    const previous = this.holds.get(ip);
+    if (previous && previous.clientId !== clientId) this.dropHold(ip, previous);
+    const other = this.heldByClient.get(clientId);
+    if (other !== undefined && other !== ip) {
+      const h = this.holds.get(other);
+      if (h && h.clientId === clientId) this.holds.delete(other);
+    }
     this.holds.set(ip, { clientId, until });
+    this.heldByClient.set(clientId, ip);
+    this.version++;
   }
 
   releaseHold(clientId: string): void {
-    for (const [ip, h] of this.holds) if (h.clientId === clientId) this.holds.delete(ip);
+    const ip = this.heldByClient.get(clientId);
+    if (ip === undefined) return;
+    const h = this.holds.get(ip);
+    if (h && h.clientId === clientId) this.holds.delete(ip);
+    this.heldByClient.delete(clientId);
+    this.version++;
   }
 
   heldFor(ip: string, now: number): string | undefined {
@@ -165,7 +228,7 @@ export class LeaseTable {
   expiredSince(now: number): LeaseRecord[] {
     const out: LeaseRecord[] = [];
     for (const r of this.byIp.values()) if (r.state === 'bound' && r.expiresAt <= now) out.push(r);
-    for (const [ip, h] of this.holds) if (h.until <= now) this.holds.delete(ip);
+    for (const [ip, h] of this.holds) if (h.until <= now) this.dropHold(ip, h);
     return out;
   }
 

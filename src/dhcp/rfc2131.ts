@@ -80,6 +80,14 @@ export function clientFacts(msg: DhcpMessage): ClientFacts {
   };
 }
 
+// Replies never fill sname and file (no BOOTP boot file here): one zeroed copy of each, shared.
+const NO_SNAME = new Uint8Array(64);
+const NO_FILE = new Uint8Array(128);
+
+// Option 53 values of OFFER and ACK replies, shared (encoders only read them).
+const OFFER_TYPE = Uint8Array.of(MessageType.OFFER);
+const ACK_TYPE = Uint8Array.of(MessageType.ACK);
+
 function u32(n: number): Uint8Array {
   return new Uint8Array([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
 }
@@ -88,9 +96,20 @@ function ipBytes(ip: string): Uint8Array {
   return u32(ipToInt(ip));
 }
 
+/** Cached option orders per (class, parameter request list): phones of one model all ask alike. */
+const MAX_CACHED_ORDERS = 256;
+
 export class Rfc2131 {
   private plan!: DhcpPlan;
   private subnet!: Cidr;
+  // Per-plan constants of every reply, computed once (the plan is immutable).
+  private serverIdBytes!: Uint8Array;
+  private leaseBytes!: Uint8Array;
+  private renewBytes!: Uint8Array;
+  private rebindBytes!: Uint8Array;
+  private orders = new Map<string, ReadonlyMap<number, Uint8Array>>();
+  /** Last relay address checked: every relayed packet of a VLAN carries the same giaddr. */
+  private lastRelay = { ip: '', inSubnet: false };
 
   constructor(plan: DhcpPlan, private readonly leases: LeaseTable) {
     this.setPlan(plan);
@@ -101,6 +120,12 @@ export class Rfc2131 {
     if (!cidr) throw new Error(`bad subnet in plan: ${plan.subnet.network}/${plan.subnet.prefix}`);
     this.plan = plan;
     this.subnet = cidr;
+    this.serverIdBytes = ipBytes(plan.serverId);
+    this.leaseBytes = u32(plan.leaseSeconds);
+    this.renewBytes = u32(plan.renewSeconds);
+    this.rebindBytes = u32(plan.rebindSeconds);
+    this.orders = new Map();
+    this.lastRelay = { ip: '', inSubnet: false };
     this.leases.setPlan(plan);
   }
 
@@ -113,6 +138,11 @@ export class Rfc2131 {
     return ip !== ZERO && inCidr(ipToInt(ip), this.subnet);
   }
 
+  private relayInSubnet(giaddr: string): boolean {
+    if (giaddr !== this.lastRelay.ip) this.lastRelay = { ip: giaddr, inSubnet: this.inSubnet(giaddr) };
+    return this.lastRelay.inSubnet;
+  }
+
   handle(msg: DhcpMessage, ingress: Ingress, now: number): Decision {
     const facts = clientFacts(msg);
     const base = { clientId: facts.clientId, mac: facts.mac, vendorClass: facts.vendorClass };
@@ -123,9 +153,15 @@ export class Rfc2131 {
     // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
     // interface it arrived on. The relay-only socket never serves a broadcast.
     if (msg.giaddr !== ZERO) {
-      if (!this.inSubnet(msg.giaddr)) return { ...base, kind: 'ignored', note: `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
+      if (!this.relayInSubnet(msg.giaddr)) return { ...base, kind: 'ignored', note: `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
     } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
       return { ...base, kind: 'ignored', note: 'direct request on the relay-only socket (no interface in the site file)' };
+    }
+
+    // No hardware address (hlen 0): nothing to bind a lease to, no one to unicast to.
+    // Such a client may still ask for options with an INFORM.
+    if (facts.mac === '' && type[0] !== MessageType.INFORM) {
+      return { ...base, kind: 'ignored', note: 'no hardware address (hlen 0): no lease for it' };
     }
 
     switch (type[0]) {
@@ -209,7 +245,7 @@ export class Rfc2131 {
     // RFC 2131 §4.3.2: a relayed NAK asks the relay to broadcast it.
     m.flags = msg.giaddr !== ZERO ? BROADCAST_FLAG : msg.flags;
     m.options.set(53, new Uint8Array([MessageType.NAK]));
-    m.options.set(54, ipBytes(this.plan.serverId));
+    m.options.set(54, this.serverIdBytes);
     m.options.set(56, new TextEncoder().encode(why.slice(0, 200)));
     const to: Destination = msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port } : { address: BROADCAST, port: this.plan.port + 1 };
     return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
@@ -243,25 +279,33 @@ export class Rfc2131 {
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
   private reply(msg: DhcpMessage, f: ClientFacts, type: number, yiaddr: string, leasing: boolean): { message: DhcpMessage; to: Destination; maxSize: number } {
-    const m = emptyMessage();
-    m.op = 2;
-    m.htype = msg.htype;
-    m.hlen = msg.hlen;
-    m.xid = msg.xid;
-    m.flags = msg.flags;
-    // RFC 2131 table 3: ciaddr is 0 in an OFFER, echoed in an ACK.
-    m.ciaddr = type === MessageType.OFFER ? ZERO : msg.ciaddr;
-    m.yiaddr = yiaddr;
-    m.giaddr = msg.giaddr;
-    m.chaddr = msg.chaddr;
-    m.options.set(53, new Uint8Array([type]));
-    m.options.set(54, ipBytes(this.plan.serverId));
+    const m: DhcpMessage = {
+      op: 2,
+      htype: msg.htype,
+      hlen: msg.hlen,
+      hops: 0,
+      xid: msg.xid,
+      secs: 0,
+      flags: msg.flags,
+      // RFC 2131 table 3: ciaddr is 0 in an OFFER, echoed in an ACK.
+      ciaddr: type === MessageType.OFFER ? ZERO : msg.ciaddr,
+      yiaddr,
+      siaddr: ZERO,
+      giaddr: msg.giaddr,
+      chaddr: msg.chaddr,
+      // Shared all-zero fields (one allocation less per reply): encoders only read them.
+      sname: NO_SNAME,
+      file: NO_FILE,
+      options: new Map(),
+    };
+    m.options.set(53, type === MessageType.OFFER ? OFFER_TYPE : type === MessageType.ACK ? ACK_TYPE : Uint8Array.of(type));
+    m.options.set(54, this.serverIdBytes);
     if (leasing) {
-      m.options.set(51, u32(this.plan.leaseSeconds));
-      m.options.set(58, u32(this.plan.renewSeconds));
-      m.options.set(59, u32(this.plan.rebindSeconds));
+      m.options.set(51, this.leaseBytes);
+      m.options.set(58, this.renewBytes);
+      m.options.set(59, this.rebindBytes);
     }
-    for (const [code, value] of this.optionsFor(f)) m.options.set(code, value);
+    for (const [code, value] of this.orderedOptions(f)) m.options.set(code, value);
     return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
   }
 
@@ -273,7 +317,23 @@ export class Rfc2131 {
    * the reply would not fit the client's maximum message size.
    */
   optionsFor(f: ClientFacts): Map<number, Uint8Array> {
+    return new Map(this.orderedOptions(f));
+  }
+
+  /** optionsFor, cached: the result is shared, never mutate it. */
+  private orderedOptions(f: ClientFacts): ReadonlyMap<number, Uint8Array> {
     const cls = this.classFor(f.vendorClass);
+    const key = `${cls ? this.plan.classes.indexOf(cls) : -1}:${f.prl.join(',')}`;
+    const hit = this.orders.get(key);
+    if (hit) return hit;
+    const out = this.computeOptions(f, cls);
+    // Bounded: a client cycling random request lists must not grow memory.
+    if (this.orders.size >= MAX_CACHED_ORDERS) this.orders.clear();
+    this.orders.set(key, out);
+    return out;
+  }
+
+  private computeOptions(f: ClientFacts, cls: ClientClassPlan | undefined): Map<number, Uint8Array> {
     const available = new Map<number, Uint8Array>(this.plan.baseOptions);
     if (cls) for (const [code, v] of cls.options) available.set(code, v);
     const out = new Map<number, Uint8Array>();
@@ -303,17 +363,19 @@ export class Rfc2131 {
  * with option overload, options the client did not ask for are dropped from
  * the end, then requested ones; what was dropped is returned for the log.
  */
+/** Never dropped to make a reply fit: without them the reply is useless to an LPE phone. */
+const ESSENTIAL = new Set([53, 54, 51, 58, 59, 1, 43, 120]);
+
 export function encodeReply(
   reply: { message: DhcpMessage; maxSize: number },
   requested: readonly number[],
 ): { bytes: Uint8Array; dropped: number[] } | { error: string } {
   const dropped: number[] = [];
-  const essential = new Set([53, 54, 51, 58, 59, 1, 43, 120]);
   for (;;) {
     const r = encodeMessage(reply.message, { maxSize: reply.maxSize });
     if (r.ok) return { bytes: r.value, dropped };
     if (r.error.code !== 'too-big') return { error: r.error.message };
-    const codes = [...reply.message.options.keys()].filter((c) => !essential.has(c));
+    const codes = [...reply.message.options.keys()].filter((c) => !ESSENTIAL.has(c));
     const victim = codes.reverse().find((c) => !requested.includes(c)) ?? codes[0];
     if (victim === undefined) return { error: r.error.message };
     reply.message.options.delete(victim);

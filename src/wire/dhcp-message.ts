@@ -3,7 +3,7 @@
 // option overload (52, RFC 2132 §9.3) into the file and sname fields.
 // Pure: bytes in, a message out, and back. No sockets, no clocks.
 
-import { isIPv4, readIp, writeIp } from './ipv4.js';
+import { readIp } from './ipv4.js';
 import { fail, ok, type Result } from './result.js';
 
 export const DHCP_MAGIC = 0x63825363;
@@ -160,7 +160,46 @@ function isAllZero(a: Uint8Array): boolean {
   return true;
 }
 
-function checkHeader(msg: DhcpMessage): Result<true> {
+/**
+ * A dotted quad as uint32, or -1 when it is not one. Accepts exactly what
+ * ipv4.ts `isIPv4` accepts (0..255, no leading zeros, four parts), without a
+ * regular expression and without a second parse to write it: every reply
+ * carries four addresses.
+ */
+export function parseDottedQuad(text: string): number {
+  const len = text.length;
+  if (len < 7 || len > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 46; // a virtual '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
+}
+
+interface HeaderAddresses {
+  ciaddr: number;
+  yiaddr: number;
+  siaddr: number;
+  giaddr: number;
+}
+
+function checkHeader(msg: DhcpMessage): Result<HeaderAddresses> {
   const bad = (field: string, why: string): Result<never> => fail('bad-field', `${field} ${why}`);
   if (!isByte(msg.op)) return bad('op', 'is not a byte');
   if (!isByte(msg.htype)) return bad('htype', 'is not a byte');
@@ -169,17 +208,28 @@ function checkHeader(msg: DhcpMessage): Result<true> {
   if (!Number.isInteger(msg.xid) || msg.xid < 0 || msg.xid > 0xffffffff) return bad('xid', 'is not an unsigned 32-bit integer');
   if (!Number.isInteger(msg.secs) || msg.secs < 0 || msg.secs > 0xffff) return bad('secs', 'is not an unsigned 16-bit integer');
   if (!Number.isInteger(msg.flags) || msg.flags < 0 || msg.flags > 0xffff) return bad('flags', 'is not an unsigned 16-bit integer');
-  if (!isIPv4(msg.ciaddr)) return bad('ciaddr', `is not an IPv4 address: ${msg.ciaddr}`);
-  if (!isIPv4(msg.yiaddr)) return bad('yiaddr', `is not an IPv4 address: ${msg.yiaddr}`);
-  if (!isIPv4(msg.siaddr)) return bad('siaddr', `is not an IPv4 address: ${msg.siaddr}`);
-  if (!isIPv4(msg.giaddr)) return bad('giaddr', `is not an IPv4 address: ${msg.giaddr}`);
+  const ciaddr = parseDottedQuad(msg.ciaddr);
+  if (ciaddr < 0) return bad('ciaddr', `is not an IPv4 address: ${msg.ciaddr}`);
+  const yiaddr = parseDottedQuad(msg.yiaddr);
+  if (yiaddr < 0) return bad('yiaddr', `is not an IPv4 address: ${msg.yiaddr}`);
+  const siaddr = parseDottedQuad(msg.siaddr);
+  if (siaddr < 0) return bad('siaddr', `is not an IPv4 address: ${msg.siaddr}`);
+  const giaddr = parseDottedQuad(msg.giaddr);
+  if (giaddr < 0) return bad('giaddr', `is not an IPv4 address: ${msg.giaddr}`);
   if (msg.chaddr.length > 16) return bad('chaddr', `is ${msg.chaddr.length} bytes; the field holds 16`);
   if (msg.sname.length > SNAME_LEN) return bad('sname', `is ${msg.sname.length} bytes; the field holds ${SNAME_LEN}`);
   if (msg.file.length > FILE_LEN) return bad('file', `is ${msg.file.length} bytes; the field holds ${FILE_LEN}`);
-  return ok(true);
+  return ok({ ciaddr, yiaddr, siaddr, giaddr });
 }
 
-function writeHeader(out: Uint8Array, msg: DhcpMessage): void {
+function putU32(out: Uint8Array, offset: number, n: number): void {
+  out[offset] = n >>> 24;
+  out[offset + 1] = (n >>> 16) & 0xff;
+  out[offset + 2] = (n >>> 8) & 0xff;
+  out[offset + 3] = n & 0xff;
+}
+
+function writeHeader(out: Uint8Array, msg: DhcpMessage, a: HeaderAddresses): void {
   out[0] = msg.op;
   out[1] = msg.htype;
   out[2] = msg.hlen;
@@ -192,10 +242,10 @@ function writeHeader(out: Uint8Array, msg: DhcpMessage): void {
   out[9] = msg.secs & 0xff;
   out[10] = msg.flags >>> 8;
   out[11] = msg.flags & 0xff;
-  writeIp(out, 12, msg.ciaddr);
-  writeIp(out, 16, msg.yiaddr);
-  writeIp(out, 20, msg.siaddr);
-  writeIp(out, 24, msg.giaddr);
+  putU32(out, 12, a.ciaddr);
+  putU32(out, 16, a.yiaddr);
+  putU32(out, 20, a.siaddr);
+  putU32(out, 24, a.giaddr);
   out.set(msg.chaddr, 28);
   out.set(msg.sname, SNAME);
   out.set(msg.file, FILE);
@@ -247,13 +297,13 @@ export function encodeMessage(msg: DhcpMessage, options?: { maxSize?: number }):
   const plain = OPTIONS + optionBytes + 1;
   if (plain <= maxSize) {
     const out = new Uint8Array(Math.max(BOOTP_MIN, plain));
-    writeHeader(out, msg);
+    writeHeader(out, msg, header.value);
     let p = OPTIONS;
     for (const [code, data] of msg.options) p = writeInstances(out, p, code, data);
     out[p] = END;
     return ok(out);
   }
-  return encodeOverloaded(msg, maxSize, plain);
+  return encodeOverloaded(msg, maxSize, plain, header.value);
 }
 
 /** Writes one option as consecutive instances of at most 255 bytes; returns the position after them. */
@@ -262,6 +312,13 @@ function writeInstances(out: Uint8Array, p: number, code: number, data: Uint8Arr
     out[p] = code;
     out[p + 1] = 0;
     return p + 2;
+  }
+  if (data.length <= 255) {
+    // The usual case: one instance, copied without a subarray view.
+    out[p] = code;
+    out[p + 1] = data.length;
+    out.set(data, p + 2);
+    return p + 2 + data.length;
   }
   for (let off = 0; off < data.length; off += 255) {
     const n = Math.min(255, data.length - off);
@@ -273,7 +330,7 @@ function writeInstances(out: Uint8Array, p: number, code: number, data: Uint8Arr
   return p;
 }
 
-function encodeOverloaded(msg: DhcpMessage, maxSize: number, plain: number): Result<Uint8Array> {
+function encodeOverloaded(msg: DhcpMessage, maxSize: number, plain: number, addresses: HeaderAddresses): Result<Uint8Array> {
   const tooBig = (why: string): Result<never> => fail('too-big', `options need ${plain} bytes, ${maxSize} allowed; ${why}`);
   // The options field keeps 3 bytes for option 52 and 1 for the end option.
   const areas: Area[] = [{ start: OPTIONS, limit: maxSize - 4, pos: OPTIONS, bit: 0 }];
@@ -283,7 +340,7 @@ function encodeOverloaded(msg: DhcpMessage, maxSize: number, plain: number): Res
   if (areas.length === 1) return tooBig('the file and sname fields are in use');
 
   const out = new Uint8Array(maxSize);
-  writeHeader(out, msg);
+  writeHeader(out, msg, addresses);
 
   // Instances of at most 255 bytes, in Map order; pieces of one long option stay consecutive.
   interface Piece { code: number; data: Uint8Array; off: number; n: number; seq: number }

@@ -1,0 +1,494 @@
+#!/usr/bin/env node
+// `npm run bench`: provlab and its peers in the SAME run on this box, so a
+// noisy shared machine still gives a fair ratio. Needs root (network
+// namespaces), the compiled dist/, and perfdhcp, kea-dhcp4, dnsmasq, chronyd.
+//
+//   node bench/run.mjs [--seconds 10] [--rates 1000,4000,8000] [--models new,phones]
+//                      [--servers provlab,kea,dnsmasq] [--skip dhcp,kill9,ntp,startup,dns]
+//                      [--repeat 1] [--out BENCHMARKS.md] [--report-only RESULTS.json] [--no-wait-quiet] [--compare OTHER_DIST_DIR] [--cpu-prof] [--no-write] [--keep] [--quick] [--max-minutes 25]
+//
+// Traffic goes only to namespaces made here (a veth pair with 10.100.0.0/14
+// inside, and a loopback-only namespace for NTP and start-up) and every load is
+// bounded: perfdhcp always with -r and -p under `timeout`, the NTP generator by
+// count and seconds. Every child and namespace is removed on exit, error,
+// Ctrl-C or SIGTERM, and at the global deadline.
+import { execFileSync } from 'node:child_process';
+import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { displayCommand, perfdhcpArgs, perfdhcpCpuSeconds, parsePerfdhcp } from './lib/perfdhcp.mjs';
+import * as P from './lib/proc.mjs';
+import { VENDOR_CLASS_HEX, lyncOptions, provlabSite, startChronyd, startDnsmasq, startKea, startProvlab } from './lib/servers.mjs';
+import { writeReport } from './lib/report.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
+};
+const quick = flag('quick');
+const SECONDS = Number(opt('seconds', quick ? 5 : 10));
+const RATES = opt('rates', quick ? '8000' : '1000,4000,8000').split(',').map(Number);
+const MODELS = opt('models', quick ? 'new' : 'new,phones').split(',');
+const SERVERS = opt('servers', 'provlab,kea,dnsmasq').split(',');
+const SKIP = new Set(opt('skip', '').split(',').filter(Boolean));
+const CPU_PROF = flag('cpu-prof');
+const WRITE = !flag('no-write');
+const OUT = resolve(opt('out', join(ROOT, 'BENCHMARKS.md')));
+const MAX_MINUTES = Number(opt('max-minutes', 25));
+const REPEAT = Number(opt('repeat', 1));
+const WAIT_QUIET = !flag('no-wait-quiet');
+// Another provlab build (its dist/ directory) run alongside, e.g. the code before an optimisation.
+const COMPARE_DIST = opt('compare', undefined);
+
+// Client models for perfdhcp's -R: every exchange a phone never seen before
+// (a batch being staged), or 200 phones coming back again and again (the
+// lab-notes figures were taken that way).
+const CLIENTS = { new: 4294967295, phones: 200 };
+
+const log = (s) => process.stdout.write(`${s}\n`);
+
+function preflight() {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (it creates network namespaces)');
+  const missing = ['ip', 'ss', 'perfdhcp', 'kea-dhcp4', 'dnsmasq', 'chronyd', 'timeout'].filter((t) => {
+    try {
+      execFileSync('sh', ['-c', `command -v ${t}`], { stdio: 'ignore' });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length) throw new Error(`missing tools: ${missing.join(', ')} (Debian: kea-admin for perfdhcp, kea-dhcp4-server, dnsmasq-base, chrony)`);
+  if (!existsSync(join(ROOT, 'dist/cli/main.js'))) throw new Error('dist/ is missing: run `npx tsc -p tsconfig.json` (npm run bench does)');
+}
+
+function sh(cmd) {
+  try {
+    return execFileSync('sh', ['-c', cmd], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+  } catch (e) {
+    return `(${cmd}: ${String(e.stderr || e.message).trim().split('\n')[0]})`;
+  }
+}
+
+function machine() {
+  return {
+    date: new Date().toISOString(),
+    nproc: sh('nproc'),
+    cpu: cpus()[0]?.model ?? '?',
+    free: sh('free -h'),
+    kernel: sh('uname -r'),
+    node: process.version,
+    perfdhcp: sh('perfdhcp -v 2>&1 | head -1'),
+    kea: sh('kea-dhcp4 -v'),
+    dnsmasq: sh('dnsmasq -v | head -1'),
+    chronyd: sh('chronyd -v'),
+    dnsperf: sh('dnsperf -h 2>&1 | grep -i version | head -1'),
+    provlab: JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version,
+    loadavg: sh('cat /proc/loadavg'),
+  };
+}
+
+async function countBound(stateDir) {
+  const { LeaseJournal } = await import(pathToFileURL(join(ROOT, 'dist/dhcp/lease-journal.js')).href);
+  const load = await LeaseJournal.open(stateDir, { fsync: false });
+  try {
+    let bound = 0;
+    for (const r of load.leases.values()) if (r.state === 'bound') bound++;
+    return { bound, records: load.leases.size, warnings: load.warnings };
+  } finally {
+    await load.journal.close();
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+async function dhcpRuns(base, results) {
+  const lab = P.createLab('d', { serverIp: '10.100.0.1', clientIp: '10.100.0.2', prefix: 14 });
+  lab.subnet = '10.100.0.0/14';
+  lab.mask = '255.252.0.0';
+  const pool = { start: '10.100.1.0', end: '10.103.255.254' };
+  const optDir = mkdtempSync(join(base, 'options-'));
+  const siteForOptions = join(optDir, 'site.yaml');
+  writeFileSync(siteForOptions, provlabSite({ lab, pool, state: join(optDir, 'state') }));
+  const options = await lyncOptions(ROOT, siteForOptions);
+  results.dhcp = { lab: { subnet: lab.subnet, server: lab.serverIp, relay: lab.clientIp, pool }, options, runs: [], probes: {}, servers: {} };
+  const maxRate = Math.max(...RATES);
+
+  const variants = [];
+  // provlab-daemon: the DHCP daemon alone (bench/lib/dhcp-only.mjs), to tell its cost from the rest of `up`.
+  const compareCli = COMPARE_DIST ? join(resolve(COMPARE_DIST), 'cli/main.js') : undefined;
+  for (const s of SERVERS) {
+    const daemonOnly = s === 'provlab-daemon';
+    const server = daemonOnly ? 'provlab' : s;
+    variants.push({ server, logLevel: 'warn', daemonOnly });
+    if (server === 'provlab' && compareCli) variants.push({ server, logLevel: 'warn', daemonOnly, cli: compareCli, tag: 'compare' });
+  }
+  if (SERVERS.includes('provlab')) {
+    // At the top rate only: the cost of the per-exchange info log line, and of everything in `up` besides the DHCP daemon.
+    variants.push({ server: 'provlab', logLevel: 'info', onlyAt: maxRate });
+    if (!SERVERS.includes('provlab-daemon')) variants.push({ server: 'provlab', logLevel: 'warn', daemonOnly: true, onlyAt: maxRate });
+  }
+  if (SERVERS.includes('provlab') || SERVERS.includes('provlab-daemon')) {
+    // The per-exchange info line on the DHCP daemon alone: what logging costs, apart from the rest of `up`.
+    variants.push({ server: 'provlab', logLevel: 'info', daemonOnly: true, onlyAt: maxRate });
+  }
+
+  for (const model of MODELS) {
+    for (const rate of RATES) {
+      for (let rep = 0; rep < REPEAT; rep++)
+      for (const v of variants) {
+        if (v.onlyAt !== undefined && v.onlyAt !== rate) continue;
+        if (!SERVERS.includes(v.server) && !(v.daemonOnly && (SERVERS.includes('provlab-daemon') || SERVERS.includes('provlab')))) continue;
+        const label = v.server === 'provlab' ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${v.logLevel})` : v.server;
+        const dir = mkdtempSync(join(base, `${v.server}-${model}-${rate}-`));
+        let srv;
+        try {
+          if (v.server === 'provlab') srv = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: v.logLevel, cpuProf: CPU_PROF, daemonOnly: Boolean(v.daemonOnly), ...(v.cli ? { cli: v.cli } : {}) });
+          else if (v.server === 'kea') srv = await startKea({ lab, dir, pool, options });
+          else if (v.server === 'dnsmasq') srv = await startDnsmasq({ lab, dir, pool, options });
+          else throw new Error(`unknown server ${v.server}`);
+          if (!results.dhcp.servers[label]) results.dhcp.servers[label] = { command: srv.command, config: srv.config };
+          await P.sleep(500);
+          const rssIdle = P.rssMiB(srv.pid);
+          let probeLeases = 0;
+          if (!results.dhcp.probes[label]) {
+            const pr = await P.run(process.execPath, [join(ROOT, 'bench/lib/probe-dhcp.mjs'), lab.serverIp, lab.clientIp], { ns: lab.client, timeoutMs: 15_000 });
+            results.dhcp.probes[label] = pr.code === 0 ? JSON.parse(pr.stdout) : { ok: false, error: (pr.stdout + pr.stderr).trim() };
+            if (pr.code === 0) probeLeases = 1;
+          }
+          const args = perfdhcpArgs({ clientIp: lab.clientIp, serverIp: lab.serverIp, rate, seconds: SECONDS, clients: CLIENTS[model], vendorClassHex: VENDOR_CLASS_HEX });
+          const quiet = WAIT_QUIET ? await P.waitQuiet({ maxMs: 10_000 }) : undefined;
+          const udpS0 = P.udpCounters(lab.server);
+          const udpC0 = P.udpCounters(lab.client);
+          const box0 = P.boxCpu();
+          const cpu0 = P.cpuSeconds(srv.pid);
+          const sampler = P.rssSampler(srv.pid);
+          const t0 = performance.now();
+          const pd = await P.run('timeout', args, { ns: lab.client, timeoutMs: (SECONDS + 30) * 1000 });
+          const wall = (performance.now() - t0) / 1000;
+          const cpu = P.cpuSeconds(srv.pid) - cpu0;
+          const boxBusy = P.boxBusyPercent(box0, P.boxCpu());
+          const udpS1 = P.udpCounters(lab.server);
+          const udpC1 = P.udpCounters(lab.client);
+          const rssPeak = sampler.stop();
+          const rssAfter = P.rssMiB(srv.pid);
+          const parsed = parsePerfdhcp(pd.stdout + pd.stderr, SECONDS);
+          const row = {
+            rep,
+            model,
+            clients: CLIENTS[model],
+            rate,
+            server: v.server,
+            label,
+            logLevel: v.server === 'provlab' ? v.logLevel : undefined,
+            command: `ip netns exec ${lab.client} ${displayCommand(args)}`,
+            quietBefore: quiet,
+            readyWallMs: Math.round(srv.readyWallMs),
+            rssIdleMiB: round1(rssIdle),
+            rssPeakMiB: round1(rssPeak),
+            rssAfterMiB: round1(rssAfter),
+            serverCpuPercent: Math.round((100 * cpu) / wall),
+            // Everything on the box (server, perfdhcp, other users), % of all cores: a contended run shows here.
+            boxBusyPercent: boxBusy,
+            perfdhcpCpuPercent: Math.round((100 * perfdhcpCpuSeconds(pd.stderr)) / wall),
+            // Datagrams the kernel dropped because a receive buffer was full: at the server, and at perfdhcp.
+            rcvbufDrops: { server: udpS1.RcvbufErrors - udpS0.RcvbufErrors, client: udpC1.RcvbufErrors - udpC0.RcvbufErrors },
+            loadavg: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
+            ...(parsed.ok ? parsed : { error: parsed.error }),
+          };
+          const exit = await srv.stop();
+          row.exit = exit;
+          if (v.server === 'provlab') {
+            row.daemonOnly = Boolean(v.daemonOnly);
+            const d = await countBound(srv.state);
+            row.durability = {
+              boundInJournal: d.bound,
+              probeLeases,
+              ackedDistinct: parsed.ok ? parsed.distinctAcked : NaN,
+              // Every address perfdhcp saw ACKed must be bound on disk (more is fine: an ACK lost on the way back).
+              ok: parsed.ok && d.bound - probeLeases >= parsed.distinctAcked,
+              journalWarnings: d.warnings,
+            };
+            const profDir = join(dir, 'cpu-prof');
+            if (CPU_PROF && existsSync(profDir) && !v.tag) {
+              const keep = join(ROOT, 'bench/results/profiles');
+              mkdirSync(keep, { recursive: true });
+              const name = `${model}-${rate}-${v.daemonOnly ? 'daemon-' : ''}${v.logLevel}`;
+              for (const f of readdirSync(profDir)) cpSync(join(profDir, f), join(keep, `${name}-${f}`));
+              row.cpuProfile = `bench/results/profiles/${name}-*.cpuprofile`;
+            }
+          }
+          results.dhcp.runs.push(row);
+          log(formatRow(row));
+        } catch (err) {
+          results.dhcp.runs.push({ model, rate, server: v.server, label, error: String(err.message ?? err) });
+          log(`  ${label.padEnd(18)} ${model} ${rate}/s: ERROR ${err.message}`);
+          if (srv) await srv.stop();
+        }
+      }
+    }
+  }
+  if (!SKIP.has('kill9') && (SERVERS.includes('provlab') || SERVERS.includes('provlab-daemon'))) results.dhcp.kill9 = await kill9Run(base, lab, pool);
+}
+
+function formatRow(r) {
+  if (r.error) return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ERROR ${r.error.split('\n')[0]}`;
+  const dur = r.durability ? `  durable ${r.durability.ok ? 'yes' : 'NO'} (${r.durability.boundInJournal - r.durability.probeLeases} bound >= ${r.durability.ackedDistinct} ACKed)` : '';
+  return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ${r.perSecond.toFixed(0).padStart(5)}/s completed, drops ${r.dropPct.toFixed(3)} %, latency avg ${r.latency.avgMs.toFixed(2)} ms, ~p99 ${r.latency.p99EstMs.toFixed(1)} ms, max ${r.latency.maxMs.toFixed(1)} ms, CPU ${r.serverCpuPercent} % (perfdhcp ${r.perfdhcpCpuPercent} %, box ${r.boxBusyPercent} % of 2 cores), rcvbuf drops srv ${r.rcvbufDrops.server}/cli ${r.rcvbufDrops.client}, RSS ${r.rssIdleMiB}/${r.rssPeakMiB} MiB${dur}`;
+}
+
+/** kill -9 provlab in the middle of an 8000/s run; every address perfdhcp saw ACKed must be in the store after restart. */
+async function kill9Run(base, lab, pool) {
+  const dir = mkdtempSync(join(base, 'kill9-'));
+  const seconds = Math.max(4, Math.min(SECONDS, 8));
+  const srv = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: 'warn' });
+  await P.sleep(300);
+  const args = perfdhcpArgs({ clientIp: lab.clientIp, serverIp: lab.serverIp, rate: 8000, seconds, clients: CLIENTS.new, vendorClassHex: VENDOR_CLASS_HEX });
+  const pd = P.run('timeout', args, { ns: lab.client, timeoutMs: (seconds + 30) * 1000 });
+  await P.sleep((seconds * 1000) / 2);
+  srv.child.kill('SIGKILL');
+  await P.exited(srv.child);
+  const out = await pd;
+  const parsed = parsePerfdhcp(out.stdout + out.stderr, seconds);
+  // Restart on the same state dir, as an admin would, then read the store it left.
+  const again = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: 'warn' });
+  await again.stop();
+  const d = await countBound(srv.state);
+  const r = {
+    command: `ip netns exec ${lab.client} ${displayCommand(args)}  (provlab SIGKILLed after ${seconds / 2} s, then restarted)`,
+    acks: parsed.ok ? parsed.acks : NaN,
+    ackedDistinct: parsed.ok ? parsed.distinctAcked : NaN,
+    boundInJournal: d.bound,
+    ok: parsed.ok && d.bound >= parsed.distinctAcked,
+    journalWarnings: d.warnings,
+  };
+  log(`  kill -9 mid-run: ${r.ackedDistinct} addresses ACKed before the kill, ${r.boundInJournal} bound after restart: ${r.ok ? 'none lost' : 'LEASES LOST'}`);
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+
+function loopbackSite(state, ntpPort) {
+  return `site: bench-loopback
+address: 127.0.0.1
+dhcp:
+  subnet: 127.88.0.0/24
+  pool: 127.88.0.100-127.88.0.199
+  router: 127.88.0.1
+domains:
+  primary: example.local
+lync:
+  pool: lyncpool.example.local
+  address: 127.0.0.10
+listen: { dhcp: 6767, dns: 5300, ntp: ${ntpPort} }
+state: ${state}
+`;
+}
+
+/** `provlab up` in a loopback-only namespace: wall time to the ready line, its readyMs, idle RSS. */
+async function startLoopbackProvlab(ns, base, ntpPort) {
+  const dir = mkdtempSync(join(base, 'startup-'));
+  const site = join(dir, 'site.yaml');
+  writeFileSync(site, loopbackSite(join(dir, 'state'), ntpPort));
+  const t0 = performance.now();
+  const child = P.start(process.execPath, [join(ROOT, 'dist/cli/main.js'), '--log-format', 'json', '--log-level', 'info', 'up', '--site', site], { ns });
+  child.stdout.resume();
+  let buf = '';
+  let ready;
+  await new Promise((resolveReady, reject) => {
+    const timer = setTimeout(() => reject(new Error(`provlab not ready in 15 s: ${buf.slice(-1500)}`)), 15_000);
+    child.stderr.on('data', (b) => {
+      buf += b;
+      for (const line of buf.split('\n')) {
+        if (!line.includes('ready')) continue;
+        try {
+          const j = JSON.parse(line);
+          if (typeof j.readyMs === 'number' && !ready) {
+            ready = { wallMs: performance.now() - t0, readyMs: j.readyMs };
+            clearTimeout(timer);
+            resolveReady();
+          }
+        } catch {
+          /* partial line */
+        }
+      }
+    });
+    child.once('exit', (c) => reject(new Error(`provlab exited ${c}: ${buf.slice(-1500)}`)));
+  });
+  return { child, pid: child.pid, ...ready };
+}
+
+async function startupRuns(base, results) {
+  const ns = P.createLoopbackNs('s');
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const p = await startLoopbackProvlab(ns, base, 12300);
+    await P.sleep(1000);
+    const rss = P.rssMiB(p.pid);
+    await P.stop(p.child);
+    runs.push({ wallMs: Math.round(p.wallMs), readyMs: p.readyMs, rssIdleMiB: round1(rss) });
+  }
+  const med = (k) => median(runs.map((r) => r[k]));
+  results.startup = {
+    command: `ip netns exec NS node dist/cli/main.js --log-format json --log-level info up --site SITE  (relay-only loopback site, DHCP + NTP, fresh state dir)`,
+    runs,
+    medianWallMs: med('wallMs'),
+    medianReadyMs: med('readyMs'),
+    medianRssIdleMiB: med('rssIdleMiB'),
+  };
+  log(`  start-up (5 runs, relay-only): wall ${results.startup.medianWallMs} ms to the ready line (readyMs ${results.startup.medianReadyMs}), idle RSS ${results.startup.medianRssIdleMiB} MiB`);
+}
+
+// ---------------------------------------------------------------------------
+
+async function ntpRuns(base, results) {
+  const ns = P.createLoopbackNs('n');
+  // Bounded by time in practice: the count only caps a run on a much faster machine.
+  const count = 5_000_000;
+  const args = [join(ROOT, 'bench/ntp-load.mjs'), '--count', String(count), '--seconds', String(SECONDS)];
+  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS * 2 + 60) * 1000 });
+  const last = r.stdout.trim().split('\n').pop();
+  let load;
+  try {
+    load = JSON.parse(last);
+  } catch {
+    load = { error: (r.stdout + r.stderr).slice(-1500) };
+  }
+  results.ntp = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, output: r.stdout.trim(), load };
+  log(r.stdout.trim().split('\n').map((l) => `  ${l}`).join('\n'));
+
+  // Accuracy: chronyd -Q (one-shot client, never sets the clock) against each server on the same loopback.
+  const provlab = await startLoopbackProvlab(ns, base, 12300);
+  const chrony = await startChronyd({ ns, dir: mkdtempSync(join(base, 'chrony-')), port: 12301 });
+  const query = async (port) => {
+    const q = await P.run('chronyd', ['-Q', '-f', '/dev/null', '-t', '15', `server 127.0.0.1 port ${port} iburst maxsamples 4`], { ns, timeoutMs: 25_000 });
+    const m = /System clock wrong by (-?[\d.]+) seconds/.exec(q.stdout + q.stderr);
+    return m ? Number(m[1]) : NaN;
+  };
+  const acc = { provlab: [], chronyd: [] };
+  for (let i = 0; i < 3; i++) {
+    acc.provlab.push(await query(12300));
+    acc.chronyd.push(await query(12301));
+  }
+  await P.stop(provlab.child);
+  await chrony.stop();
+  const medAbs = (xs) => median(xs.filter(Number.isFinite).map((x) => Math.abs(x) * 1e6));
+  results.ntp.accuracy = {
+    command: `ip netns exec NS chronyd -Q -f /dev/null -t 15 "server 127.0.0.1 port PORT iburst maxsamples 4"  (3 runs per server, alternating)`,
+    offsetsSeconds: acc,
+    medianAbsOffsetUs: { provlab: medAbs(acc.provlab), chronyd: medAbs(acc.chronyd) },
+  };
+  log(`  chronyd -Q offset: provlab median |${results.ntp.accuracy.medianAbsOffsetUs.provlab?.toFixed(1)}| us, chronyd median |${results.ntp.accuracy.medianAbsOffsetUs.chronyd?.toFixed(1)}| us`);
+}
+
+// ---------------------------------------------------------------------------
+
+function round1(x) {
+  return Number.isFinite(x) ? Math.round(x * 10) / 10 : null;
+}
+
+function median(xs) {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (s.length === 0) return null;
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+async function main() {
+  const reportOnly = opt('report-only', undefined);
+  if (reportOnly) {
+    // Rewrites BENCHMARKS.md's generated section from a saved results file (no measurement).
+    const results = JSON.parse(readFileSync(resolve(reportOnly), 'utf8'));
+    writeReport(OUT, results, { jsonFile: resolve(reportOnly).replace(`${ROOT}/`, '') });
+    log(`${OUT.replace(`${ROOT}/`, '')} regenerated from ${reportOnly}`);
+    return;
+  }
+  preflight();
+  const base = P.trackDir(mkdtempSync(join(tmpdir(), 'provlab-bench-')));
+  P.installCleanup({ keepDirs: flag('keep') });
+  const deadline = setTimeout(() => {
+    process.stderr.write(`bench: over ${MAX_MINUTES} minutes, giving up\n`);
+    P.cleanupSync();
+    process.exit(2);
+  }, MAX_MINUTES * 60_000);
+
+  const results = { machine: machine(), settings: { seconds: SECONDS, repeat: REPEAT, compare: COMPARE_DIST, rates: RATES, models: MODELS, servers: SERVERS, clients: CLIENTS, argv: argv.join(' ') } };
+  log(`provlab bench ${results.machine.date}: ${results.machine.nproc} CPUs (${results.machine.cpu}), Node ${results.machine.node}, ${results.machine.perfdhcp}, Kea ${results.machine.kea}`);
+  log(`DHCP: ${SECONDS} s per run, rates ${RATES.join('/')} offered, client models ${MODELS.join('/')}`);
+  if (!SKIP.has('dhcp')) await dhcpRuns(base, results);
+  if (!SKIP.has('ntp')) {
+    log('NTP:');
+    await ntpRuns(base, results);
+  }
+  if (!SKIP.has('startup')) {
+    log('Start-up:');
+    await startupRuns(base, results);
+  }
+  const dnsSkip = SKIP.has('dns') ? 'skipped with --skip dns' : dnsSkipReason();
+  if (dnsSkip) {
+    results.dns = { skipped: dnsSkip };
+    log(`DNS: skipped: ${dnsSkip}`);
+  } else {
+    log('DNS:');
+    await dnsRuns(results);
+  }
+  clearTimeout(deadline);
+  results.machine.loadavgAfter = sh('cat /proc/loadavg');
+
+  const stamp = results.machine.date.replace(/[:.]/g, '-');
+  const resultsDir = join(ROOT, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+  const json = join(resultsDir, `${stamp}.json`);
+  writeFileSync(json, `${JSON.stringify(results, null, 2)}\n`);
+  log(`results: ${json.replace(`${ROOT}/`, '')}`);
+  if (WRITE) {
+    writeReport(OUT, results, { jsonFile: json.replace(`${ROOT}/`, '') });
+    log(`${OUT.replace(`${ROOT}/`, '')}: generated section rewritten (the analysis section is kept)`);
+  }
+  P.cleanupSync({ keepDirs: flag('keep') });
+}
+
+/** The DNS benchmark waits for a DNS daemon that `provlab up` starts; undefined when it can run. */
+function dnsSkipReason() {
+  if (!existsSync(join(ROOT, 'src/dns/daemon.ts'))) return 'src/dns/daemon.ts does not exist yet (TODO: dnsperf vs dnsmasq once provlab serves DNS)';
+  const cli = readdirSync(join(ROOT, 'src/cli')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(ROOT, 'src/cli', f), 'utf8')).join('\n');
+  if (!cli.includes('DnsDaemon')) return '`provlab up` does not start DnsDaemon yet (TODO: dnsperf vs dnsmasq once it does)';
+  if (!existsSync(join(ROOT, 'bench/dns-load.mjs'))) return 'bench/dns-load.mjs (the DNS load generator) is missing';
+  return undefined;
+}
+
+/**
+ * dnsperf against provlab's DnsDaemon (per-query log on, as `up` runs it) and dnsmasq with
+ * the same local records: bench/dns-load.mjs (written with the DNS server), run here inside
+ * a loopback-only namespace. Its JSON result lines are kept as they are.
+ */
+async function dnsRuns(results) {
+  const ns = P.createLoopbackNs('q');
+  const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,dnsmasq'];
+  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 2 * 1000 + 60_000 });
+  const rows = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .filter(Boolean);
+  results.dns = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
+  const pl = rows.find((x) => x.server === 'provlab');
+  const dm = rows.find((x) => x.server === 'dnsmasq');
+  for (const x of rows) log(`  ${x.server.padEnd(10)} ${String(x.qps).padStart(7)} qps, p50 ${x.p50Ms} ms, p99 ${x.p99Ms} ms; paced ${x.pacedQps} qps p99 ${x.pacedP99Ms} ms; CPU ${x.cpuPct} %`);
+  if (pl && dm) log(`  provlab / dnsmasq: ${(pl.qps / dm.qps).toFixed(2)}x`);
+  if (!rows.length) log(`  DNS load failed: ${results.dns.error.split('\n').slice(-3).join(' | ')}`);
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err}\n`);
+  P.cleanupSync();
+  process.exit(1);
+});

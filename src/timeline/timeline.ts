@@ -58,6 +58,8 @@ export class StagingTimeline {
   private readonly owners = new Map<string, IpOwner>();
   private readonly unknown = new Map<string, UnknownClientView>();
   private readonly listeners = new Set<(version: number) => void>();
+  /** MAC -> the address a journal lease gave it (checked against owners before use). */
+  private readonly journalIpByMac = new Map<string, string>();
   private evicted = 0;
   private unmatchedDns = 0;
   private unmatchedNtp = 0;
@@ -227,6 +229,7 @@ export class StagingTimeline {
     const cur = this.owners.get(r.ip);
     if (cur && cur.mac === mac) return; // an ACK or INFORM already said so, with a better source
     this.own(r.ip, { mac, at: r.updatedAt, source: 'journal' });
+    setBounded(this.journalIpByMac, mac, r.ip, this.maxPhones * 2);
     const p = this.phones.get(mac);
     if (p && p.ip === null) p.ip = r.ip;
   }
@@ -272,10 +275,12 @@ export class StagingTimeline {
     if (p === undefined) {
       p = newPhone(mac, at);
       // A phone first met through DNS/NTP on an address from the lease journal.
-      const owned = [...this.owners].find(([, o]) => o.mac === mac && o.source === 'journal');
-      if (owned) {
-        p.journalLease = { ip: owned[0], at: owned[1].at };
-        p.ip = owned[0];
+      // Looked up by MAC, not by scanning every owner: a new phone per exchange (perfdhcp's new clients) must stay O(1).
+      const ip = this.journalIpByMac.get(mac);
+      const owner = ip === undefined ? undefined : this.owners.get(ip);
+      if (ip !== undefined && owner && owner.mac === mac && owner.source === 'journal') {
+        p.journalLease = { ip, at: owner.at };
+        p.ip = ip;
       }
       this.phones.set(mac, p);
       while (this.phones.size > this.maxPhones) {

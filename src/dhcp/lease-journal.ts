@@ -104,7 +104,7 @@ function encodeLine(json: string): string {
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Records serialised between two yields while a snapshot is built. */
-const SNAPSHOT_CHUNK = 2000;
+const SNAPSHOT_CHUNK = 500;
 
 type LineResult = { ok: true; value: unknown } | { ok: false; reason: string };
 
@@ -458,18 +458,24 @@ export class LeaseJournal {
 
   /** write snapshot.tmp, fsync, rename over the snapshot, fsync the dir */
   private static async writeSnapshot(dir: string, records: Iterable<LeaseRecord>, gen: number, doSync: boolean): Promise<void> {
-    const lines: string[] = [];
-    // Built in chunks: tens of thousands of leases serialised in one go would stall
-    // the daemon long enough for its socket's receive buffer to overflow.
-    for (const r of records) {
-      lines.push(encodeLine(JSON.stringify(normalize(r))));
-      if (lines.length % SNAPSHOT_CHUNK === 0) await yieldToLoop();
-    }
-    const header = encodeLine(JSON.stringify({ provlab: 'lease-snapshot', v: FORMAT_VERSION, gen, count: lines.length }));
+    const all = Array.from(records);
     const tmp = path.join(dir, SNAPSHOT_TMP);
     const fh = await fs.open(tmp, 'w');
     try {
-      await writeAll(fh, Buffer.from(header + lines.join(''), 'utf8'), 0);
+      let position = 0;
+      const put = async (text: string): Promise<void> => {
+        const buf = Buffer.from(text, 'utf8');
+        await writeAll(fh, buf, position);
+        position += buf.length;
+      };
+      await put(encodeLine(JSON.stringify({ provlab: 'lease-snapshot', v: FORMAT_VERSION, gen, count: all.length })));
+      // Serialised and written in chunks: tens of thousands of leases in one go would
+      // stall the daemon long enough for its socket's receive buffer to overflow.
+      for (let i = 0; i < all.length; i += SNAPSHOT_CHUNK) {
+        let text = '';
+        for (const r of all.slice(i, i + SNAPSHOT_CHUNK)) text += encodeLine(JSON.stringify(normalize(r)));
+        await put(text);
+      }
       if (doSync) await fh.sync();
     } finally {
       await fh.close();
@@ -594,14 +600,20 @@ export class LeaseJournal {
     return run;
   }
 
-  private merged(current: Iterable<LeaseRecord>): Map<string, LeaseRecord> {
+  /**
+   * `current` checked in chunks (writeSnapshot copies the known fields when it writes):
+   * tens of thousands of leases in one go would stall the daemon long enough to lose datagrams.
+   */
+  private async merged(current: readonly LeaseRecord[], since: ReadonlyMap<string, LeaseRecord>): Promise<Map<string, LeaseRecord>> {
     const out = new Map<string, LeaseRecord>();
-    for (const r of current) {
+    for (let i = 0; i < current.length; i++) {
+      const r = current[i]!;
       const problem = recordProblem(r);
       if (problem !== undefined) throw new TypeError(`compact: invalid lease record for ${String(r?.ip)}: ${problem}`);
-      out.set(r.ip, normalize(r));
+      out.set(r.ip, r);
+      if (i % SNAPSHOT_CHUNK === SNAPSHOT_CHUNK - 1) await yieldToLoop();
     }
-    for (const [ip, r] of this.sinceSnapshot) {
+    for (const [ip, r] of since) {
       const c = out.get(ip);
       if (c === undefined || c.updatedAt <= r.updatedAt) out.set(ip, r);
     }
@@ -610,32 +622,33 @@ export class LeaseJournal {
 
   private async runCompaction(current: Iterable<LeaseRecord>): Promise<void> {
     let previousSince: Map<string, LeaseRecord> | undefined;
-    let snapshot: Map<string, LeaseRecord>;
+    let captured: LeaseRecord[];
+    let since: ReadonlyMap<string, LeaseRecord>;
     if (!this.unsettled) {
       // The new journal exists (and is durable) before appends are switched to it, so a
       // crash at any later point finds: snapshot g + journal g + journal.next g+1, or
       // snapshot g+1 + stale journal g + journal.next g+1, or the settled pair.
       const next = await LeaseJournal.createJournalFile(this.dir, this.active.gen + 1, this.doSync);
-      // From here to the switch there is no await: appends before it are in `snapshot`,
-      // appends after it are in the new journal.
-      try {
-        snapshot = this.merged(current);
-      } catch (e) {
-        await next.fh.close();
-        await unlinkIfExists(next.path);
-        throw e;
-      }
+      // From here to the switch there is no await: appends before it are in `captured`,
+      // appends after it are in the new journal. References only (callers replace a
+      // record, they never change one): the copying and checking happen after the switch.
+      captured = Array.from(current);
       this.retired.push(this.active);
       this.active = next;
       this.unsettled = true;
       previousSince = this.sinceSnapshot;
       this.sinceSnapshot = new Map();
+      since = previousSince;
     } else {
       // Retrying after a compaction that failed midway: keep appending to the same
       // journal.next; its records replay after the new snapshot of the same generation.
-      snapshot = this.merged(current);
+      captured = Array.from(current);
+      since = this.sinceSnapshot;
     }
     try {
+      // A record that fails its check leaves the switch in place: the old journal and
+      // journal.next stay authoritative, as after a failed snapshot write.
+      const snapshot = await this.merged(captured, since);
       await LeaseJournal.writeSnapshot(this.dir, snapshot.values(), this.active.gen, this.doSync);
       this.snapshotCount = snapshot.size;
     } catch (e) {

@@ -21,7 +21,7 @@ import { compilePlan } from '../../src/site/compile.js';
 import { parseSite } from '../../src/site/load.js';
 import { decodeMessage, MessageType } from '../../src/wire/dhcp-message.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
-import { Rng, budget, dhcpSeeds, encodeSeed, mutateDhcp, randomDhcp, seedFromEnv } from './fuzz-lib.js';
+import { Rng, budget, catchUp, dhcpSeeds, encodeSeed, mutateDhcp, randomDhcp, seedFromEnv } from './fuzz-lib.js';
 
 const PACKETS = budget(40_000);
 const SOCKET_SHARE = 0.1; // of PACKETS, sent through the real socket
@@ -161,10 +161,7 @@ t.test(`DHCP daemon survives ${PACKETS} fuzzed packets (seed ${SEED})`, async (t
     sock.send(pkt, port, SERVER);
     // Paced by what the daemon has read, so its receive buffer never overflows
     // (a drop there would only test the kernel).
-    if (i % 32 === 31) {
-      const waitUntil = Date.now() + 200;
-      while (daemon.counters.received - before < i - 32 && Date.now() < waitUntil) await new Promise((r) => setImmediate(r));
-    }
+    if (i % 32 === 31) await catchUp(() => daemon.counters.received - before, i + 1);
   }
   const deadline = Date.now() + 10_000;
   while (daemon.counters.received - before < viaSocket * 0.98 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));

@@ -305,3 +305,23 @@ export function mutateNtp(rng: Rng, seed: Uint8Array): Uint8Array {
 export function randomNtp(rng: Rng): Uint8Array {
   return rng.bytes(rng.chance(0.3) ? rng.int(48) : 48 + rng.int(200));
 }
+
+/**
+ * Paces a sender by what the daemon has read: waits until `received()` is within
+ * `slack` of `sent`, or until it stops moving for `stallMs` (datagrams the kernel
+ * dropped never arrive, so waiting for them would only stall the run).
+ */
+export async function catchUp(received: () => number, sent: number, slack = 32, stallMs = 20): Promise<void> {
+  let last = received();
+  let since = Date.now();
+  while (received() < sent - slack) {
+    await new Promise((r) => setImmediate(r));
+    const now = received();
+    if (now !== last) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since > stallMs) {
+      return;
+    }
+  }
+}

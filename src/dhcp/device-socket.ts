@@ -2,7 +2,7 @@
 // native addon in native/devsock.c. Node's dgram cannot bind to a device nor
 // say on which interface a broadcast arrived; without that, a DHCP server on
 // 0.0.0.0:67 of a multi-homed host answers on every network it touches.
-import { createRequire } from 'node:module';
+import { loadNativeAddon } from '../net/native-addon.js';
 
 export interface DatagramInfo {
   address: string;
@@ -54,23 +54,9 @@ interface Addon {
   unref(handle: Handle): void;
 }
 
-// Same relative path from src/dhcp/ (tests run sources) and dist/dhcp/.
-const ADDON_PATH = '../../build/Release/provlab_devsock.node';
-let loaded: { ok: true; addon: Addon } | { ok: false; reason: string } | undefined;
-
 function load(): { ok: true; addon: Addon } | { ok: false; reason: string } {
-  if (loaded) return loaded;
-  if (process.platform !== 'linux') {
-    loaded = { ok: false, reason: `binding to a network device needs Linux (this is ${process.platform})` };
-  } else {
-    try {
-      loaded = { ok: true, addon: createRequire(import.meta.url)(ADDON_PATH) as Addon };
-    } catch (err) {
-      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-      loaded = { ok: false, reason: `native addon provlab_devsock is not built (npm install builds it with node-gyp): ${why}` };
-    }
-  }
-  return loaded;
+  const l = loadNativeAddon<Addon>();
+  return l.ok ? l : { ok: false, reason: l.reason.replace('the native socket addon needs Linux', 'binding to a network device needs Linux') };
 }
 
 export function deviceSocketsAvailable(): { ok: true } | { ok: false; reason: string } {

@@ -1,5 +1,7 @@
 // The DNS daemon: a UDP socket and a TCP listener around the responder.
 // Per datagram: respond (synchronous, precomputed answers), send, log one line.
+// UDP goes through the batch socket (recvmmsg/sendmmsg, src/net/) where the
+// native addon is built, else through Node's dgram.
 // Nothing a client sends can throw out of here, and nothing here returns a
 // promise that could be left rejected: every callback catches what it calls.
 import dgram from 'node:dgram';
@@ -7,8 +9,10 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
+import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, ipToUint32, OUT, OUT_WORDS, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
+import { QueryLog } from './query-log.js';
 import { DEFAULT_MAX_UDP, Responder } from './responder.js';
 
 export interface DnsCounters {
@@ -54,6 +58,8 @@ export interface DnsDaemonOptions {
   logQueries?: boolean;
   /** Every answered query, for the staging timeline (which phone asked for ucupdates-r2, and when). */
   events?: { onQuery?: (e: DnsQueryReport) => void };
+  /** UDP through Node's dgram even where the batch socket is available (tests of the fallback). */
+  dgram?: boolean;
 }
 
 export interface DnsQueryReport {
@@ -101,7 +107,10 @@ export class DnsDaemon {
   };
 
   private readonly log: Logger;
-  private readonly qlog: Logger;
+  private readonly queryLog: QueryLog;
+  /** Inside onBatch: query lines are queued and written once at the end of the batch. */
+  private inBatch = false;
+  private batchLogging = false;
   private readonly responder: Responder;
   private readonly forwarder: Forwarder<Client>;
   /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
@@ -111,7 +120,13 @@ export class DnsDaemon {
   private readonly idleMs: number;
   private readonly logQueries: boolean;
   private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
-  private udp!: dgram.Socket;
+  /** Exactly one of udp and batch is set once bound. */
+  private udp: dgram.Socket | null = null;
+  private batch: BatchSocket | null = null;
+  private readonly useDgram: boolean;
+  private readonly maxUdp: number;
+  /** A UDP query longer than this (a batch slot, also the largest answer) is dropped on either path. */
+  private readonly maxQuery: number;
   private tcp!: net.Server;
   private stopped = false;
 
@@ -120,12 +135,16 @@ export class DnsDaemon {
     options: DnsDaemonOptions,
   ) {
     this.log = options.logger.child({ daemon: 'dns' });
-    this.qlog = this.log;
+    this.queryLog = new QueryLog(this.log);
     this.maxTcp = options.maxTcpConnections ?? 64;
     this.idleMs = options.tcpIdleMs ?? 10_000;
     this.logQueries = options.logQueries ?? true;
     this.onQuery = options.events?.onQuery;
-    this.responder = new Responder(new Authority(boundPlan.dns), options.maxUdpPayload ?? DEFAULT_MAX_UDP);
+    this.useDgram = options.dgram === true || !batchSocketsAvailable().ok;
+    this.maxUdp = options.maxUdpPayload ?? DEFAULT_MAX_UDP;
+    // Real queries are a few hundred bytes (a 255-byte name, EDNS options, RFC 7830 padding).
+    this.maxQuery = Math.min(65536, Math.max(2048, this.maxUdp));
+    this.responder = new Responder(new Authority(boundPlan.dns), this.maxUdp);
     this.forwarder = new Forwarder<Client>(
       boundPlan.dns.forwarders,
       { answer: (req, bytes, up) => this.forwardedAnswer(req, bytes, up), failed: (req, reason) => this.forwardFailed(req, reason) },
@@ -186,16 +205,24 @@ export class DnsDaemon {
     this.forwarder.close();
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
+    this.batch?.close();
+    const udp = this.udp;
     await Promise.all([
-      new Promise<void>((resolve) => this.udp.close(() => resolve())),
+      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
       new Promise<void>((resolve) => this.tcp.close(() => resolve())),
     ]);
   }
 
   /** The address and port actually bound (useful when the plan says port 0). */
   address(): { address: string; port: number } {
-    const a = this.udp.address();
+    if (this.batch) return { address: this.boundPlan.address, port: this.batch.port };
+    const a = this.udp!.address();
     return { address: a.address, port: a.port };
+  }
+
+  /** Which UDP path serves: 'batch' (recvmmsg/sendmmsg) or 'dgram'. */
+  get udpTransport(): 'batch' | 'dgram' {
+    return this.batch ? 'batch' : 'dgram';
   }
 
   // ------------------------------------------------------------ sockets
@@ -205,20 +232,12 @@ export class DnsDaemon {
     const wanted = this.boundPlan.dns.port;
     // Port 0 (tests): the kernel picks the UDP port; TCP must then get the same one, which can be taken: retry.
     for (let attempt = 0; ; attempt++) {
-      const udp = dgram.createSocket({ type: 'udp4', lookup: (host, _o, cb) => cb(null, host, 4) });
-      await new Promise<void>((resolve, reject) => {
-        udp.once('error', reject);
-        udp.bind(wanted, address, () => {
-          udp.off('error', reject);
-          resolve();
-        });
-      });
-      const port = udp.address().port;
+      const udp = await this.openUdp(address, wanted);
       const tcp = net.createServer({ noDelay: true }, (s) => this.accept(s));
       try {
         await new Promise<void>((resolve, reject) => {
           tcp.once('error', reject);
-          tcp.listen({ port, host: address, exclusive: true }, () => {
+          tcp.listen({ port: udp.port, host: address, exclusive: true }, () => {
             tcp.off('error', reject);
             resolve();
           });
@@ -228,16 +247,117 @@ export class DnsDaemon {
         if (wanted === 0 && attempt < 10) continue;
         throw err;
       }
-      this.udp = udp;
       this.tcp = tcp;
-      udp.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
-      // send() without a callback reports failures here; an error must never end the process.
-      udp.on('error', (err) => {
-        this.counters.sendErrors++;
-        this.log.debug({ err: err.message }, 'DNS UDP socket error');
-      });
       tcp.on('error', (err) => this.log.error({ err: err.message }, 'DNS TCP listener error'));
       return;
+    }
+  }
+
+  private async openUdp(address: string, port: number): Promise<{ port: number; close(): void }> {
+    if (!this.useDgram) {
+      const batch = openBatchSocket({
+        address,
+        port,
+        slotSize: this.maxQuery,
+        onBatch: (n) => this.onBatch(n),
+        onError: (err) => {
+          this.counters.internalErrors++;
+          this.log.error({ err }, 'DNS UDP socket error');
+        },
+      });
+      this.batch = batch;
+      // sendmmsg() failures are counted in the addon: fold them into sendErrors, read when read.
+      let own = this.counters.sendErrors;
+      Object.defineProperty(this.counters, 'sendErrors', {
+        enumerable: true,
+        configurable: true,
+        get: () => own + batch.stats().sendErrors,
+        set: (v: number) => {
+          own = v - batch.stats().sendErrors;
+        },
+      });
+      return { port: batch.port, close: () => { batch.close(); this.batch = null; } };
+    }
+    const udp = dgram.createSocket({ type: 'udp4', lookup: (host, _o, cb) => cb(null, host, 4) });
+    await new Promise<void>((resolve, reject) => {
+      udp.once('error', reject);
+      udp.bind(port, address, () => {
+        udp.off('error', reject);
+        resolve();
+      });
+    });
+    this.udp = udp;
+    udp.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
+    // send() without a callback reports failures here; an error must never end the process.
+    udp.on('error', (err) => {
+      this.counters.sendErrors++;
+      this.log.debug({ err: err.message }, 'DNS UDP socket error');
+    });
+    return { port: udp.address().port, close: () => { udp.close(); this.udp = null; } };
+  }
+
+  /** Datagrams 0..n-1 of the batch socket; answers go to out slots 0..returned-1. Never throws. */
+  private onBatch(n: number): number {
+    const b = this.batch;
+    if (this.stopped || b === null) return 0;
+    const { input, inMeta, output, outMeta, slotSize } = b;
+    const r = this.responder;
+    this.batchLogging = this.logQueries && this.queryLog.enabled;
+    const wantReport = this.batchLogging || this.onQuery !== undefined;
+    let replies = 0;
+    this.inBatch = true;
+    for (let i = 0; i < n; i++) {
+      const m = i * IN_WORDS;
+      const len = inMeta[m + IN.len]!;
+      const ip = inMeta[m + IN.srcIp]!;
+      const port = inMeta[m + IN.srcPort]!;
+      this.counters.received++;
+      try {
+        if (inMeta[m + IN.flags]! & IN_TRUNCATED) {
+          this.dropped(uint32ToIp(ip), `longer than ${slotSize} bytes`, len);
+          continue;
+        }
+        const msg = input.subarray(i * slotSize, i * slotSize + len);
+        const out = r.respond(msg, false);
+        if (out !== null) {
+          if (port !== 0) {
+            if (out.length <= slotSize) {
+              // Copied now: the responder reuses its answer buffers on the next query.
+              output.set(out, replies * slotSize);
+              const o = replies * OUT_WORDS;
+              outMeta[o + OUT.len] = out.length;
+              outMeta[o + OUT.dstIp] = ip;
+              outMeta[o + OUT.dstPort] = port;
+              outMeta[o + OUT.srcIp] = 0;
+              outMeta[o + OUT.flags] = 0;
+              replies++;
+            } else {
+              this.sendBatchDirect(b, out, ip, port);
+            }
+          }
+          this.count(r.rcode, r.nodata, r.truncated);
+          if (wantReport) this.report(uint32ToIp(ip), r.name, r.qtype, r.rcode);
+          continue;
+        }
+        // The forwarder keeps the query past this batch: its own copy.
+        if (r.action === 'forward') this.startForward(Buffer.from(msg), { kind: 'udp', address: uint32ToIp(ip), port });
+        else this.dropped(uint32ToIp(ip), r.dropReason, msg.length);
+      } catch (err) {
+        this.counters.internalErrors++;
+        this.log.error({ err, client: uint32ToIp(ip) }, 'internal error while answering a DNS query');
+      }
+    }
+    this.inBatch = false;
+    this.queryLog.flush();
+    return replies;
+  }
+
+  private sendBatchDirect(b: BatchSocket, bytes: Uint8Array, ip: number, port: number): void {
+    try {
+      b.sendTo(bytes, ip, port);
+    } catch (err) {
+      this.counters.sendErrors++;
+      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'DNS UDP send failed');
     }
   }
 
@@ -246,10 +366,14 @@ export class DnsDaemon {
     if (this.stopped) return;
     this.counters.received++;
     try {
+      if (msg.length > this.maxQuery) {
+        this.dropped(rinfo.address, `longer than ${this.maxQuery} bytes`, msg.length);
+        return;
+      }
       const r = this.responder;
       const out = r.respond(msg, false);
       if (out !== null) {
-        if (rinfo.port !== 0) this.udp.send(out, rinfo.port, rinfo.address);
+        if (rinfo.port !== 0) this.udp?.send(out, rinfo.port, rinfo.address);
         this.count(r.rcode, r.nodata, r.truncated);
         this.report(rinfo.address, r.name, r.qtype, r.rcode);
         return;
@@ -382,7 +506,9 @@ export class DnsDaemon {
   private reply(client: Client, bytes: Uint8Array): void {
     if (this.stopped) return;
     if (client.kind === 'udp') {
-      if (client.port !== 0) this.udp.send(bytes, client.port, client.address);
+      if (client.port === 0) return;
+      if (this.batch) this.sendBatchDirect(this.batch, bytes, ipToUint32(client.address), client.port);
+      else this.udp?.send(bytes, client.port, client.address);
     } else {
       client.conn.forwards--;
       this.tcpSend(client.conn, bytes);
@@ -395,11 +521,9 @@ export class DnsDaemon {
   private report(client: string, name: string | null, qtype: number, rcode: number, tcp = false, forwarder?: string): void {
     const type = qtype >= 0 ? typeName(qtype) : null;
     const rc = rcodeName(rcode);
-    if (this.logQueries) {
-      const line: Record<string, unknown> = { client, name, type, rcode: rc };
-      if (tcp) line.tcp = true;
-      if (forwarder) line.forwarder = forwarder;
-      this.qlog.info(line, 'dns query');
+    if (this.inBatch ? this.batchLogging : this.logQueries && this.queryLog.enabled) {
+      this.queryLog.add(client, name, type, rc, tcp, forwarder);
+      if (!this.inBatch) this.queryLog.flush();
     }
     if (this.onQuery && name !== null && type !== null) this.onQuery({ client, name, type, rcode: rc, at: Date.now() });
   }

@@ -306,3 +306,34 @@ t.test('forwarders: outside names go upstream and come back unchanged', { skip }
   t.equal(dead.status, 'SERVFAIL', 'no answer upstream: SERVFAIL after the timeout');
   t.equal(daemon.counters.forwardFailures, 1);
 });
+
+t.test('both UDP paths: the batch socket (default) and the dgram fallback answer alike', { skip }, async (t) => {
+  const answers: Record<string, string[]> = {};
+  for (const dgram of [false, true]) {
+    const logger = pino({ level: 'silent' });
+    const daemon = await DnsDaemon.start(testPlan(''), { logger, dgram });
+    t.teardown(() => daemon.stop());
+    const port = daemon.address().port;
+    t.equal(daemon.udpTransport, dgram ? 'dgram' : 'batch', `transport ${daemon.udpTransport}`);
+    const results = await udpExchange(port, [
+      rawQuery(1, 'ucupdates-r2.schertz.name', 1),
+      rawQuery(2, 'schertz.name', 6, { qdcount: 2 }), // FORMERR
+      rawQuery(3, 'schertz.name', 6, { flags: 0x8100 }), // QR=1: dropped
+      Buffer.concat([rawQuery(4, 'schertz.name', 6), Buffer.alloc(70000 - 100)]).subarray(0, 65000), // longer than any slot
+      rawQuery(5, 'nope.example.org', 1), // REFUSED
+    ]);
+    answers[daemon.udpTransport] = results.map((r) => r.map((b) => b.toString('hex')).join(','));
+    t.equal(results[0]![0]?.[3]! & 0xf, 0, 'NOERROR');
+    t.equal(results[1]![0]?.[3]! & 0xf, 1, 'FORMERR');
+    t.same(results[2], [], 'QR=1 not answered');
+    t.equal(results[4]![0]?.[3]! & 0xf, 5, 'REFUSED');
+    t.equal(daemon.counters.received, 5);
+    t.equal(daemon.counters.dropped, 2, 'QR=1 and the oversize datagram counted as dropped');
+    t.equal(daemon.counters.internalErrors, 0);
+    t.equal(daemon.counters.sendErrors, 0);
+    const after = await dig('dig', port, ['ucupdates-r2.schertz.name', 'A']);
+    t.same(after.answer, ['ucupdates-r2.schertz.name. 300 IN A 127.88.0.10'], 'dig after the oversize datagram');
+  }
+  t.same(answers.batch, answers.dgram, 'byte-identical answers on both paths');
+  t.equal(answers.batch![3], '', 'the 65000-byte datagram: no answer on either path');
+});

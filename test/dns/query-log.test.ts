@@ -1,0 +1,60 @@
+// The hand-built "dns query" line must be the line pino itself writes for
+// logger.info(fields, 'dns query'): pino is the reference, the time aside.
+import t from 'tap';
+import { pino } from 'pino';
+import { QueryLog } from '../../src/dns/query-log.js';
+
+function capture(options: pino.LoggerOptions = {}) {
+  const writes: string[] = [];
+  const root = pino({ level: 'info', base: { pid: 4242 }, ...options }, { write: (s: string) => void writes.push(s) });
+  return { logger: root.child({ daemon: 'dns' }), writes };
+}
+
+const withoutTime = (line: string) => line.replace(/,"time":\d+/, '');
+
+const cases: Array<[string, string | null, string | null, string, boolean, string | undefined]> = [
+  ['192.0.2.1', 'ucupdates-r2.schertz.name', 'A', 'NOERROR', false, undefined],
+  ['192.0.2.1', 'we"ird\\na\u00e9me.\u0001.', 'TYPE65280', 'NXDOMAIN', false, undefined],
+  ['::ffff:192.0.2.9', null, null, 'FORMERR', true, undefined],
+  ['192.0.2.1', 'host.example.net', 'SRV', 'NOERROR', false, '198.51.100.53'],
+];
+
+t.test('byte-identical to pino, batched into one write', async (t) => {
+  const mine = capture();
+  const ref = capture();
+  const q = new QueryLog(mine.logger);
+  for (const [client, name, type, rcode, tcp, forwarder] of cases) {
+    q.add(client, name, type, rcode, tcp, forwarder);
+    const line: Record<string, unknown> = { client, name, type, rcode };
+    if (tcp) line.tcp = true;
+    if (forwarder) line.forwarder = forwarder;
+    ref.logger.info(line, 'dns query');
+  }
+  t.same(mine.writes, [], 'nothing written before flush');
+  q.flush();
+  t.equal(mine.writes.length, 1, 'one write for the batch');
+  const lines = mine.writes[0]!.split('\n').filter(Boolean);
+  t.same(lines.map(withoutTime), ref.writes.map((l) => withoutTime(l.trimEnd())));
+  for (const l of lines) t.match(JSON.parse(l), { level: 30, pid: 4242, daemon: 'dns', msg: 'dns query' });
+  q.flush();
+  t.equal(mine.writes.length, 1, 'an empty flush writes nothing');
+});
+
+t.test('a logger that reshapes lines gets plain pino calls', async (t) => {
+  for (const options of [{ mixin: () => ({ site: 'x' }) }, { messageKey: 'message' }, { formatters: { level: (label: string) => ({ level: label }) } }]) {
+    const mine = capture(options);
+    const ref = capture(options);
+    const q = new QueryLog(mine.logger);
+    q.add('192.0.2.1', 'a.b', 'A', 'NOERROR');
+    q.flush();
+    ref.logger.info({ client: '192.0.2.1', name: 'a.b', type: 'A', rcode: 'NOERROR' }, 'dns query');
+    t.same(mine.writes.map(withoutTime), ref.writes.map(withoutTime), Object.keys(options)[0]!);
+  }
+});
+
+t.test('level', async (t) => {
+  const { logger } = capture({ level: 'warn' });
+  t.equal(new QueryLog(logger).enabled, false);
+  logger.level = 'info';
+  t.equal(new QueryLog(logger).enabled, true);
+});

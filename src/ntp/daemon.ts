@@ -1,11 +1,16 @@
 // The NTP daemon: a UDP socket and a clock around the pure responder.
 // Per datagram: read the clock first, decide, read the clock again last, send.
+// With the native batch socket (src/net/) "first" is the kernel's receive
+// time (SO_TIMESTAMPNS) and "last" is stamped by the addon right before
+// sendmmsg(): the event loop's delays fall outside both. Without it (or with
+// an injected test clock), Node's dgram and the anchored JS clock.
 // Nothing a client sends can throw out of here; anything that is not a client
 // request is counted and dropped without a reply.
 import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, ipToUint32, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import type { Plan } from '../site/plan.js';
-import { asciiRefId, ntpDiffSeconds, ntpToUnixMs, unixMsToNtp, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
+import { asciiRefId, NTP_UNIX_OFFSET_SECONDS, ntpDiffSeconds, ntpTimestamp, ntpToUnixMs, unixMsToNtp, ZERO_TIMESTAMP, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
 import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
 import { RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitSettings } from './rate-limit.js';
 import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
@@ -52,6 +57,8 @@ export interface NtpDaemonOptions {
   /** Injectable for tests; by default the system wall clock at sub-millisecond resolution. */
   clock?: ClockSource & { verify?(): number | null; lastVerifiedMs?: number };
   events?: { onClient?: (e: NtpClientEvent) => void };
+  /** Node's dgram and the JS clock even where the batch socket is available (tests of the fallback). */
+  dgram?: boolean;
 }
 
 /** How often the served clock is checked against the system clock; each good check is the new reference time. */
@@ -74,11 +81,14 @@ export class NtpDaemon {
   private readonly log: Logger;
   private readonly clock: NonNullable<NtpDaemonOptions['clock']>;
   private readonly limiter: RateLimiter | null;
-  private readonly known = new Map<string, true>();
+  /** Client addresses (as uint32) seen, oldest first. */
+  private readonly known = new Map<number, true>();
   private readonly maxKnown: number;
   private readonly precision: number;
   private readonly transmitClock = (): NtpTimestamp => unixMsToNtp(this.clock.nowMs());
-  private socket!: dgram.Socket;
+  /** Exactly one of socket and batch is set once bound. */
+  private socket: dgram.Socket | null = null;
+  private batch: BatchSocket | null = null;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -125,13 +135,21 @@ export class NtpDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+    this.batch?.close();
+    const socket = this.socket;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
   /** The address and port actually bound (useful when the plan says port 0). */
   address(): { address: string; port: number } {
-    const a = this.socket.address();
+    if (this.batch) return { address: this.boundPlan.address, port: this.batch.port };
+    const a = this.socket!.address();
     return { address: a.address, port: a.port };
+  }
+
+  /** 'kernel': receive and transmit times stamped by the kernel and the addon; 'js': by the event loop. */
+  get timestamping(): 'kernel' | 'js' {
+    return this.batch ? 'kernel' : 'js';
   }
 
   /**
@@ -175,6 +193,30 @@ export class NtpDaemon {
   }
 
   private bind(): Promise<void> {
+    if (this.options.clock === undefined && this.options.dgram !== true && batchSocketsAvailable().ok) {
+      const batch = openBatchSocket({
+        address: this.boundPlan.address,
+        port: this.boundPlan.ntp.port,
+        slotSize: 512, // requests are 48 bytes (plus extensions/MAC); anything longer is not answered anyway
+        timestamps: true,
+        onBatch: (n) => this.onBatch(n),
+        onError: (err) => {
+          this.counters.internalErrors++;
+          this.log.error({ err }, 'NTP socket error');
+        },
+      });
+      this.batch = batch;
+      let own = 0;
+      Object.defineProperty(this.counters, 'sendErrors', {
+        enumerable: true,
+        configurable: true,
+        get: () => own + batch.stats().sendErrors,
+        set: (v: number) => {
+          own = v - batch.stats().sendErrors;
+        },
+      });
+      return Promise.resolve();
+    }
     // Replies go to IP literals: a synchronous lookup lets send() reach the kernel
     // right away (Node tries uv_udp_try_send first) instead of a tick later,
     // so nothing runs between our transmit timestamp and the wire.
@@ -191,45 +233,91 @@ export class NtpDaemon {
     });
   }
 
-  /** Entry point for every datagram. Never throws. */
+  /** Datagrams 0..n-1 of the batch socket; replies go to out slots 0..returned-1. Never throws. */
+  private onBatch(n: number): number {
+    const b = this.batch;
+    if (this.stopped || b === null) return 0;
+    const { input, inMeta, output, outMeta, slotSize } = b;
+    let replies = 0;
+    for (let i = 0; i < n; i++) {
+      const m = i * IN_WORDS;
+      const ip = inMeta[m + IN.srcIp]!;
+      const port = inMeta[m + IN.srcPort]!;
+      let receiveTime: NtpTimestamp;
+      let receivedMs: number;
+      if (inMeta[m + IN.flags]! & IN_TIMESTAMP) {
+        const sec = inMeta[m + IN.tsSec]!;
+        const nsec = inMeta[m + IN.tsNsec]!;
+        // Exact: 2^32 fractions of a second from nanoseconds, no detour through milliseconds.
+        receiveTime = ntpTimestamp((sec + NTP_UNIX_OFFSET_SECONDS) % 2 ** 32, Math.floor((nsec * 2 ** 32) / 1e9));
+        receivedMs = sec * 1000 + nsec / 1e6;
+      } else {
+        receivedMs = this.clock.nowMs();
+        receiveTime = unixMsToNtp(receivedMs);
+      }
+      const out = this.handle(input.subarray(i * slotSize, i * slotSize + inMeta[m + IN.len]!), ip, port, receiveTime, receivedMs);
+      if (out === null) continue;
+      output.set(out.bytes, replies * slotSize);
+      const o = replies * OUT_WORDS;
+      outMeta[o + OUT.len] = out.bytes.length;
+      outMeta[o + OUT.dstIp] = ip;
+      outMeta[o + OUT.dstPort] = port;
+      outMeta[o + OUT.srcIp] = 0;
+      // A kiss repeats the client's own time; only real replies get our transmit time.
+      outMeta[o + OUT.flags] = out.kiss ? 0 : OUT_NTP_TRANSMIT;
+      replies++;
+    }
+    return replies;
+  }
+
+  /** Entry point for every dgram datagram. Never throws. */
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // First thing: the receive timestamp (after kernel and event-loop latency, which Node cannot see past).
     const receivedMs = this.clock.nowMs();
-    if (this.stopped) return;
+    const out = this.handle(msg, ipToUint32(rinfo.address), rinfo.port, unixMsToNtp(receivedMs), receivedMs);
+    if (out === null || this.socket === null) return;
+    const address = rinfo.address;
+    this.socket.send(out.bytes, rinfo.port, address, (err) => {
+      if (err) {
+        this.counters.sendErrors++;
+        this.log.warn({ err: err.message, client: address }, 'NTP reply not sent');
+      }
+    });
+  }
+
+  /** The reply to send (its transmit time still to be stamped), or null. Never throws. */
+  private handle(msg: Uint8Array, ip: number, port: number, receiveTime: NtpTimestamp, receivedMs: number): { bytes: Uint8Array; kiss: boolean } | null {
+    if (this.stopped) return null;
     this.counters.received++;
     try {
-      const receiveTime = unixMsToNtp(receivedMs);
       const limiter = this.limiter;
-      const answer = respond(msg, receiveTime, this.settings, this.transmitClock, limiter ? () => limiter.check(rinfo.address, receivedMs) : undefined);
+      const transmit = this.batch ? zeroTransmit : this.transmitClock;
+      const answer = respond(msg, receiveTime, this.settings, transmit, limiter ? () => limiter.check(uint32ToIp(ip), receivedMs) : undefined);
       if (answer.kind === 'drop') {
         if (answer.reason === 'malformed') this.counters.malformed++;
         else if (answer.reason === 'version') this.counters.badVersion++;
         else if (answer.reason === 'mode') this.counters.badMode++;
         else this.counters.rateLimited++;
         if (this.log.isLevelEnabled('debug')) {
-          this.log.debug({ client: rinfo.address, port: rinfo.port, bytes: msg.length, reason: answer.reason, detail: answer.detail }, 'NTP packet dropped');
+          this.log.debug({ client: uint32ToIp(ip), port, bytes: msg.length, reason: answer.reason, detail: answer.detail }, 'NTP packet dropped');
         }
-        return;
+        return null;
       }
-      if (rinfo.port === 0) return; // nothing can be sent to port 0
-      this.socket.send(answer.bytes, rinfo.port, rinfo.address, (err) => {
-        if (err) {
-          this.counters.sendErrors++;
-          this.log.warn({ err: err.message, client: rinfo.address }, 'NTP reply not sent');
-        }
-      });
+      if (port === 0) return null; // nothing can be sent to port 0
       if (answer.kind === 'kiss') this.counters.kisses++;
       else this.counters.replies++;
-      this.noteClient(rinfo, answer.request.version, answer.request.transmitTime, receiveTime, receivedMs, answer.kind);
+      this.noteClient(ip, port, answer.request.version, answer.request.transmitTime, receiveTime, receivedMs, answer.kind);
+      return { bytes: answer.bytes, kiss: answer.kind === 'kiss' };
     } catch (err) {
       // A bug, not a bad packet: keep serving, but make it loud.
       this.counters.internalErrors++;
       this.log.error({ err }, 'internal error while handling an NTP packet');
+      return null;
     }
   }
 
-  private noteClient(rinfo: dgram.RemoteInfo, version: number, clientTransmit: NtpTimestamp, receiveTime: NtpTimestamp, receivedMs: number, kind: 'reply' | 'kiss'): void {
-    const firstSeen = !this.known.has(rinfo.address);
+  private noteClient(ip: number, port: number, version: number, clientTransmit: NtpTimestamp, receiveTime: NtpTimestamp, receivedMs: number, kind: 'reply' | 'kiss'): void {
+    const firstSeen = !this.known.has(ip);
     const wantDebug = this.log.isLevelEnabled('debug');
     const onClient = this.options.events?.onClient;
     if (!firstSeen && !wantDebug && !onClient) return;
@@ -239,12 +327,13 @@ export class NtpDaemon {
         const oldest = this.known.keys().next().value;
         if (oldest !== undefined) this.known.delete(oldest);
       }
-      this.known.set(rinfo.address, true);
+      this.known.set(ip, true);
     }
+    const address = uint32ToIp(ip);
     const zero = clientTransmit.every((b) => b === 0);
     const event: NtpClientEvent = {
-      address: rinfo.address,
-      port: rinfo.port,
+      address,
+      port,
       version,
       clientOffsetMs: zero ? 0 : ntpDiffSeconds(clientTransmit, receiveTime) * 1000,
       clientTime: zero ? null : isoOrNull(ntpToUnixMs(clientTransmit, receivedMs)),
@@ -252,12 +341,15 @@ export class NtpDaemon {
       kind,
     };
     const line = { client: event.address, port: event.port, version, clientOffsetMs: round3(event.clientOffsetMs), clientTime: event.clientTime, kind };
-    const text = `NTP v${version} ${kind === 'kiss' ? 'RATE kiss to' : 'time served to'} ${rinfo.address} (its clock was off by ${(event.clientOffsetMs / 1000).toFixed(3)} s)`;
+    const text = `NTP v${version} ${kind === 'kiss' ? 'RATE kiss to' : 'time served to'} ${address} (its clock was off by ${(event.clientOffsetMs / 1000).toFixed(3)} s)`;
     if (firstSeen) this.log.info(line, text);
     else if (wantDebug) this.log.debug(line, text);
     onClient?.(event);
   }
 }
+
+/** The addon writes the real transmit time at send; the responder leaves zeros. */
+const zeroTransmit = (): NtpTimestamp => ZERO_TIMESTAMP;
 
 function round3(n: number): number {
   return Math.round(n * 1000) / 1000;

@@ -57,31 +57,33 @@ function timedRequest(version = 4, skewMs = 0): Uint8Array {
   return b;
 }
 
-t.test('answers a real chronyd request; origin copied byte for byte', async (t) => {
-  const { logger } = captureLogger();
-  const d = await NtpDaemon.start(plan(), { logger });
-  t.teardown(() => d.stop());
-  const c = await client(t);
-  const before = Date.now();
-  const [reply, extra] = await c.exchange(CHRONYD, d.address().port);
-  const after = Date.now();
-  t.ok(reply, 'a reply');
-  t.notOk(extra, 'exactly one');
-  if (!reply) return;
-  t.equal(reply.length, 48);
-  t.equal(reply[0], 0x24, 'LI 0, v4, mode 4');
-  t.equal(reply[1], 10, 'stratum from the plan');
-  t.equal(toHex(reply.subarray(12, 16)), '4c4f434c', 'LOCL');
-  t.equal(toHex(reply.subarray(24, 32)), toHex(CHRONYD.subarray(40, 48)), 'origin = the request\'s transmit timestamp');
-  const rx = ntpToUnixMs(reply.subarray(32, 40), before);
-  const tx = ntpToUnixMs(reply.subarray(40, 48), before);
-  const ref = ntpToUnixMs(reply.subarray(16, 24), before);
-  t.ok(rx >= before - 1 && tx <= after + 1 && tx >= rx, `receive ${rx.toFixed(3)} <= transmit ${tx.toFixed(3)}, within [${before}, ${after}]`);
-  t.ok(rx % 1 !== 0 || tx % 1 !== 0, 'sub-millisecond timestamps');
-  t.ok(ref <= rx && rx - ref < 5000, `reference time is recent (${(rx - ref).toFixed(1)} ms before the receive time)`);
-  t.ok(reply[3]! >= 0xe0, `precision 2^${reply.readInt8(3)} s`);
-  t.equal(d.counters.replies, 1);
-});
+for (const useDgram of [false, true]) {
+  t.test(`answers a real chronyd request; origin copied byte for byte (${useDgram ? 'dgram' : 'batch socket'})`, async (t) => {
+    const { logger } = captureLogger();
+    const d = await NtpDaemon.start(plan(), { logger, dgram: useDgram });
+    t.teardown(() => d.stop());
+    const c = await client(t);
+    const before = Date.now();
+    const [reply, extra] = await c.exchange(CHRONYD, d.address().port);
+    const after = Date.now();
+    t.ok(reply, 'a reply');
+    t.notOk(extra, 'exactly one');
+    if (!reply) return;
+    t.equal(reply.length, 48);
+    t.equal(reply[0], 0x24, 'LI 0, v4, mode 4');
+    t.equal(reply[1], 10, 'stratum from the plan');
+    t.equal(toHex(reply.subarray(12, 16)), '4c4f434c', 'LOCL');
+    t.equal(toHex(reply.subarray(24, 32)), toHex(CHRONYD.subarray(40, 48)), 'origin = the request\'s transmit timestamp');
+    const rx = ntpToUnixMs(reply.subarray(32, 40), before);
+    const tx = ntpToUnixMs(reply.subarray(40, 48), before);
+    const ref = ntpToUnixMs(reply.subarray(16, 24), before);
+    t.ok(rx >= before - 1 && tx <= after + 1 && tx >= rx, `receive ${rx.toFixed(3)} <= transmit ${tx.toFixed(3)}, within [${before}, ${after}]`);
+    t.ok(rx % 1 !== 0 || tx % 1 !== 0, 'sub-millisecond timestamps');
+    t.ok(ref <= rx && rx - ref < 5000, `reference time is recent (${(rx - ref).toFixed(1)} ms before the receive time)`);
+    t.ok(reply[3]! >= 0xe0, `precision 2^${reply.readInt8(3)} s`);
+    t.equal(d.counters.replies, 1);
+  });
+}
 
 t.test('mode 6/7, other modes, bad versions and garbage: no reply, counted, still answering', async (t) => {
   const { logger, lines } = captureLogger();
@@ -163,21 +165,23 @@ t.test('reload takes the new stratum', async (t) => {
   t.equal((await c.exchange(CHRONYD, port))[0]?.[1], 4);
 });
 
-t.test('optional rate limit: RATE kiss-o\'-death, then silence', async (t) => {
-  const { logger } = captureLogger();
-  const d = await NtpDaemon.start(plan(), { logger, rateLimit: { burst: 2, intervalSeconds: 60 } });
-  t.teardown(() => d.stop());
-  const c = await client(t);
-  const port = d.address().port;
-  const answers = [];
-  for (let i = 0; i < 4; i++) answers.push((await c.exchange(CHRONYD, port, 150))[0]);
-  t.equal(answers[0]?.[1], 10);
-  t.equal(answers[1]?.[1], 10);
-  t.equal(answers[2]?.[1], 0, 'stratum 0');
-  t.equal(answers[2]?.subarray(12, 16).toString('ascii'), 'RATE');
-  t.equal(answers[3], undefined, 'then nothing');
-  t.same({ replies: d.counters.replies, kisses: d.counters.kisses, rateLimited: d.counters.rateLimited }, { replies: 2, kisses: 1, rateLimited: 1 });
-});
+for (const useDgram of [false, true]) {
+  t.test(`optional rate limit: RATE kiss-o'-death, then silence (${useDgram ? 'dgram' : 'batch socket'})`, async (t) => {
+    const { logger } = captureLogger();
+    const d = await NtpDaemon.start(plan(), { logger, dgram: useDgram, rateLimit: { burst: 2, intervalSeconds: 60 } });
+    t.teardown(() => d.stop());
+    const c = await client(t);
+    const port = d.address().port;
+    const answers = [];
+    for (let i = 0; i < 4; i++) answers.push((await c.exchange(CHRONYD, port, 150))[0]);
+    t.equal(answers[0]?.[1], 10);
+    t.equal(answers[1]?.[1], 10);
+    t.equal(answers[2]?.[1], 0, 'stratum 0');
+    t.equal(answers[2]?.subarray(12, 16).toString('ascii'), 'RATE');
+    t.equal(answers[3], undefined, 'then nothing');
+    t.same({ replies: d.counters.replies, kisses: d.counters.kisses, rateLimited: d.counters.rateLimited }, { replies: 2, kisses: 1, rateLimited: 1 });
+  });
+}
 
 t.test('the port is refused cleanly when taken', async (t) => {
   const { logger } = captureLogger();
@@ -195,26 +199,28 @@ function toolSkip(tools: string[]): string | false {
   return `${missing} is not installed`;
 }
 
-t.test('chronyd -Q accepts provlab as a source, offset under 1 ms', { skip: toolSkip(['chronyd']) }, async (t) => {
-  const { logger } = captureLogger();
-  const d = await NtpDaemon.start(plan(), { logger });
-  t.teardown(() => d.stop());
-  const port = d.address().port;
-  // Spawned, not execFileSync: this process's event loop must stay free to answer.
-  const child = spawn('chronyd', ['-Q', '-f', '/dev/null', '-t', '10', `server 127.0.0.1 port ${port} iburst maxsamples 4`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
+for (const useDgram of [false, true]) {
+  t.test(`chronyd -Q accepts provlab as a source, offset under 1 ms (${useDgram ? 'dgram' : 'batch socket'})`, { skip: toolSkip(['chronyd']) }, async (t) => {
+    const { logger } = captureLogger();
+    const d = await NtpDaemon.start(plan(), { logger, dgram: useDgram });
+    t.teardown(() => d.stop());
+    const port = d.address().port;
+    // Spawned, not execFileSync: this process's event loop must stay free to answer.
+    const child = spawn('chronyd', ['-Q', '-f', '/dev/null', '-t', '10', `server 127.0.0.1 port ${port} iburst maxsamples 4`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    t.teardown(() => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    t.equal(code, 0, `chronyd exited 0:\n${out}`);
+    const m = /System clock wrong by (-?[\d.]+) seconds/.exec(out);
+    t.ok(m, `chronyd measured an offset:\n${out}`);
+    if (!m) return;
+    const offset = Number(m[1]);
+    t.ok(Math.abs(offset) < 0.001, `offset ${(offset * 1e6).toFixed(0)} µs is under 1 ms`);
+    t.ok(d.counters.replies >= 2, `${d.counters.replies} replies`);
+    t.equal(d.counters.malformed + d.counters.badMode + d.counters.badVersion, 0);
   });
-  let out = '';
-  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-  const code = await new Promise<number | null>((r) => child.on('close', r));
-  t.equal(code, 0, `chronyd exited 0:\n${out}`);
-  const m = /System clock wrong by (-?[\d.]+) seconds/.exec(out);
-  t.ok(m, `chronyd measured an offset:\n${out}`);
-  if (!m) return;
-  const offset = Number(m[1]);
-  t.ok(Math.abs(offset) < 0.001, `offset ${(offset * 1e6).toFixed(0)} µs is under 1 ms`);
-  t.ok(d.counters.replies >= 2, `${d.counters.replies} replies`);
-  t.equal(d.counters.malformed + d.counters.badMode + d.counters.badVersion, 0);
-});
+}

@@ -4,7 +4,7 @@
 // about (an unknown key: the key; a missing key: the mapping that lacks it).
 
 import { readFileSync } from 'node:fs';
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type YAMLError } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, visit, type Alias, type Document, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { SiteSchema, type Site } from './schema.js';
 
@@ -61,12 +61,7 @@ export function parseSite(text: string, file: string): Site {
     );
   }
 
-  let data: unknown;
-  try {
-    data = doc.toJS({ maxAliasCount: 100 });
-  } catch (err) {
-    throw new SiteFileError([{ file, line: 1, col: 1, path: '', message: `YAML cannot be read: ${(err as Error).message}` }]);
-  }
+  const data = toData(doc, at, file);
 
   const result = SiteSchema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
@@ -92,6 +87,54 @@ function yamlMessage(e: YAMLError): string {
       return `YAML syntax: ${first}`;
     }
   }
+}
+
+/** yaml's maxAliasCount: how far aliases may multiply anchored values; a real site file uses a handful. */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain data. Aliases are the only part of that which can fail
+ * (an alias bomb, an alias before its anchor), and yaml's error carries no
+ * position: watch each alias so the error points at the one that failed.
+ */
+function toData(doc: Document, at: (offset: number) => Pos, file: string): unknown {
+  const aliases: Alias[] = [];
+  visit(doc, { Alias: (_key, node) => void aliases.push(node) });
+  let failed: Alias | undefined;
+  for (const alias of aliases) {
+    const own = alias.toJSON.bind(alias);
+    // The innermost alias that throws is the one yaml was resolving.
+    alias.toJSON = (arg, ctx) => {
+      try {
+        return own(arg, ctx);
+      } catch (err) {
+        failed ??= alias;
+        throw err;
+      }
+    };
+  }
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (err) {
+    const culprit = failed ?? aliases[0];
+    const pos = culprit ? posOf(culprit, undefined, at) : { line: 1, col: 1 };
+    return throwAliasError(err as Error, culprit, doc, pos, at, file);
+  }
+}
+
+function throwAliasError(err: Error, alias: Alias | undefined, doc: Document, pos: Pos, at: (offset: number) => Pos, file: string): never {
+  let message = `YAML cannot be read: ${err.message}`;
+  if (alias && /^Excessive alias count/.test(err.message)) {
+    const anchor = alias.resolve(doc);
+    const start = startOf(anchor);
+    const where = start === undefined ? '' : ` on line ${at(start).line}`;
+    message =
+      `too many alias copies: here *${alias.source} (anchor &${alias.source}${where}) would take the file past ${MAX_ALIAS_COUNT} copied values; ` +
+      'a site file needs only a few aliases, so this is refused as a possible "billion laughs" attack before it fills memory';
+  } else if (alias && /^Unresolved alias/.test(err.message)) {
+    message = `alias *${alias.source} has no anchor &${alias.source} before it: YAML needs the anchor first`;
+  }
+  throw new SiteFileError([{ file, ...pos, path: '', message }]);
 }
 
 type Pos = { line: number; col: number };

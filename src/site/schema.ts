@@ -159,8 +159,25 @@ const mac = z
 
 const mapping = (what: string) => ({ error: words(`a mapping of ${what}`) });
 
+/**
+ * Why a MAC cannot be one client's own address, or null. A reservation keys on
+ * chaddr, which is a station address: never all zeros, never broadcast, and
+ * never with the I/G (group) bit set (IEEE 802, the low bit of the first octet).
+ */
+export function notAStationMac(mac: string): string | null {
+  if (mac === '00:00:00:00:00:00') return `${mac} is not a network card's address (all zeros): reserve the phone's own MAC, printed on its label`;
+  if (mac === 'ff:ff:ff:ff:ff:ff') return `${mac} is the broadcast MAC address, which no network card has: reserve the phone's own MAC, printed on its label`;
+  const first = parseInt(mac.slice(0, 2), 16);
+  if ((first & 1) === 1) {
+    return `${mac} is a multicast MAC address (its first byte, ${mac.slice(0, 2)}, has the group bit set), which no network card has as its own: check the first byte for a typo`;
+  }
+  return null;
+}
+
 const reservation = z.strictObject({
-  mac: mac.meta({ description: 'Client hardware address (any common spelling; stored lower-case with colons)' }),
+  mac: mac
+    .refine((m) => notAStationMac(m) === null, { error: (iss) => notAStationMac(String(iss.input)) ?? 'not a station MAC address' })
+    .meta({ description: "Client hardware address (any common spelling; stored lower-case with colons); the phone's own, not broadcast, multicast or all zeros" }),
   ip: ipv4.meta({ description: 'Address always given to this MAC' }),
   name: z
     .string({ error: words('a host name such as cx600-lobby') })
@@ -396,7 +413,9 @@ const fields = z.strictObject({
     .nullable()
     .default(null)
     .meta({ description: 'VLAN interface whose broadcasts are answered; absent or null = relay-only (only relayed DHCP is answered)' }),
-  address: ipv4.meta({ description: 'The appliance on the VLAN: DHCP server id, DNS and NTP address' }),
+  address: ipv4.meta({
+    description: 'The appliance on the VLAN: DHCP server id, DNS and NTP address; inside dhcp.subnet when interface is set (relay-only sites may sit elsewhere)',
+  }),
   dhcp,
   domains,
   lync,
@@ -500,6 +519,20 @@ export function checkMeaning(f: Fields, report: Report): void {
   const net: Cidr = parseCidr(f.dhcp.subnet)!;
   const subnet = f.dhcp.subnet;
   if (net.prefix > 30) report(['dhcp', 'subnet'], `subnet ${subnet} is too small for DHCP: expected a prefix of /30 or shorter`);
+
+  // On an interface, provlab is a server on the segment: clients unicast their
+  // renewals to option 54 and use it for DNS and NTP, so it must be one of the
+  // subnet's hosts. Relay-only sites (no interface) usually sit elsewhere and
+  // are reached through the relay, so any address is fine there.
+  const self = ipToInt(f.address);
+  if (f.interface !== null && f.dhcp.enabled && !inCidr(self, net)) {
+    report(
+      ['address'],
+      `address ${f.address} is outside subnet ${subnet}: provlab answers DHCP on interface ${f.interface}, so its own address must be in the subnet it serves (use the interface's address in ${subnet}, or remove "interface" for a relay-only site)`,
+    );
+  } else if (inCidr(self, net) && (self === net.network || self === net.broadcast)) {
+    report(['address'], `address ${f.address} is the ${self === net.network ? 'network' : 'broadcast'} address of ${subnet}: expected a host address in it`);
+  }
 
   // Addresses the pool must never hand out, with the reason shown to the admin.
   const taken: { ip: number; what: string }[] = [

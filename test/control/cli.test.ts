@@ -14,7 +14,7 @@ import { startControl, type StatusResponse } from '../../src/control/server.js';
 import { loadSite } from '../../src/site/load.js';
 import { compilePlan } from '../../src/site/compile.js';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
-import { sampleLeases, sampleTimeline, DONE, HALF, T0 } from './fixtures/site.js';
+import { controlSite, sampleLeases, sampleTimeline, DONE, HALF, T0 } from './fixtures/site.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -46,25 +46,7 @@ async function site(t: Test, port: number, name = 'cli-test') {
   const dir = mkdtempSync(join(tmpdir(), 'provlab-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'site.yaml');
-  writeFileSync(
-    file,
-    `site: ${name}
-address: 127.0.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-  lease: 1h
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  address: 10.20.0.10
-listen: { dhcp: 26767, dns: 25300, ntp: 22300 }
-control: { port: ${port} }
-state: ./state
-`,
-  );
+  writeFileSync(file, controlSite({ name, control: `{ port: ${port} }`, state: './state' }));
   return { dir, file, plan: compilePlan(loadSite(file), file) };
 }
 

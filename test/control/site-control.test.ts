@@ -4,18 +4,9 @@ import t from 'tap';
 import { parseSite, SiteFileError } from '../../src/site/load.js';
 import { compilePlan } from '../../src/site/compile.js';
 import { siteJsonSchema } from '../../src/site/json-schema.js';
+import { minimalSite } from '../helpers/sites.js';
 
-const BASE = `site: control-key
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-domains:
-  primary: schertz.name
-lync:
-  pool: lyncpool.schertz.name
-  address: 10.20.0.10
-`;
+const BASE = minimalSite('control-key');
 
 t.test('defaults: on, port 9067', async (t) => {
   const plan = compilePlan(parseSite(BASE, '/srv/site.yaml'), '/srv/site.yaml');

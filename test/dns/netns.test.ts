@@ -5,43 +5,15 @@
 // named. DNS comes from `provlab up` once the CLI starts it; until then a
 // fixture runs DnsDaemon from dist/ next to it with the same site file.
 import t from 'tap';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, namespaceSkip, type Lab } from '../helpers/netns.js';
-import { ROOT, startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
+import { createLab, namespaceSkip, readEnvFile } from '../helpers/netns.js';
+import { ROOT, tempDir, upWithSite } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 
 const SERVE = fileURLToPath(new URL('./fixtures/serve-dns.mjs', import.meta.url));
 const skip = namespaceSkip(['busybox', 'dig', 'kdig']);
-
-function site(lab: Lab, state: string): string {
-  return `site: dns-e2e
-interface: ${lab.serverIf}
-address: ${lab.serverIp}
-dhcp:
-  subnet: ${lab.prefix}.0/24
-  pool: ${lab.prefix}.100-${lab.prefix}.150
-  router: ${lab.serverIp}
-  lease: 1h
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: ${lab.prefix}.10
-state: ${state}
-`;
-}
-
-function readEnv(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 t.test('a phone leased by provlab resolves ucupdates-r2.<each search domain> through the DNS server of its lease', { skip }, async (t) => {
   if (!existsSync(`${ROOT}/dist/dns/daemon.js`)) {
@@ -50,10 +22,7 @@ t.test('a phone leased by provlab resolves ucupdates-r2.<each search domain> thr
   }
   const lab = createLab(t);
   const dir = tempDir();
-  const file = writeSite(dir, site(lab, join(dir, 'state')));
-  const provlab = startProvlab(['up', '--site', file], lab.server);
-  t.teardown(() => provlab.stop('SIGKILL'));
-  await provlab.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('DHCP serving'));
+  const { file, provlab } = await upWithSite(t, dir, labSite(lab, { name: 'dns-e2e', state: join(dir, 'state') }), { ns: lab.server });
   // `provlab up` with DNS (once the CLI wires it) logs "DNS serving on ..."; give it a moment, else use the fixture.
   const fromProvlab = await provlab.waitForLog((l) => typeof l.msg === 'string' && l.msg.startsWith('DNS serving'), 2000).then(
     () => true,
@@ -82,7 +51,7 @@ t.test('a phone leased by provlab resolves ucupdates-r2.<each search domain> thr
     ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'timeout', '30', 'busybox', 'udhcpc', '-f', '-q', '-n', '-t', '5', '-T', '2', '-i', lab.clientIf, '-V', 'MS-UC-Client', '-x', 'hostname:cx600-e2e', '-O', '119', '-O', '15', '-O', '6', '-s', hook],
     40_000,
   );
-  const lease = readEnv(join(dir, 'udhcpc.bound.env'));
+  const lease = readEnvFile(join(dir, 'udhcpc.bound.env'));
   t.equal(lease.dns, lab.serverIp, 'option 6: provlab itself');
   t.equal(lease.domain, 'schertz.name');
   const search = (lease.search ?? '').split(' ').filter(Boolean);

@@ -6,8 +6,9 @@ import { execFile, execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab, namespaceSkip } from '../helpers/netns.js';
-import { CLI, startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
+import { createLab, namespaceSkip, type Lab } from '../helpers/netns.js';
+import { CLI, startProvlab, tempDir, upWithSite, writeSite } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 import { openRelay, clientMessage } from '../helpers/relay-client.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 
@@ -22,21 +23,9 @@ function cli(args: string[]): Promise<{ status: number; stdout: string; stderr: 
   });
 }
 
-function labSite(iface: string, prefix: string, state: string): string {
-  return `site: appliance
-interface: ${iface}
-address: ${prefix}.1
-dhcp:
-  subnet: ${prefix}.0/24
-  pool: ${prefix}.100-${prefix}.150
-domains:
-  primary: schertz.name
-lync:
-  pool: lyncpool.schertz.name
-  address: ${prefix}.10
-listen: { dhcp: 67, dns: 5300, ntp: 12300 }
-state: ${state}
-`;
+/** A lean lab site: no router, no search list, default lease; DNS and NTP on high ports. */
+function applianceSite(lab: Lab, state: string): string {
+  return labSite(lab, { name: 'appliance', state, router: null, lease: null, search: null, web: null, listen: { dhcp: 67, dns: 5300, ntp: 12300 } });
 }
 
 t.test('refuses to start when another DHCP server (dnsmasq) answers on the interface', { skip }, async (t) => {
@@ -49,7 +38,7 @@ t.test('refuses to start when another DHCP server (dnsmasq) answers on the inter
   ]);
   t.teardown(() => dnsmasq.kill('SIGKILL'));
   await new Promise((r) => setTimeout(r, 500));
-  const site = writeSite(dir, labSite(lab.serverIf, lab.prefix, join(dir, 'state')));
+  const site = writeSite(dir, applianceSite(lab, join(dir, 'state')));
 
   const refused = startProvlab(['up', '--site', site], lab.server);
   t.teardown(() => refused.stop('SIGKILL'));
@@ -70,9 +59,7 @@ t.test('drops root with --user after binding, and still leases durably', { skip 
   const dir = tempDir();
   chmodSync(dir, 0o755);
   const state = join(dir, 'state');
-  const p = startProvlab(['up', '--site', writeSite(dir, labSite(lab.serverIf, lab.prefix, state)), '--user', 'nobody', '--other-dhcp-wait', '300'], lab.server);
-  t.teardown(() => p.stop('SIGKILL'));
-  await p.waitForLog((l) => String(l.msg).startsWith('provlab up:'));
+  const { provlab: p } = await upWithSite(t, dir, applianceSite(lab, state), { ns: lab.server, args: ['--user', 'nobody', '--other-dhcp-wait', '300'], ready: 'provlab up:' });
   const status = readFileSync(`/proc/${p.child.pid}/status`, 'utf8');
   const uid = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
   const nobody = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();

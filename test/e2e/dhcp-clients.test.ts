@@ -4,52 +4,12 @@
 // option bytes are written out by hand from lpe-facts.md / DHCPUtil's layout,
 // never taken from our encoder; tshark decodes the capture independently.
 import t, { type Test } from 'tap';
-import { chmodSync, readFileSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, readdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab, namespaceSkip, type Lab } from '../helpers/netns.js';
-import { startProvlab, tempDir, writeSite, type Running } from '../helpers/provlab.js';
-
-const WEB = 'lyncweb.schertz.name';
-const CERTPROV = '/CertProv/CertProvisioningService.svc';
-const tlv = (code: number, s: string) => Buffer.concat([Buffer.from([code, s.length]), Buffer.from(s, 'ascii')]);
-// Option 43 for MS-UC-Client as DHCPUtil writes it: sub-options 1..5, ASCII, port as text, no 0xFF.
-const EXPECTED_43 = Buffer.concat([tlv(1, 'MS-UC-Client'), tlv(2, 'https'), tlv(3, WEB), tlv(4, '443'), tlv(5, CERTPROV)]).toString('hex');
-// Option 120, encoding 0, one uncompressed RFC 1035 name.
-const EXPECTED_120 = '00' + '086c796e63706f6f6c' + '07736368657274' + '7a' + '046e616d65' + '00';
-
-function site(lab: Lab, state: string): string {
-  return `site: e2e
-interface: ${lab.serverIf}
-address: ${lab.serverIp}
-dhcp:
-  subnet: ${lab.prefix}.0/24
-  pool: ${lab.prefix}.100-${lab.prefix}.150
-  router: ${lab.serverIp}
-  lease: 1h
-  reservations:
-    - { mac: "02:00:00:aa:bb:cc", ip: ${lab.prefix}.50, name: cx600-lobby }
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: ${WEB}
-  address: ${lab.prefix}.10
-ntp:
-  stratum: 10
-state: ${state}
-`;
-}
-
-/** Reads KEY=VALUE lines a hook script wrote with `env`. */
-function readEnv(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
+import { CERTPROV, EXPECTED_120, EXPECTED_43, WEB } from '../helpers/lab-bytes.js';
+import { createLab, namespaceSkip, readEnvFile, type Lab } from '../helpers/netns.js';
+import { tempDir, upWithSite, type Running } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 
 interface Env {
   lab: Lab;
@@ -62,14 +22,17 @@ interface Env {
 async function up(t: Test, clientAddress?: string): Promise<Env> {
   const lab = createLab(t, clientAddress ? { clientAddress } : {});
   const dir = tempDir();
-  const file = writeSite(dir, site(lab, join(dir, 'state')));
   const pcap = join(dir, 'capture.pcap');
   const capture = lab.spawn(lab.server, 'tshark', ['-q', '-i', lab.serverIf, '-f', 'udp port 67 or udp port 68', '-w', pcap]);
   // tshark needs a moment before it captures; wait until the file exists.
   for (let i = 0; i < 50 && !existsSync(pcap); i++) await new Promise((r) => setTimeout(r, 100));
-  const provlab = startProvlab(['up', '--site', file], lab.server);
-  t.teardown(() => provlab.stop('SIGKILL'));
-  await provlab.waitForLog((l) => typeof l.msg === 'string' && (l.msg as string).startsWith('DHCP serving'));
+  const site = labSite(lab, {
+    name: 'e2e',
+    state: join(dir, 'state'),
+    reservations: [{ mac: '02:00:00:aa:bb:cc', ip: `${lab.prefix}.50`, name: 'cx600-lobby' }],
+    stratum: 10,
+  });
+  const { provlab } = await upWithSite(t, dir, site, { ns: lab.server });
   return { lab, dir, provlab, pcap, capture };
 }
 
@@ -111,7 +74,7 @@ vendor option space msuc;
   writeFileSync(hook, `#!/bin/sh\nenv > "${env.dir}/dhclient.$reason.env"\ncase "$reason" in BOUND|REBOOT|RENEW) ip addr add "$new_ip_address/$new_subnet_mask" dev "$interface" ;; esac\nexit 0\n`);
   chmodSync(hook, 0o755);
   env.lab.exec(env.lab.client, 'timeout', ['30', 'dhclient', '-4', '-1', '-v', '-cf', conf, '-sf', hook, '-lf', join(env.dir, 'dhclient.leases'), '-pf', join(env.dir, 'dhclient.pid'), env.lab.clientIf], 40_000);
-  const got = readEnv(join(env.dir, 'dhclient.BOUND.env'));
+  const got = readEnvFile(join(env.dir, 'dhclient.BOUND.env'));
   t.match(got.new_ip_address, new RegExp(`^${env.lab.prefix.replace(/\./g, '\\.')}\\.(1[0-4]\\d|150|100)$`));
   t.equal(got.new_subnet_mask, '255.255.255.0');
   t.equal(got.new_routers, env.lab.serverIp);
@@ -148,7 +111,7 @@ t.test('busybox udhcpc: lease, opt43 hex exact, 120 and 119 decoded', { skip }, 
     ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'timeout', '30', 'busybox', 'udhcpc', '-f', '-q', '-n', '-t', '5', '-T', '2', '-i', env.lab.clientIf, '-V', 'MS-UC-Client', '-O', '43', '-O', '120', '-O', '119', '-O', '42', '-O', '15', '-s', hook],
     40_000,
   );
-  const got = readEnv(join(env.dir, 'udhcpc.bound.env'));
+  const got = readEnvFile(join(env.dir, 'udhcpc.bound.env'));
   t.match(got.ip, new RegExp(`^${env.lab.prefix.replace(/\./g, '\\.')}\\.1\\d\\d$`));
   t.equal(got.opt43, EXPECTED_43, 'option 43 byte for byte');
   t.equal(got.domain, 'schertz.name');
@@ -173,7 +136,7 @@ t.test('dhcpcd in INFORM mode: ACK with 43 and 120, no lease time, unicast to ci
   const files = readdirSync(env.dir).filter((f) => f.startsWith('dhcpcd.') && f.endsWith('.env'));
   const informed = files.find((f) => f === 'dhcpcd.INFORM.env') ?? files.find((f) => /INFORM|STATIC|BOUND/.test(f));
   t.ok(informed, `hook saw an INFORM result (files: ${files.join(', ')})`);
-  const got = readEnv(join(env.dir, informed!));
+  const got = readEnvFile(join(env.dir, informed!));
   t.equal(got.new_vendor_msuc, EXPECTED_43);
   t.equal(got.new_lync_sip, EXPECTED_120);
   t.equal(got.new_domain_search, 'schertz.name corp.schertz.name');

@@ -8,7 +8,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { namespaceSkip } from '../helpers/netns.js';
-import { CLI, startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
+import { CLI, tempDir, upWithSite } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 import type { TimelineView, PhoneView } from '../../src/timeline/types.js';
 
 const skip = namespaceSkip(['dhclient', 'busybox']);
@@ -38,26 +39,13 @@ t.test('status shows three phones with the right steps done', { skip }, async (t
     ip(['-n', p.ns, 'link', 'set', p.ifPhone, 'up']);
   }
   const dir = tempDir();
-  const site = writeSite(
+  const bridge = { serverIf: 'br0', serverIp: `${prefix}.1`, prefix };
+  const { file: site } = await upWithSite(
+    t,
     dir,
-    `site: three-phones
-interface: br0
-address: ${prefix}.1
-dhcp:
-  subnet: ${prefix}.0/24
-  pool: ${prefix}.100-${prefix}.150
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  address: ${prefix}.10
-state: ${join(dir, 'state')}
-`,
+    labSite(bridge, { name: 'three-phones', state: join(dir, 'state'), router: null, lease: null, web: null }),
+    { ns: srv, args: ['--other-dhcp-wait', '300'], ready: 'provlab up:' },
   );
-  const p = startProvlab(['up', '--site', site, '--other-dhcp-wait', '300'], srv);
-  t.teardown(() => p.stop('SIGKILL'));
-  await p.waitForLog((l) => String(l.msg).startsWith('provlab up:'));
   const inNs = (ns: string, cmd: string, args: string[]) => execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: 40_000 });
   const mac = (ns: string, iface: string) => /link\/ether ([0-9a-f:]+)/.exec(execFileSync('ip', ['-n', ns, 'link', 'show', iface], { encoding: 'utf8' }))![1]!;
 

@@ -6,22 +6,17 @@
 import t, { type Test } from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLab, namespaceSkip } from '../helpers/netns.js';
-import { tempDir, writeSite } from '../helpers/provlab.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
+import { namespaceSkip } from '../helpers/netns.js';
 import { exportPlan } from '../../src/export/index.js';
 import { hex } from '../../src/export/common.js';
-import { EXPECTED_119, EXPECTED_120, EXPECTED_43, SUBS_43, labSite, requestAsPhone, stopChild, systemTool, waitForOutput, type Received } from './peer-lab.js';
+import { EXPECTED_119, EXPECTED_120, EXPECTED_43, SUBS_43 } from '../helpers/lab-bytes.js';
+import { exportLab, requestAsPhone, stopChild, systemTool, waitForOutput, type Received } from './peer-lab.js';
 
 const skip = namespaceSkip(['dnsmasq', 'dhclient', 'tshark']);
 
 /** Exports, lets `edit` change the config, runs dnsmasq on the lab's veth, and asks twice (with and without 43/120 in option 55). */
 async function run(t: Test, edit: (conf: string) => string): Promise<{ asked: Received; notAsked: Received; conf: string; warnings: readonly string[] }> {
-  const lab = createLab(t);
-  const dir = tempDir('provlab-export-dnsmasq-');
-  const file = writeSite(dir, labSite(lab, join(dir, 'state')));
-  const plan = compilePlan(loadSite(file), file);
+  const { lab, dir, plan } = exportLab(t, 'dnsmasq');
   t.equal(hex(plan.dhcp.classes[0]!.options.get(43)!), EXPECTED_43, 'plan option 43 is DHCPUtil\'s layout');
   const result = exportPlan('dnsmasq', plan);
   const conf = edit(result.files[0]!.content);

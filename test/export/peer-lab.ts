@@ -1,54 +1,45 @@
-// Shared by the peer-server tests (kea, isc-dhcpd, dnsmasq): a site for a
-// namespace lab, the option bytes written out by hand, and one dhclient run as
-// an MS-UC-Client with a tshark capture on the client side, so that the
+// Shared by the peer-server tests (kea, isc-dhcpd, dnsmasq): one dhclient run
+// as an MS-UC-Client with a tshark capture on the client side, so that the
 // bytes compared are those on the wire, as a third-party decoder reads them.
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+// The lab site and its expected bytes: test/helpers/sites.ts and lab-bytes.ts.
+import { chmodSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Lab } from '../helpers/netns.js';
+import type { Test } from 'tap';
+import { hex } from '../../src/export/common.js';
+import { compilePlan } from '../../src/site/compile.js';
+import { loadSite } from '../../src/site/load.js';
+import type { Plan } from '../../src/site/plan.js';
+import { EXPECTED_119, EXPECTED_120, EXPECTED_43 } from '../helpers/lab-bytes.js';
+import { createLab, readEnvFile, type Lab } from '../helpers/netns.js';
+import { tempDir, writeSite } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 
-export const WEB = 'lyncweb.schertz.name';
-export const CERTPROV = '/CertProv/CertProvisioningService.svc';
+/** A namespace lab and the plan of provlab's lab site on it: what each peer test exports and serves. */
+export function exportLab(t: Test, tag: string): { lab: Lab; dir: string; plan: Plan } {
+  const lab = createLab(t);
+  const dir = tempDir(`provlab-export-${tag}-`);
+  const file = writeSite(dir, labSite(lab, { name: 'export-e2e', state: join(dir, 'state') }));
+  return { lab, dir, plan: compilePlan(loadSite(file), file) };
+}
 
-const tlvHex = (code: number, s: string) => Buffer.concat([Buffer.from([code, s.length]), Buffer.from(s, 'ascii')]).toString('hex');
+/** A phone that asked for 43 and 120 got provlab's bytes, as tshark and dhclient decode them. */
+export function assertProvlabBytes(t: Test, plan: Plan, asked: Received): void {
+  t.equal(asked.ack.get(43), EXPECTED_43, 'option 43 on the wire = provlab\'s bytes (ascending, no 0xFF)');
+  t.equal(asked.ack.get(120), EXPECTED_120, 'option 120 on the wire = provlab\'s bytes');
+  t.equal(asked.ack.get(119), EXPECTED_119, 'option 119 on the wire = provlab\'s compressed bytes');
+  t.equal(asked.ack.get(15), hex(plan.dhcp.baseOptions.get(15)!), 'option 15');
+  t.equal(asked.ack.get(42), hex(plan.dhcp.baseOptions.get(42)!), 'option 42');
+  t.equal(asked.ack.get(4), hex(plan.dhcp.baseOptions.get(4)!), 'option 4');
+  t.equal(dhclientHex(asked.env.new_vendor_encapsulated_options), EXPECTED_43, 'dhclient read the same option 43');
+  t.equal(dhclientHex(asked.env.new_lync_sip_server), EXPECTED_120, 'dhclient read the same option 120');
+  t.equal(asked.env.new_domain_search, 'schertz.name. corp.schertz.name.', 'dhclient decodes option 119');
+}
 
-/** Option 43 sub-options as DHCPUtil writes them (lpe-facts): 1..5, ASCII, port as text, no NUL. */
-export const SUBS_43: readonly string[] = [
-  tlvHex(1, 'MS-UC-Client'),
-  tlvHex(2, 'https'),
-  tlvHex(3, WEB),
-  tlvHex(4, '443'),
-  tlvHex(5, CERTPROV),
-];
-/** Ascending, no 0xFF: the bytes provlab sends. */
-export const EXPECTED_43 = SUBS_43.join('');
-/** Option 120, encoding 0, one uncompressed RFC 1035 name (DHCPUtil's form). */
-export const EXPECTED_120 = '00' + '086c796e63706f6f6c' + '077363686572747a' + '046e616d65' + '00';
-/**
- * Option 119 for [schertz.name, corp.schertz.name] under RFC 3397 §2: the
- * first name in full at offset 0, the second as the label "corp" and a
- * pointer to offset 0 (c0 00).
- */
-export const EXPECTED_119 = '07' + '7363686572747a' + '04' + '6e616d65' + '00' + '04' + '636f7270' + 'c000';
-
-export function labSite(lab: Lab, state: string): string {
-  return `site: export-e2e
-interface: ${lab.serverIf}
-address: ${lab.serverIp}
-dhcp:
-  subnet: ${lab.prefix}.0/24
-  pool: ${lab.prefix}.100-${lab.prefix}.150
-  router: ${lab.serverIp}
-  lease: 1h
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: ${WEB}
-  address: ${lab.prefix}.10
-state: ${state}
-`;
+/** A phone that left 43 and 120 out of option 55 still got them (provlab always sends them to MS-UC-Client). */
+export function assertAlwaysSent(t: Test, notAsked: Received): void {
+  t.equal(notAsked.ack.get(43), EXPECTED_43, 'always-send: option 43 although option 55 does not ask for it');
+  t.equal(notAsked.ack.get(120), EXPECTED_120, 'always-send: option 120 although option 55 does not ask for it');
 }
 
 /** Resolves when the child's stdout or stderr matches, rejects on exit or after timeoutMs. */
@@ -122,15 +113,8 @@ export async function requestAsPhone(lab: Lab, dir: string, tag: string, askFor4
   const vals = values!.split(',');
   if (codes.length !== vals.length) throw new Error(`tshark lists ${codes.length} options but ${vals.length} values: ${lines[0]}`);
   const ack = new Map(codes.map((c, i) => [c, vals[i]!.toLowerCase()]));
-  const env: Record<string, string> = {};
   const envFile = join(dir, `dhclient-${tag}.BOUND.env`);
-  if (existsSync(envFile)) {
-    for (const line of readFileSync(envFile, 'utf8').split('\n')) {
-      const i = line.indexOf('=');
-      if (i > 0) env[line.slice(0, i)] = line.slice(i + 1);
-    }
-  }
-  return { ack, env };
+  return { ack, env: existsSync(envFile) ? readEnvFile(envFile) : {} };
 }
 
 /** dhclient prints string options as colon hex without leading zeros (1:c:4d…). */

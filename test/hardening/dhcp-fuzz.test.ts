@@ -11,15 +11,12 @@
 // Short budget in `npm test`; `npm run fuzz` sets PROVLAB_FUZZ_PACKETS=1000000.
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/log.js';
-import { DhcpDaemon } from '../../src/dhcp/daemon.js';
 import type { Destination } from '../../src/dhcp/rfc2131.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import { decodeMessage, MessageType } from '../../src/wire/dhcp-message.js';
+import { LOOPBACK_SERVER, startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
 import { Rng, budget, catchUp, dhcpSeeds, encodeSeed, mutateDhcp, randomDhcp, seedFromEnv } from './fuzz-lib.js';
 
@@ -27,29 +24,8 @@ const PACKETS = budget(40_000);
 const SOCKET_SHARE = 0.1; // of PACKETS, sent through the real socket
 const SEED = seedFromEnv();
 const NET = '127.77';
-const SERVER = '127.0.0.1';
+const SERVER = LOOPBACK_SERVER;
 const RESERVED = { mac: '00:04:f2:95:31:a2', ip: `${NET}.0.50` };
-
-function site(port: number, state: string): string {
-  return `site: fuzz
-address: ${SERVER}
-dhcp:
-  subnet: ${NET}.0.0/22
-  pool: ${NET}.1.0-${NET}.3.250
-  router: ${NET}.0.1
-  reservations:
-    - { mac: "${RESERVED.mac}", ip: ${RESERVED.ip}, name: lobby-phone }
-domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-ntp:
-  enabled: false
-listen: { dhcp: ${port}, dns: ${port + 1}, ntp: ${port + 2} }
-state: ${state}
-`;
-}
 
 /** Counts log lines by level and keeps the few that would mean a crash. */
 function countingLogger() {
@@ -70,20 +46,16 @@ function countingLogger() {
   return { logger, levels, internal, errors };
 }
 
-async function startDaemon(t: Test, logger: Logger) {
-  const dir = t.testdir();
-  for (let attempt = 0; ; attempt++) {
-    const port = 30000 + ((process.pid * 7 + attempt * 101) % 25000);
-    const file = join(dir, `site-${attempt}.yaml`);
-    const plan = compilePlan(parseSite(site(port, join(dir, `state-${attempt}`)), file), file);
-    try {
-      // fsync off: this is about the packet path, not the disk (durability has its own tests).
-      const daemon = await DhcpDaemon.start(plan, { logger, fsync: false });
-      return { daemon, plan, port };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 10) throw err;
-    }
-  }
+function startDaemon(t: Test, logger: Logger) {
+  return startLoopbackDhcp(t, {
+    name: 'fuzz',
+    subnet: `${NET}.0.0/22`,
+    pool: `${NET}.1.0-${NET}.3.250`,
+    router: `${NET}.0.1`,
+    reserved: RESERVED,
+    logger,
+    port: (attempt) => 30000 + ((process.pid * 7 + attempt * 101) % 25000),
+  });
 }
 
 // The test reaches into the daemon's private transport to capture replies (see the header).
@@ -97,7 +69,6 @@ t.test(`DHCP daemon survives ${PACKETS} fuzzed packets (seed ${SEED})`, async (t
 
   const log = countingLogger();
   const { daemon, plan, port } = await startDaemon(t, log.logger);
-  t.teardown(() => daemon.stop());
   const rng = new Rng(SEED);
   const corpus = {
     relays: [`${NET}.0.1`, `${NET}.2.1`, '10.9.9.9' /* outside the subnet: ignored */],

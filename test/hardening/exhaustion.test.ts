@@ -5,14 +5,11 @@
 // loopback, spoken to through a loopback relay (test/helpers/relay-client.ts).
 import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { DhcpDaemon } from '../../src/dhcp/daemon.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import { encodeMessage, MessageType } from '../../src/wire/dhcp-message.js';
-import { clientMessage, openRelay } from '../helpers/relay-client.js';
+import { startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
+import { clientMessage } from '../helpers/relay-client.js';
 
 const NET = `127.${60 + (process.pid % 30)}`;
 const RESERVED = { mac: '00:04:f2:95:31:a2', ip: `${NET}.0.50` };
@@ -37,39 +34,17 @@ async function start(t: Test, pool: string, subnet = `${NET}.0.0/22`) {
       done();
     },
   });
-  const dir = t.testdir();
-  for (let attempt = 0; ; attempt++) {
-    const port = 31000 + ((process.pid * 13 + attempt * 97) % 24000);
-    const file = join(dir, `site-${attempt}.yaml`);
-    const yaml = `site: exhaustion
-address: 127.0.0.1
-dhcp:
-  subnet: ${subnet}
-  pool: ${pool}
-  router: ${NET}.0.1
-  reservations:
-    - { mac: "${RESERVED.mac}", ip: ${RESERVED.ip}, name: lobby-phone }
-domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-ntp:
-  enabled: false
-listen: { dhcp: ${port}, dns: ${port + 1}, ntp: ${port + 2} }
-state: ${join(dir, `state-${attempt}`)}
-`;
-    const plan = compilePlan(parseSite(yaml, file), file);
-    try {
-      const daemon = await DhcpDaemon.start(plan, { logger: pino({ level: 'debug' }, stream), fsync: false });
-      t.teardown(() => daemon.stop());
-      const relay = await openRelay(`${NET}.0.1`, '127.0.0.1', port);
-      t.teardown(() => relay.close());
-      return { daemon, relay, plan, lines };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 10) throw err;
-    }
-  }
+  const { daemon, relay, plan } = await startLoopbackDhcp(t, {
+    name: 'exhaustion',
+    subnet,
+    pool,
+    router: `${NET}.0.1`,
+    reserved: RESERVED,
+    logger: pino({ level: 'debug' }, stream),
+    port: (attempt) => 31000 + ((process.pid * 13 + attempt * 97) % 24000),
+    relay: true,
+  });
+  return { daemon, relay: relay!, plan, lines };
 }
 
 t.test('a full pool: no OFFER, one warning per refused DISCOVER, and existing clients keep their addresses', async (t) => {

@@ -2,7 +2,7 @@
 // with a private subnet that exists only inside them. Every test that needs
 // one gets unique names and a cleanup that runs even when the test fails.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import tap from 'tap';
 
 type Tap = {
@@ -48,6 +48,16 @@ export function which(tool: string): string | null {
     if (existsSync(`${dir}/${tool}`)) return `${dir}/${tool}`;
   }
   return null;
+}
+
+/** KEY=VALUE lines, as a DHCP client's hook script writes them with `env`. */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(file, 'utf8').split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
 }
 
 let counter = 0;

@@ -98,3 +98,31 @@ export function startProvlab(args: string[], ns?: string): Running {
     },
   };
 }
+
+export interface UpOptions {
+  /** Network namespace to run in. */
+  ns?: string;
+  /** More arguments after `up --site FILE`. */
+  args?: string[];
+  /** The log line (its start) that means ready; default "DHCP serving". */
+  ready?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * Writes `yaml` to DIR/site.yaml and runs `provlab up` on it, killed at
+ * teardown; resolves once a log line starts with `ready`.
+ */
+export async function upWithSite(
+  t: { teardown(fn: () => unknown): void },
+  dir: string,
+  yaml: string,
+  o: UpOptions = {},
+): Promise<{ file: string; provlab: Running }> {
+  const file = writeSite(dir, yaml);
+  const provlab = startProvlab(['up', '--site', file, ...(o.args ?? [])], o.ns);
+  t.teardown(() => provlab.stop('SIGKILL'));
+  const ready = o.ready ?? 'DHCP serving';
+  await provlab.waitForLog((l) => String(l.msg).startsWith(ready), o.timeoutMs);
+  return { file, provlab };
+}

@@ -6,39 +6,17 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { createLab, namespaceSkip, type Lab } from '../helpers/netns.js';
-import { startProvlab, tempDir, writeSite, type Running } from '../helpers/provlab.js';
+import { tempDir, upWithSite, type Running } from '../helpers/provlab.js';
+import { labSite } from '../helpers/sites.js';
 import { runProbeCli } from './fixtures/run-probe.js';
 import type { Check } from '../../src/probe/check.js';
 
 const skip = namespaceSkip();
 
-function site(lab: Lab, state: string): string {
-  return `site: probe-netns
-interface: ${lab.serverIf}
-address: ${lab.serverIp}
-dhcp:
-  subnet: ${lab.prefix}.0/24
-  pool: ${lab.prefix}.100-${lab.prefix}.150
-  router: ${lab.serverIp}
-  lease: 1h
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: ${lab.prefix}.10
-ntp:
-  stratum: 10
-state: ${state}
-`;
-}
-
 async function serve(t: Tap, lab: Lab): Promise<{ provlab: Running; dnsServing: boolean }> {
   const dir = tempDir();
-  const provlab = startProvlab(['up', '--site', writeSite(dir, site(lab, join(dir, 'state')))], lab.server);
-  t.teardown(() => provlab.stop('SIGKILL'));
-  await provlab.waitForLog((l) => String(l.msg).startsWith('provlab up:'), 15_000);
+  const site = labSite(lab, { name: 'probe-netns', state: join(dir, 'state'), stratum: 10 });
+  const { provlab } = await upWithSite(t, dir, site, { ns: lab.server, ready: 'provlab up:', timeoutMs: 15_000 });
   return { provlab, dnsServing: provlab.logs.some((l) => String(l.msg).startsWith('DNS serving')) };
 }
 type Tap = { teardown(fn: () => void | Promise<void>): void; fail(m: string): void };

@@ -6,18 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { parseSite, SiteFileError } from '../../src/site/load.js';
 import { siteJsonSchemaText } from '../../src/site/json-schema.js';
 import { normalizeMac, parseDuration, parseHex, parseRange, formatDuration } from '../../src/site/values.js';
+import { minimalSite } from '../helpers/sites.js';
 
-const MINIMAL = `site: minimal
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-domains:
-  primary: schertz.name
-lync:
-  pool: lyncpool.schertz.name
-  address: 10.20.0.10
-`;
+const MINIMAL = minimalSite('minimal');
 
 t.test('defaults fill every omitted key', async (t) => {
   const s = parseSite(MINIMAL, 'minimal.yaml');
@@ -136,4 +127,15 @@ t.test('a file that cannot be read is a SiteFileError too', async (t) => {
   const e = t.throws(() => loadSite('/nonexistent/provlab-site.yaml')) as SiteFileError;
   t.ok(e instanceof SiteFileError);
   t.equal(e.message, '/nonexistent/provlab-site.yaml: cannot read the site file: no such file');
+});
+
+t.test('a few YAML anchors and aliases are fine; an alias bomb is refused at the alias that blew the limit', async (t) => {
+  const aliased = `${MINIMAL.replace('dhcp:\n', 'dhcp:\n  dns: &servers [10.20.0.1, 10.20.0.2]\n')}ntp: { servers: *servers }\n`;
+  t.same(parseSite(aliased, 'x.yaml').ntp.servers, ['10.20.0.1', '10.20.0.2'], 'the alias resolves');
+  // The anchor counts as the first copy: the 100th alias of it makes the 101st.
+  const bomb = `${MINIMAL}x: &x a\ny: [${Array(101).fill('*x').join(', ')}]\n`;
+  const e = t.throws(() => parseSite(bomb, 'x.yaml')) as SiteFileError;
+  t.equal(e.errors.length, 1);
+  t.match(e.errors[0]!, { line: 12, col: 5 + 4 * 99, path: '' });
+  t.match(e.errors[0]!.message, /^too many alias copies: here \*x \(anchor &x on line 11\)/);
 });

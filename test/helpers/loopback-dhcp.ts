@@ -1,0 +1,82 @@
+// One in-process DhcpDaemon, relay-only on loopback, for tests that hammer the
+// packet path (fuzzing, pool exhaustion): no root, no namespace, no DNS or NTP.
+// The site has one reserved phone; the port is retried while another test
+// (or another helper's run) holds it.
+import { join } from 'node:path';
+import type { Logger } from '../../src/log.js';
+import { DhcpDaemon } from '../../src/dhcp/daemon.js';
+import { compilePlan } from '../../src/site/compile.js';
+import { parseSite } from '../../src/site/load.js';
+import type { Plan } from '../../src/site/plan.js';
+import { openRelay, type RelayClient } from './relay-client.js';
+
+/** The appliance address of every loopback DHCP site. */
+export const LOOPBACK_SERVER = '127.0.0.1';
+
+export interface LoopbackDhcpOptions {
+  /** The site name (logs only). */
+  name: string;
+  subnet: string;
+  pool: string;
+  /** The relay's address (option 3, and the giaddr that selects the subnet). */
+  router: string;
+  reserved: { mac: string; ip: string };
+  logger: Logger;
+  /** The port to try first, then on each EADDRINUSE (attempt 0, 1, ...); DNS and NTP get the next two. */
+  port(attempt: number): number;
+  /** Also open a loopback relay from `router` to the daemon, on the same port. */
+  relay?: boolean;
+}
+
+export interface LoopbackDhcp {
+  daemon: DhcpDaemon;
+  plan: Plan;
+  port: number;
+  /** Present when `relay` was asked for. */
+  relay: RelayClient | undefined;
+}
+
+type Tap = { testdir(): string; teardown(fn: () => void | Promise<void>): void };
+
+function siteFor(o: LoopbackDhcpOptions, port: number, state: string): string {
+  return `site: ${o.name}
+address: ${LOOPBACK_SERVER}
+dhcp:
+  subnet: ${o.subnet}
+  pool: ${o.pool}
+  router: ${o.router}
+  reservations:
+    - { mac: "${o.reserved.mac}", ip: ${o.reserved.ip}, name: lobby-phone }
+domains:
+  primary: example.local
+lync:
+  pool: lyncpool.example.local
+  address: 127.0.0.10
+ntp:
+  enabled: false
+listen: { dhcp: ${port}, dns: ${port + 1}, ntp: ${port + 2} }
+state: ${state}
+`;
+}
+
+/** Starts the daemon (fsync off: these tests are about packets, durability has its own) and stops it at teardown. */
+export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise<LoopbackDhcp> {
+  const dir = t.testdir();
+  for (let attempt = 0; ; attempt++) {
+    const port = o.port(attempt);
+    const file = join(dir, `site-${attempt}.yaml`);
+    const plan = compilePlan(parseSite(siteFor(o, port, join(dir, `state-${attempt}`)), file), file);
+    try {
+      const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: false });
+      t.teardown(() => daemon.stop());
+      let relay: RelayClient | undefined;
+      if (o.relay) {
+        relay = await openRelay(o.router, LOOPBACK_SERVER, port);
+        t.teardown(() => relay!.close());
+      }
+      return { daemon, plan, port, relay };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt > 10) throw err;
+    }
+  }
+}

@@ -4,7 +4,7 @@
 // served the same closed-loop load from this one process. Measures, asserts
 // nothing. Needs the compiled dist/ (`npx tsc -p tsconfig.json`) and chronyd.
 //
-//   node bench/ntp-load.mjs [--count 200000] [--seconds 10] [--window 256] [--sockets 8] [--port 41230] [--only provlab|chronyd]
+//   node bench/ntp-load.mjs [--count 200000] [--seconds 10] [--window 256] [--sockets 8] [--port 41230] [--only provlab|chronyd] [--cpu-prof DIR]
 //
 // Closed loop: `window` requests in flight, spread over `sockets` client
 // sockets (distinct source ports); each reply frees a slot for the next
@@ -51,7 +51,9 @@ async function main() {
 
   if (only !== 'chronyd') {
     const self = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, [self, '--serve', String(basePort)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const profDir = opt('cpu-prof', '');
+    const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+    const child = spawn(process.execPath, [...nodeArgs, self, '--serve', String(basePort)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (b) => (out += b));
     try {

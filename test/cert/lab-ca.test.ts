@@ -13,6 +13,16 @@ import { LOCAL_DOMAIN, TWO_DOMAINS, writeSiteFile } from './fixtures/sites.js';
 
 const skip = opensslSkip();
 
+/** A lab CA for TWO_DOMAINS with its defaults, written to DIR/out. */
+function writtenLabCa() {
+  const dir = tmp();
+  const names = loadSiteCertNames(writeSiteFile(dir, TWO_DOMAINS));
+  const out = join(dir, 'out');
+  const ca = createLabCa({ names });
+  writeLabCa(out, ca);
+  return { dir, names, out, ca };
+}
+
 t.test('DHCP domains come from options 15 and 119 of the compiled plan', async (t) => {
   const dir = tmp();
   const names = loadSiteCertNames(writeSiteFile(dir, TWO_DOMAINS));
@@ -103,11 +113,7 @@ t.test('--digest sha1 for old firmware', { skip }, async (t) => {
 });
 
 t.test('existing files are kept unless --force; --reuse-ca keeps the root', { skip }, async (t) => {
-  const dir = tmp();
-  const names = loadSiteCertNames(writeSiteFile(dir, TWO_DOMAINS));
-  const out = join(dir, 'out');
-  const first = createLabCa({ names });
-  writeLabCa(out, first);
+  const { dir, names, out, ca: first } = writtenLabCa();
   const caBefore = readFileSync(join(out, LAB_CA_FILES.caCert), 'utf8');
   t.throws(() => writeLabCa(out, createLabCa({ names })), /already holds ca\.pem.*--force.*--reuse-ca/);
   t.equal(readFileSync(join(out, LAB_CA_FILES.caCert), 'utf8'), caBefore, 'nothing overwritten');
@@ -129,11 +135,7 @@ t.test('existing files are kept unless --force; --reuse-ca keeps the root', { sk
 });
 
 t.test('a TLS client that checks the short name accepts the lab certificate', { skip }, async (t) => {
-  const dir = tmp();
-  const names = loadSiteCertNames(writeSiteFile(dir, TWO_DOMAINS));
-  const out = join(dir, 'out');
-  const ca = createLabCa({ names });
-  writeLabCa(out, ca);
+  const { out, ca } = writtenLabCa();
   const { createServer } = await import('node:tls');
   const server = createServer({ key: ca.webKeyPem, cert: ca.webCertPem }, (s) => s.end('ok\n'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

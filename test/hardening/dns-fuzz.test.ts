@@ -6,13 +6,10 @@
 // Short budget in `npm test`; `npm run fuzz` sets PROVLAB_FUZZ_PACKETS=1000000.
 import t from 'tap';
 import dgram from 'node:dgram';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { DnsDaemon } from '../../src/dns/daemon.js';
-import type { Logger } from '../../src/log.js';
 import { decodeMessage } from '../../src/wire/dns-message.js';
 import { rawQuery, testPlan } from '../dns/helpers.js';
-import { Rng, budget, catchUp, seedFromEnv } from './fuzz-lib.js';
+import { Rng, budget, catchUp, firstReply, seedFromEnv, watchDaemon } from './fuzz-lib.js';
 
 const PACKETS = budget(20_000);
 const SEED = seedFromEnv();
@@ -84,19 +81,7 @@ function mutate(rng: Rng, seed: Buffer): Buffer {
 }
 
 t.test(`DNS daemon on loopback takes ${PACKETS} fuzzed datagrams (seed ${SEED})`, async (t) => {
-  const rejections: unknown[] = [];
-  const onRejection = (r: unknown) => rejections.push(r);
-  process.on('unhandledRejection', onRejection);
-  t.teardown(() => process.off('unhandledRejection', onRejection));
-  const errors: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _e, done) {
-      const s = chunk.toString();
-      if ((s.includes('"level":50') || s.includes('"level":60')) && errors.length < 20) errors.push(s.slice(0, 1000));
-      done();
-    },
-  });
-  const logger: Logger = pino({ level: 'info' }, stream);
+  const { logger, errors, rejections } = watchDaemon(t, 'info');
   const daemon = await DnsDaemon.start(testPlan(), { logger });
   t.teardown(() => daemon.stop());
   const { port } = daemon.address();
@@ -144,17 +129,11 @@ t.test(`DNS daemon on loopback takes ${PACKETS} fuzzed datagrams (seed ${SEED})`
   t.equal(replies, quiet, 'and none answered: the server reflects nothing');
 
   // Still answering the phone's first question.
-  const answer = await new Promise<Buffer | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), 3000);
-    const on = (m: Buffer) => {
-      if (m.readUInt16BE(0) !== 0x4242) return;
-      clearTimeout(timer);
-      sock.off('message', on);
-      resolve(m);
-    };
-    sock.on('message', on);
-    sock.send(rawQuery(0x4242, 'ucupdates-r2.schertz.name', 1), port, '127.0.0.1');
-  });
+  const answer = await firstReply(
+    sock,
+    (m) => m.readUInt16BE(0) === 0x4242,
+    () => sock.send(rawQuery(0x4242, 'ucupdates-r2.schertz.name', 1), port, '127.0.0.1'),
+  );
   t.ok(answer, 'answered after the fuzz');
   const m = answer ? decodeMessage(answer) : undefined;
   t.ok(m?.ok, 'the answer decodes');

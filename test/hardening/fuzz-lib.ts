@@ -6,6 +6,10 @@
 //
 // Budgets: `npm test` runs a few seconds' worth; `npm run fuzz` sets
 // PROVLAB_FUZZ_PACKETS=1000000 (per daemon) for the long run.
+import type dgram from 'node:dgram';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from '../../src/log.js';
 import { emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
 /** Packets per daemon: PROVLAB_FUZZ_PACKETS, or the short default for `npm test`. */
@@ -324,4 +328,48 @@ export async function catchUp(received: () => number, sent: number, slack = 32, 
       return;
     }
   }
+}
+
+// ---------------------------------------------------------------------------
+// Watching a daemon under fuzz
+
+type Teardown = { teardown(fn: () => unknown): void };
+
+/**
+ * What must stay empty after a daemon took the fuzz: unhandled rejections
+ * (listened for until teardown) and error/fatal lines from `logger` (the first
+ * 20, cut at 1000 characters), which the caller hands to the daemon.
+ */
+export function watchDaemon(t: Teardown, level: pino.Level): { logger: Logger; errors: string[]; rejections: unknown[] } {
+  const rejections: unknown[] = [];
+  const onRejection = (r: unknown) => rejections.push(r);
+  process.on('unhandledRejection', onRejection);
+  t.teardown(() => process.off('unhandledRejection', onRejection));
+  const errors: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _e, done) {
+      const s = chunk.toString();
+      if ((s.includes('"level":50') || s.includes('"level":60')) && errors.length < 20) errors.push(s.slice(0, 1000));
+      done();
+    },
+  });
+  return { logger: pino({ level }, stream), errors, rejections };
+}
+
+/** Sends one datagram with `send` and resolves with the first reply `match` accepts, or null after `timeoutMs`. */
+export function firstReply(sock: dgram.Socket, match: (m: Buffer) => boolean, send: () => void, timeoutMs = 3000): Promise<Buffer | null> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      sock.off('message', on);
+      resolve(null);
+    }, timeoutMs);
+    const on = (m: Buffer) => {
+      if (!match(m)) return;
+      clearTimeout(timer);
+      sock.off('message', on);
+      resolve(m);
+    };
+    sock.on('message', on);
+    send();
+  });
 }

@@ -6,13 +6,11 @@
 // Short budget in `npm test`; `npm run fuzz` sets PROVLAB_FUZZ_PACKETS=1000000.
 import t from 'tap';
 import dgram from 'node:dgram';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { NtpDaemon } from '../../src/ntp/daemon.js';
 import { DEFAULT_SETTINGS, respond, type RateVerdict } from '../../src/ntp/responder.js';
 import type { Plan } from '../../src/site/plan.js';
 import { decodeNtp, ntpToUnixMs, unixMsToNtp } from '../../src/wire/ntp-packet.js';
-import { Rng, budget, catchUp, mutateNtp, ntpSeeds, randomNtp, seedFromEnv } from './fuzz-lib.js';
+import { Rng, budget, catchUp, firstReply, mutateNtp, ntpSeeds, randomNtp, seedFromEnv, watchDaemon } from './fuzz-lib.js';
 
 const PACKETS = budget(100_000);
 // The long run (`npm run fuzz`) sends every packet through the real socket too; `npm test` a sample.
@@ -58,20 +56,9 @@ t.test(`respond() on ${PACKETS} fuzzed datagrams (seed ${SEED})`, async (t) => {
 });
 
 t.test(`NTP daemon on loopback takes ${SOCKET_PACKETS} fuzzed datagrams and still serves time (seed ${SEED})`, async (t) => {
-  const rejections: unknown[] = [];
-  const onRejection = (r: unknown) => rejections.push(r);
-  process.on('unhandledRejection', onRejection);
-  t.teardown(() => process.off('unhandledRejection', onRejection));
-  const errors: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _e, done) {
-      const s = chunk.toString();
-      if ((s.includes('"level":50') || s.includes('"level":60')) && errors.length < 20) errors.push(s.slice(0, 1000));
-      done();
-    },
-  });
+  const { logger, errors, rejections } = watchDaemon(t, 'debug');
   const plan = { address: '127.0.0.1', ntp: { enabled: true, port: 0, servers: ['127.0.0.1'], stratum: 10, refId: 'LOCL', rateLimit: null } } as unknown as Plan;
-  const daemon = await NtpDaemon.start(plan, { logger: pino({ level: 'debug' }, stream) });
+  const daemon = await NtpDaemon.start(plan, { logger });
   t.teardown(() => daemon.stop());
   const { port } = daemon.address();
 
@@ -109,18 +96,11 @@ t.test(`NTP daemon on loopback takes ${SOCKET_PACKETS} fuzzed datagrams and stil
   req[0] = 0x23;
   const sent = unixMsToNtp(Date.now());
   Buffer.from(sent).copy(req, 40);
-  const reply = await new Promise<Buffer | null>((resolve) => {
-    const timer = setTimeout(() => resolve(null), 3000);
-    const on = (m: Buffer) => {
-      if (m.subarray(24, 32).equals(req.subarray(40, 48))) {
-        clearTimeout(timer);
-        sock.off('message', on);
-        resolve(m);
-      }
-    };
-    sock.on('message', on);
-    sock.send(req, port, '127.0.0.1');
-  });
+  const reply = await firstReply(
+    sock,
+    (m) => m.subarray(24, 32).equals(req.subarray(40, 48)),
+    () => sock.send(req, port, '127.0.0.1'),
+  );
   t.ok(reply, 'answered after the fuzz');
   const p = reply ? decodeNtp(reply) : undefined;
   t.ok(p?.ok, 'the reply decodes');

@@ -4,17 +4,24 @@
 
 /** The smallest valid site: no interface (relay-only), every default left alone. 10 lines. */
 export function minimalSite(name = 'minimal'): string {
-  return `site: ${name}
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-domains:
-  primary: schertz.name
-lync:
-  pool: lyncpool.schertz.name
-  address: 10.20.0.10
-`;
+  return minimalSiteWith(name, {});
+}
+
+export interface MinimalSiteExtras {
+  /** domains.search, written as a flow list after `primary`. */
+  search?: readonly string[];
+  /** lync.web, written after lync.pool (absent: web = pool). */
+  web?: string;
+}
+
+/** minimalSite with a search list and/or a web FQDN of its own; nothing else changes (relay-only, 10.20.0.0/24). */
+export function minimalSiteWith(name: string, extras: MinimalSiteExtras): string {
+  const lines = [`site: ${name}`, 'address: 10.20.0.1', 'dhcp:', '  subnet: 10.20.0.0/24', '  pool: 10.20.0.100-10.20.0.199', 'domains:', '  primary: schertz.name'];
+  if (extras.search) lines.push(`  search: [${extras.search.join(', ')}]`);
+  lines.push('lync:', '  pool: lyncpool.schertz.name');
+  if (extras.web) lines.push(`  web: ${extras.web}`);
+  lines.push('  address: 10.20.0.10', '');
+  return lines.join('\n');
 }
 
 /** What labSite needs of a namespace lab (test/helpers/netns.ts `Lab`, or a bridge made by hand). */
@@ -55,13 +62,26 @@ export const LAB_SEARCH: readonly string[] = ['schertz.name', 'corp.schertz.name
  * separate web FQDN); `null` leaves a key out.
  */
 export function labSite(lab: LabAddresses, o: LabSiteOptions): string {
+  return labSiteText(lab.serverIf, lab, o);
+}
+
+/**
+ * labSite without an interface key: relay-only, so it runs on loopback
+ * without root (`serverIp` is then e.g. 127.0.0.1 and `prefix` the relayed
+ * subnet). Everything else as in labSite, Lync at PREFIX.10 included.
+ */
+export function relayLabSite(lab: Omit<LabAddresses, 'serverIf'>, o: LabSiteOptions): string {
+  return labSiteText(null, lab, o);
+}
+
+function labSiteText(serverIf: string | null, lab: Omit<LabAddresses, 'serverIf'>, o: LabSiteOptions): string {
   const router = o.router === undefined ? lab.serverIp : o.router;
   const lease = o.lease === undefined ? '1h' : o.lease;
   const search = o.search === undefined ? LAB_SEARCH : o.search;
   const web = o.web === undefined ? LAB_WEB : o.web;
   const lines = [
     `site: ${o.name}`,
-    `interface: ${lab.serverIf}`,
+    ...(serverIf === null ? [] : [`interface: ${serverIf}`]),
     `address: ${lab.serverIp}`,
     'dhcp:',
     `  subnet: ${lab.prefix}.0/24`,

@@ -17,28 +17,18 @@ import { timelineSite } from '../../src/timeline/site-facts.js';
 import { timelineDhcpEvents, timelineNtpEvents } from '../../src/timeline/adapters.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
+import { relayLabSite } from '../helpers/sites.js';
 
 const PORT = 30000 + (process.pid % 3000) * 3;
 const NET = `127.${150 + (process.pid % 50)}.0`;
 const MAC = '00:04:f2:95:31:a2';
 
 function plan(state: string) {
-  const text = `site: wiring-test
-address: 127.0.0.1
-dhcp:
-  subnet: ${NET}.0/24
-  pool: ${NET}.100-${NET}.150
-  router: ${NET}.1
-  lease: 1h
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  address: 127.0.0.10
-listen: { dhcp: ${PORT}, dns: ${PORT + 1}, ntp: ${PORT + 2} }
-state: ${state}
-`;
+  // Relay-only on loopback: the relay at NET.1 selects the subnet, so no root is needed.
+  const text = relayLabSite(
+    { serverIp: '127.0.0.1', prefix: NET },
+    { name: 'wiring-test', state, router: `${NET}.1`, web: null, listen: { dhcp: PORT, dns: PORT + 1, ntp: PORT + 2 } },
+  );
   return compilePlan(parseSite(text, '/tmp/wiring/site.yaml'), '/tmp/wiring/site.yaml');
 }
 

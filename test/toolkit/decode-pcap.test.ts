@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { captureFindings, decodeCapture, renderCaptureReport, type CaptureReport, type PacketReport } from '../../src/toolkit/decode-pcap.js';
 import { exitCodeFor } from '../../src/toolkit/decode.js';
 import { emptyMessage, encodeMessage } from '../../src/wire/dhcp-message.js';
+import { ipUdp, pcap } from '../helpers/capture-files.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 function load(name: string, ports?: number[]): CaptureReport {
@@ -95,30 +96,8 @@ t.test('ports, other vendors, unreadable packets, files that are not captures', 
   msg.options.set(43, Uint8Array.of(6, 1, 8, 255));
   const dhcp = encodeMessage(msg);
   if (!dhcp.ok) throw new Error(dhcp.error.message);
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(6767, 0);
-  udp.writeUInt16BE(6767, 2);
-  udp.writeUInt16BE(8 + dhcp.value.length, 4);
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(28 + dhcp.value.length, 2);
-  ip[9] = 17;
-  const junk = Buffer.concat([ip, udp, Buffer.from([2, 1, 6, 0])]);
-  junk.writeUInt16BE(28 + 4, 2);
-  junk.writeUInt16BE(12, 20 + 4);
-  const frames = [Buffer.concat([ip, udp, dhcp.value]), junk];
-  const head = Buffer.alloc(24);
-  head.writeUInt32LE(0xa1b2c3d4, 0);
-  head.writeUInt16LE(2, 4);
-  head.writeUInt16LE(4, 6);
-  head.writeUInt32LE(65535, 16);
-  head.writeUInt32LE(101, 20);
-  const file = Buffer.concat([head, ...frames.flatMap((f) => {
-    const rec = Buffer.alloc(16);
-    rec.writeUInt32LE(f.length, 8);
-    rec.writeUInt32LE(f.length, 12);
-    return [rec, f];
-  })]);
+  // The second datagram holds 4 bytes of a BOOTREPLY: too short to read.
+  const file = pcap(101 /* LINKTYPE_RAW */, [ipUdp(dhcp.value, 6767, 6767), ipUdp(Uint8Array.of(2, 1, 6, 0), 6767, 6767)]);
   const none = decodeCapture(file);
   t.same(none.ok && none.value.packets, [], 'port 6767 is not DHCP by default');
   t.match(renderCaptureReport(none.ok ? none.value : ({} as CaptureReport)).join('\n'), 'no DHCP packets');

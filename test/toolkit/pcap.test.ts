@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { decodeMessage } from '../../src/wire/dhcp-message.js';
 import { frameTime, LINKTYPE, readCapture, udpOf, type Capture } from '../../src/toolkit/pcap.js';
 import { which } from '../helpers/netns.js';
+import { ipUdp, pcap } from '../helpers/capture-files.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 const load = (name: string): Capture => {
@@ -92,45 +93,7 @@ t.test('802.1Q: the staging VLAN ID and priority bits', async (t) => {
 });
 
 // ------------------------------------------------------------ hand-built files
-
-/** A classic pcap, little-endian, microseconds, holding `frames`. */
-function pcap(linkType: number, frames: Uint8Array[], little = true): Buffer {
-  const parts: Buffer[] = [];
-  const h = Buffer.alloc(24);
-  const w32 = (b: Buffer, v: number, at: number) => (little ? b.writeUInt32LE(v, at) : b.writeUInt32BE(v, at));
-  w32(h, 0xa1b2c3d4, 0);
-  little ? h.writeUInt16LE(2, 4) : h.writeUInt16BE(2, 4);
-  little ? h.writeUInt16LE(4, 6) : h.writeUInt16BE(4, 6);
-  w32(h, 65535, 16);
-  w32(h, linkType, 20);
-  parts.push(h);
-  frames.forEach((f, i) => {
-    const r = Buffer.alloc(16);
-    w32(r, 1700000000 + i, 0);
-    w32(r, 250000, 4);
-    w32(r, f.length, 8);
-    w32(r, f.length, 12);
-    parts.push(r, Buffer.from(f));
-  });
-  return Buffer.concat(parts);
-}
-
-/** IPv4 + UDP around a payload (checksums left zero: the readers do not check them). */
-function ipUdp(payload: Uint8Array, sport = 67, dport = 68, proto = 17, flagsFrag = 0): Buffer {
-  const udp = Buffer.alloc(8);
-  udp.writeUInt16BE(sport, 0);
-  udp.writeUInt16BE(dport, 2);
-  udp.writeUInt16BE(8 + payload.length, 4);
-  const ip = Buffer.alloc(20);
-  ip[0] = 0x45;
-  ip.writeUInt16BE(20 + 8 + payload.length, 2);
-  ip.writeUInt16BE(flagsFrag, 6);
-  ip[8] = 64;
-  ip[9] = proto;
-  Buffer.from([10, 0, 0, 1]).copy(ip, 12);
-  Buffer.from([10, 0, 0, 2]).copy(ip, 16);
-  return Buffer.concat([ip, udp, Buffer.from(payload)]);
-}
+// (pcap() and ipUdp(): test/helpers/capture-files.ts)
 
 const ether = (type: number, body: Buffer, tags: [number, number][] = []) =>
   Buffer.concat([Buffer.alloc(12, 0x02), ...tags.map(([tpid, tci]) => Buffer.from([tpid >> 8, tpid & 0xff, tci >> 8, tci & 0xff])), Buffer.from([type >> 8, type & 0xff]), body]);

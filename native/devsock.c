@@ -467,32 +467,43 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return start_socket(env, fd, argv[2], argv[3], NULL, if_nametoindex(ifname), bound);
 }
 
-static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4], out;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  if (argc < 4) return throw_type(env, "send(handle, bytes, address, port)");
-  devsock *s = arg_handle(env, argv[0]);
-  if (s == NULL) return NULL;
+/* bytes: a Uint8Array (0 and an exception pending otherwise). */
+static int arg_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   bool is_ta = false;
   napi_typedarray_type tt;
-  size_t len;
-  void *data;
-  CHECK(napi_is_typedarray(env, argv[1], &is_ta));
-  if (!is_ta) return throw_type(env, "bytes must be a Uint8Array");
-  CHECK(napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
-  if (tt != napi_uint8_array) return throw_type(env, "bytes must be a Uint8Array");
-  struct sockaddr_in to = {.sin_family = AF_INET};
-  int port;
-  if (!arg_ipv4(env, argv[2], &to.sin_addr) || !arg_port(env, argv[3], 1, &port)) return NULL;
-  to.sin_port = htons((uint16_t)port);
-  if (s->fd < 0) return throw_errno(env, "send", EBADF);
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok) return napi_failed(env), 0;
+  if (!is_ta) return throw_type(env, "bytes must be a Uint8Array"), 0;
+  if (napi_get_typedarray_info(env, v, &tt, len, data, NULL, NULL) != napi_ok) return napi_failed(env), 0;
+  if (tt != napi_uint8_array) return throw_type(env, "bytes must be a Uint8Array"), 0;
+  return 1;
+}
+
+/* One synchronous sendto(); returns the byte count, or throws. */
+static napi_value send_one(napi_env env, devsock *s, const void *data, size_t len, const struct sockaddr_in *to) {
+  napi_value out;
+  if (s->fd < 0) return throw_errno(env, "sendto", EBADF);
   ssize_t n;
-  do n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
+  do n = sendto(s->fd, data, len, 0, (const struct sockaddr *)to, sizeof *to);
   while (n < 0 && errno == EINTR);
   if (n < 0) return throw_errno(env, "sendto", errno);
   CHECK(napi_create_int64(env, n, &out));
   return out;
+}
+
+static napi_value js_send(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  size_t len;
+  void *data;
+  int port;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 4) return throw_type(env, "send(handle, bytes, address, port)");
+  devsock *s = arg_handle(env, argv[0]);
+  struct sockaddr_in to = {.sin_family = AF_INET};
+  if (s == NULL || !arg_bytes(env, argv[1], &data, &len) || !arg_ipv4(env, argv[2], &to.sin_addr) || !arg_port(env, argv[3], 1, &port))
+    return NULL;
+  to.sin_port = htons((uint16_t)port);
+  return send_one(env, s, data, len, &to);
 }
 
 /* RFC 2131 §4.1: a client with no address that did not ask for broadcast
@@ -764,9 +775,7 @@ static napi_value js_open_batch(napi_env env, napi_callback_info info) {
 /* One reply outside a batch (a forwarded DNS answer arriving later). */
 static napi_value js_send_to(napi_env env, napi_callback_info info) {
   size_t argc = 4;
-  napi_value argv[4], out;
-  bool is_ta = false;
-  napi_typedarray_type tt;
+  napi_value argv[4];
   size_t len;
   void *data;
   uint32_t ip;
@@ -774,21 +783,11 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 4) return throw_type(env, "sendTo(handle, bytes, ipv4AsUint32, port)");
   devsock *s = arg_handle(env, argv[0]);
-  if (s == NULL) return NULL;
-  CHECK(napi_is_typedarray(env, argv[1], &is_ta));
-  if (!is_ta) return throw_type(env, "bytes must be a Uint8Array");
-  CHECK(napi_get_typedarray_info(env, argv[1], &tt, &len, &data, NULL, NULL));
-  if (tt != napi_uint8_array) return throw_type(env, "bytes must be a Uint8Array");
+  if (s == NULL || !arg_bytes(env, argv[1], &data, &len)) return NULL;
   if (napi_get_value_uint32(env, argv[2], &ip) != napi_ok) return throw_type(env, "address must be an IPv4 address as a uint32");
   if (!arg_port(env, argv[3], 1, &port)) return NULL;
-  if (s->fd < 0) return throw_errno(env, "sendto", EBADF);
   struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(ip)};
-  ssize_t n;
-  do n = sendto(s->fd, data, len, 0, (struct sockaddr *)&to, sizeof to);
-  while (n < 0 && errno == EINTR);
-  if (n < 0) return throw_errno(env, "sendto", errno);
-  CHECK(napi_create_int64(env, n, &out));
-  return out;
+  return send_one(env, s, data, len, &to);
 }
 
 /* CLOCK_REALTIME as [seconds, nanoseconds]: the clock batch_send() stamps. */

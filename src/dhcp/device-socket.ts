@@ -2,7 +2,7 @@
 // native addon in native/devsock.c. Node's dgram cannot bind to a device nor
 // say on which interface a broadcast arrived; without that, a DHCP server on
 // 0.0.0.0:67 of a multi-homed host answers on every network it touches.
-import { loadNativeAddon } from '../net/native-addon.js';
+import { handleLifetime, loadNativeAddon } from '../net/native-addon.js';
 
 export interface DatagramInfo {
   address: string;
@@ -121,13 +121,13 @@ export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
     throw openError(interfaceName, port, err);
   }
   const h: Handle = handle;
-  let closed = false;
+  const life = handleLifetime(addon, h);
   return {
     interfaceName,
     ifindex: h.ifindex,
     port: h.port,
     send(buf, address, dstPort) {
-      if (closed) throw new Error(`device socket on ${interfaceName} is closed`);
+      if (life.closed) throw new Error(`device socket on ${interfaceName} is closed`);
       addon.send(h, buf, address, dstPort);
     },
     setArp(ip, mac) {
@@ -142,16 +142,8 @@ export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
         throw e;
       }
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      addon.close(h);
-    },
-    ref() {
-      if (!closed) addon.ref(h);
-    },
-    unref() {
-      if (!closed) addon.unref(h);
-    },
+    close: life.close,
+    ref: life.ref,
+    unref: life.unref,
   };
 }

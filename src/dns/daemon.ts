@@ -9,7 +9,7 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
-import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, ipToUint32, OUT, OUT_WORDS, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, ipToUint32, OUT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
 import { QueryLog } from './query-log.js';
@@ -266,16 +266,7 @@ export class DnsDaemon {
         },
       });
       this.batch = batch;
-      // sendmmsg() failures are counted in the addon: fold them into sendErrors, read when read.
-      let own = this.counters.sendErrors;
-      Object.defineProperty(this.counters, 'sendErrors', {
-        enumerable: true,
-        configurable: true,
-        get: () => own + batch.stats().sendErrors,
-        set: (v: number) => {
-          own = v - batch.stats().sendErrors;
-        },
-      });
+      countSendErrorsOf(this.counters, batch);
       return { port: batch.port, close: () => { batch.close(); this.batch = null; } };
     }
     const udp = dgram.createSocket({ type: 'udp4', lookup: (host, _o, cb) => cb(null, host, 4) });

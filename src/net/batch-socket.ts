@@ -8,7 +8,7 @@
 // `slots` datagrams, and one sendmmsg for all the replies. NTP gets the
 // kernel's receive timestamp (SO_TIMESTAMPNS) and a transmit timestamp
 // written just before the send syscall, instead of event-loop times.
-import { loadNativeAddon } from './native-addon.js';
+import { handleLifetime, loadNativeAddon } from './native-addon.js';
 
 /** Words per received datagram in `inMeta` (see native/devsock.c). */
 export const IN_WORDS = 10;
@@ -145,7 +145,7 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     reportError,
   );
   const stats = new Float64Array(h.stats);
-  let closed = false;
+  const life = handleLifetime(addon, h);
   return {
     port: h.port,
     slots: h.slots,
@@ -155,24 +155,32 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     output: Buffer.from(h.outData),
     outMeta: new Uint32Array(h.outMeta),
     sendTo(bytes, ip, port) {
-      if (closed) throw new Error('batch socket is closed');
+      if (life.closed) throw new Error('batch socket is closed');
       addon.sendTo(h, bytes, ip, port);
     },
     stats() {
       return { received: stats[0]!, truncated: stats[1]!, batches: stats[2]!, sent: stats[3]!, sendErrors: stats[4]!, lastSendErrno: stats[5]! };
     },
-    close() {
-      if (closed) return;
-      closed = true;
-      addon.close(h);
-    },
-    ref() {
-      if (!closed) addon.ref(h);
-    },
-    unref() {
-      if (!closed) addon.unref(h);
-    },
+    close: life.close,
+    ref: life.ref,
+    unref: life.unref,
   };
+}
+
+/**
+ * Makes `counters.sendErrors` also count the sends the addon's sendmmsg()
+ * refused, read when read (they happen after the batch handler returns).
+ */
+export function countSendErrorsOf(counters: { sendErrors: number }, batch: BatchSocket): void {
+  let own = counters.sendErrors;
+  Object.defineProperty(counters, 'sendErrors', {
+    enumerable: true,
+    configurable: true,
+    get: () => own + batch.stats().sendErrors,
+    set: (v: number) => {
+      own = v - batch.stats().sendErrors;
+    },
+  });
 }
 
 /** 10.0.0.1 -> 0x0a000001; NaN for anything but a dotted quad. */

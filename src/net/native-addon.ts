@@ -25,3 +25,30 @@ export function loadNativeAddon<A>(): Loaded<A> {
   }
   return loaded as Loaded<A>;
 }
+
+interface HandleOps<H> {
+  close(handle: H): void;
+  ref(handle: H): void;
+  unref(handle: H): void;
+}
+
+/** close (idempotent), ref and unref of one addon handle, and whether it is closed. */
+export function handleLifetime<H>(addon: HandleOps<H>, handle: H): { close(): void; ref(): void; unref(): void; readonly closed: boolean } {
+  let closed = false;
+  return {
+    get closed() {
+      return closed;
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      addon.close(handle);
+    },
+    ref() {
+      if (!closed) addon.ref(handle);
+    },
+    unref() {
+      if (!closed) addon.unref(handle);
+    },
+  };
+}

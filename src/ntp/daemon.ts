@@ -8,7 +8,7 @@
 // request is counted and dropped without a reply.
 import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
-import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, ipToUint32, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, ipToUint32, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import type { Plan } from '../site/plan.js';
 import { asciiRefId, NTP_UNIX_OFFSET_SECONDS, ntpDiffSeconds, ntpTimestamp, ntpToUnixMs, unixMsToNtp, ZERO_TIMESTAMP, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
 import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
@@ -206,15 +206,7 @@ export class NtpDaemon {
         },
       });
       this.batch = batch;
-      let own = 0;
-      Object.defineProperty(this.counters, 'sendErrors', {
-        enumerable: true,
-        configurable: true,
-        get: () => own + batch.stats().sendErrors,
-        set: (v: number) => {
-          own = v - batch.stats().sendErrors;
-        },
-      });
+      countSendErrorsOf(this.counters, batch);
       return Promise.resolve();
     }
     // Replies go to IP literals: a synchronous lookup lets send() reach the kernel

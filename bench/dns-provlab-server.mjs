@@ -1,6 +1,6 @@
 // Candidate (b) of docs/dns-design.md: provlab's own DnsDaemon (precomputed
 // responses, patched ID and question case). Run by bench/dns-load.mjs; needs dist/.
-//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log]
+//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log | --log-every-query]
 // JSON logs (one line per query unless --no-query-log) go to stderr like `provlab up`.
 import { pino } from 'pino';
 import { DnsDaemon } from '../dist/dns/daemon.js';
@@ -26,7 +26,7 @@ const logger = process.argv.includes('--log-worker')
     : createLogger({ level: 'info', pretty: false });
 const daemon = await DnsDaemon.start(
   { ...plan, dns: { ...plan.dns, port: Number(port) } },
-  { logger, logQueries: !process.argv.includes('--no-query-log') },
+  { logger, logQueries: !process.argv.includes('--no-query-log'), ...(process.argv.includes('--log-every-query') ? { queryLogPerClient: Infinity } : {}) },
 );
 process.stdout.write(`${JSON.stringify({ listening: daemon.address() })}\n`);
 process.on('SIGTERM', async () => {

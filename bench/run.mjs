@@ -460,14 +460,14 @@ function dnsSkipReason() {
 }
 
 /**
- * dnsperf against provlab's DnsDaemon (per-query log on, as `up` runs it) and dnsmasq with
+ * dnsperf against provlab's DnsDaemon (per-query log on, as `up` runs it; and with a line for every query) and dnsmasq with
  * the same local records: bench/dns-load.mjs (written with the DNS server), run here inside
  * a loopback-only namespace. Its JSON result lines are kept as they are.
  */
 async function dnsRuns(results) {
   const ns = P.createLoopbackNs('q');
-  const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,dnsmasq'];
-  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 2 * 1000 + 60_000 });
+  const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,provlab-everyline,dnsmasq'];
+  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 3 * 1000 + 60_000 });
   const rows = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))

@@ -161,7 +161,7 @@ export function writeReport(file, results, { jsonFile }) {
     L.push(`**Not measured** — the DNS load generator failed: \`${(dns.error ?? '').split('\n').slice(-2).join(' ')}\``, '');
   } else {
     const dm = dns.rows.find((x) => x.server === 'dnsmasq');
-    L.push(`\`${dns.command}\` (bench/dns-load.mjs, written with the DNS server: provlab's \`DnsDaemon\` with its per-query log line on, as \`provlab up\` runs it, and dnsmasq with the same local records; each: \`dnsperf -s 127.0.0.1 -p PORT -d QUERYFILE -l SECONDS -c 4 -T 1\`, then ${'`-v`'} runs for per-query latency, saturated and paced):`, '');
+    L.push(`\`${dns.command}\` (bench/dns-load.mjs, written with the DNS server: provlab's \`DnsDaemon\` with its per-query log on, as \`provlab up\` runs it (a line per query, at most 50 a second per client: dnsperf is one client, so most of its queries are summed up in one line a second), \`provlab-everyline\` with a line for every query, and dnsmasq (log-queries off) with the same local records; each: \`dnsperf -s 127.0.0.1 -p PORT -d QUERYFILE -l SECONDS -c 4 -T 1\`, then ${'`-v`'} runs for per-query latency, saturated and paced):`, '');
     L.push('| server | QPS | vs dnsmasq | lost | p50 | p99 | paced QPS | paced p99 | server CPU | CPU µs/query |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const x of dns.rows) L.push(`| ${x.server} | ${x.qps} | ${dm ? ratio(x.qps, dm.qps) : ''} | ${x.lost} | ${x.p50Ms} ms | ${x.p99Ms} ms | ${x.pacedQps} | ${x.pacedP99Ms} ms | ${x.cpuPct} % | ${x.cpuUsPerQuery} |`);
     L.push('');

@@ -56,6 +56,8 @@ export interface DnsDaemonOptions {
   maxUdpPayload?: number;
   /** Per-query info lines (client, name, type, rcode). Default true: the admin's capture of what each phone asked. */
   logQueries?: boolean;
+  /** Query lines per client per second; the rest are summed up in one line per second (default 50). */
+  queryLogPerClient?: number;
   /** Every answered query, for the staging timeline (which phone asked for ucupdates-r2, and when). */
   events?: { onQuery?: (e: DnsQueryReport) => void };
   /** UDP through Node's dgram even where the batch socket is available (tests of the fallback). */
@@ -129,13 +131,15 @@ export class DnsDaemon {
   private readonly maxQuery: number;
   private tcp!: net.Server;
   private stopped = false;
+  /** Ends each second of the query log's flood guard. */
+  private rollTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     private readonly boundPlan: Plan,
     options: DnsDaemonOptions,
   ) {
     this.log = options.logger.child({ daemon: 'dns' });
-    this.queryLog = new QueryLog(this.log);
+    this.queryLog = new QueryLog(this.log, options.queryLogPerClient);
     this.maxTcp = options.maxTcpConnections ?? 64;
     this.idleMs = options.tcpIdleMs ?? 10_000;
     this.logQueries = options.logQueries ?? true;
@@ -155,6 +159,8 @@ export class DnsDaemon {
   static async start(plan: Plan, options: DnsDaemonOptions): Promise<DnsDaemon> {
     const daemon = new DnsDaemon(plan, options);
     await daemon.bind();
+    daemon.rollTimer = setInterval(() => daemon.queryLog.roll(), 1000);
+    daemon.rollTimer.unref();
     const { address, port } = daemon.address();
     const zones = plan.dns.zones;
     daemon.log.info(
@@ -202,6 +208,8 @@ export class DnsDaemon {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    clearInterval(this.rollTimer);
+    this.queryLog.roll();
     this.forwarder.close();
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();

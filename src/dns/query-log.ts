@@ -7,6 +7,12 @@
 // pino's own destination in one write, so ordering with the other log lines
 // is kept. A logger that changes the line shape (a mixin, hooks, custom
 // formatters or level numbers) gets plain `logger.info` instead.
+//
+// Flood guard: each client's first `perClientPerSecond` lines in a second are
+// written; the rest are counted and summed up in one line per client when the
+// second ends (`roll()`, called by the daemon's timer). A phone asks about 20
+// names while it boots; a client past 50 a second is a flood or a load test,
+// and without the guard it would fill the disk at ~50 MB/s.
 import { pino, type Logger } from 'pino';
 
 const S = pino.symbols as typeof pino.symbols & { readonly msgPrefixSym?: symbol };
@@ -24,12 +30,51 @@ export interface QueryLine {
   forwarder?: string;
 }
 
+/** Lines per client per second before the flood guard counts instead of writing. */
+export const DEFAULT_LINES_PER_CLIENT = 50;
+/** Clients tracked per second; beyond it (a spoofed-source flood) lines are counted under one "other clients" total. */
+const MAX_TRACKED_CLIENTS = 10_000;
+
 export class QueryLog {
   private pending = '';
   private readonly stream: { write(s: string): unknown } | null;
+  /** Lines per client in the current second. */
+  private readonly counts = new Map<string, number>();
+  private untracked = 0;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly perClientPerSecond = DEFAULT_LINES_PER_CLIENT,
+  ) {
     this.stream = fastPathStream(logger);
+  }
+
+  /** Ends the current second: one summary line per client whose lines were not all written. */
+  roll(): void {
+    const limit = this.perClientPerSecond;
+    for (const [client, n] of this.counts) {
+      if (n > limit) this.logger.info({ client, notLogged: n - limit, limit }, `dns query: ${n - limit} more queries from ${client} in the last second, not logged one by one (over ${limit}/s)`);
+    }
+    if (this.untracked > 0) {
+      this.logger.info({ notLogged: this.untracked, limit }, `dns query: ${this.untracked} queries from more than ${MAX_TRACKED_CLIENTS} clients in the last second, not logged one by one`);
+    }
+    this.counts.clear();
+    this.untracked = 0;
+  }
+
+  /** Whether this client's next line is written (true) or only counted by the flood guard. */
+  private admit(client: string): boolean {
+    const n = this.counts.get(client);
+    if (n === undefined) {
+      if (this.counts.size >= MAX_TRACKED_CLIENTS) {
+        this.untracked++;
+        return false;
+      }
+      this.counts.set(client, 1);
+      return true;
+    }
+    this.counts.set(client, n + 1);
+    return n < this.perClientPerSecond;
   }
 
   /** Whether query lines are wanted at the logger's level now (it can change at run time). */
@@ -39,6 +84,7 @@ export class QueryLog {
 
   /** Queues one line; `flush()` writes what was queued. */
   add(client: string, name: string | null, type: string | null, rcode: string, tcp = false, forwarder?: string): void {
+    if (!this.admit(client)) return;
     if (this.stream === null) {
       const line: QueryLine = { client, name, type, rcode };
       if (tcp) line.tcp = true;

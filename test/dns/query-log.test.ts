@@ -58,3 +58,24 @@ t.test('level', async (t) => {
   logger.level = 'info';
   t.equal(new QueryLog(logger).enabled, true);
 });
+
+t.test('flood guard: 50 lines per client per second, the rest summed up when the second ends', async (t) => {
+  const { logger, writes } = capture();
+  const q = new QueryLog(logger);
+  for (let i = 0; i < 60; i++) q.add('192.0.2.1', `n${i}.schertz.name`, 'A', 'NOERROR');
+  for (let i = 0; i < 3; i++) q.add('192.0.2.2', 'ucupdates-r2.schertz.name', 'A', 'NOERROR');
+  q.flush();
+  const lines = () => writes.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  t.equal(lines().filter((l) => l.client === '192.0.2.1' && l.msg === 'dns query').length, 50, 'the first 50 of the flooding client');
+  t.equal(lines().filter((l) => l.client === '192.0.2.2').length, 3, 'the other client is not affected');
+  q.roll();
+  const summary = lines().filter((l) => l.notLogged !== undefined);
+  t.equal(summary.length, 1, 'one summary line');
+  t.match(summary[0], { level: 30, daemon: 'dns', client: '192.0.2.1', notLogged: 10, limit: 50 });
+  t.match(String(summary[0]!.msg), /10 more queries from 192\.0\.2\.1/);
+  q.add('192.0.2.1', 'again.schertz.name', 'A', 'NOERROR');
+  q.flush();
+  t.equal(lines().filter((l) => l.name === 'again.schertz.name').length, 1, 'a new second: written again');
+  q.roll();
+  t.equal(lines().filter((l) => l.notLogged !== undefined).length, 1, 'no summary for a quiet second');
+});

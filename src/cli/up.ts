@@ -121,8 +121,18 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     // DNS first, so that names of leases already in the journal are served from the first query.
     if (plan.dns.enabled) daemons.dns = await DnsDaemon.start(plan, { logger, events: { onQuery: (e) => timeline.onDnsQuery(e) } });
     // Option 12 host names become <name>.<primary domain> while the lease is bound, as with dnsmasq.
+    // Addresses the DNS daemon was given a name for: only those need clearing. Most
+    // phones send no option 12, and a DNS update per lease, for nothing, is a cost
+    // every lease pays when thousands of phones are staged at once.
+    const named = new Set<string>();
     const onLease = (r: LeaseRecord): void => {
-      daemons.dns?.setLeaseName(r.ip, r.state === 'bound' ? (r.hostname ?? null) : null);
+      const name = r.state === 'bound' ? (r.hostname ?? null) : null;
+      if (name !== null) {
+        named.add(r.ip);
+        daemons.dns?.setLeaseName(r.ip, name);
+      } else if (named.size > 0 && named.delete(r.ip)) {
+        daemons.dns?.setLeaseName(r.ip, null);
+      }
       timeline.onLease(r);
     };
     if (plan.dhcp.enabled) {

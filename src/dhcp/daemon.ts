@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { decodeMessage, MessageType } from '../wire/dhcp-message.js';
+import { decodeMessage, MessageType, type DhcpMessage } from '../wire/dhcp-message.js';
 import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
 import { Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
@@ -197,12 +197,13 @@ export class DhcpDaemon {
     }
   }
 
-  private handle(msg: import('../wire/dhcp-message.js').DhcpMessage, ingress: Ingress): void {
+  private handle(msg: DhcpMessage, ingress: Ingress): void {
     const now = this.now();
     const d = this.engine.handle(msg, ingress, now);
     const typeCode = msg.options.get(53)?.[0] ?? 0;
     const type = TYPE_NAMES[typeCode] ?? `type-${typeCode}`;
-    const prl = Array.from(msg.options.get(55) ?? []);
+    // The engine's option 55 list, shared between exchanges of one phone model: never mutated.
+    const prl = d.prl;
     this.counters[d.kind] = (this.counters[d.kind] ?? 0) + 1;
     if (!d.reply && !d.commit) {
       // (`ignored` is counted by the line above: d.kind names the counter.)
@@ -217,55 +218,61 @@ export class DhcpDaemon {
       return;
     }
     const commit = d.commit;
-    if (commit) this.leases.apply(commit);
-    const send = (): void => {
-      let replyType: string | undefined;
-      let sent: number[] = [];
-      if (d.reply) {
-        const encoded = encodeReply(d.reply, prl);
-        replyType = TYPE_NAMES[d.reply.message.options.get(53)?.[0] ?? 0];
-        if ('error' in encoded) {
-          this.log.error({ mac: d.mac, error: encoded.error }, 'reply could not be encoded');
-          return;
-        }
-        sent = [...d.reply.message.options.keys()];
-        try {
-          this.transport.send(encoded.bytes, d.reply.to);
-          this.counters.replies++;
-        } catch (err) {
-          this.sendFailed(err as Error, d.reply.to);
-        }
-        if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
-      }
-      if (d.warn || this.log.isLevelEnabled('info')) {
-        const line = {
-          mac: d.mac,
-          xid: msg.xid,
-          type,
-          vendorClass: d.vendorClass,
-          prl,
-          ...(d.reply ? { reply: replyType, yiaddr: d.reply.message.yiaddr, to: `${d.reply.to.address}:${d.reply.to.port}`, options: sent } : {}),
-          ...(d.note ? { note: d.note } : {}),
-        };
-        const text = `DHCP${type} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}${replyType ? ` -> ${replyType} ${d.reply?.message.yiaddr}` : ''}`;
-        if (d.warn) this.log.warn(line, text);
-        else this.log.info(line, text);
-      }
-      const info: ExchangeInfo = { type, prl, optionsSent: sent, ciaddr: msg.ciaddr, at: now };
-      if (replyType !== undefined) info.replyType = replyType;
-      if (d.reply) info.yiaddr = d.reply.message.yiaddr;
-      this.options.events?.onExchange?.(d, info);
-    };
-    if (!commit) return send();
+    if (!commit) return this.send(d, msg, type, now);
+    this.leases.apply(commit);
     this.journal.append(commit).then(
       () => {
         this.counters.commits++;
         this.options.events?.onLease?.(commit);
-        if (!this.stopped) send();
+        if (!this.stopped) this.send(d, msg, type, now);
         this.maybeCompact();
       },
       (err: unknown) => this.log.error({ err, ip: commit.ip }, 'lease not written to disk: reply withheld'),
     );
+  }
+
+  /** Sends the decision's reply (if any), then logs and reports the exchange. */
+  private send(d: Decision, msg: DhcpMessage, type: string, now: number): void {
+    const prl = d.prl;
+    let replyType: string | undefined;
+    let sent: number[] = [];
+    if (d.reply) {
+      const encoded = encodeReply(d.reply, prl);
+      replyType = TYPE_NAMES[d.reply.message.options.get(53)?.[0] ?? 0];
+      if ('error' in encoded) {
+        this.log.error({ mac: d.mac, error: encoded.error }, 'reply could not be encoded');
+        return;
+      }
+      // Shared when the reply came from a template: never mutated.
+      sent = encoded.sent;
+      try {
+        this.transport.send(encoded.bytes, d.reply.to);
+        this.counters.replies++;
+      } catch (err) {
+        this.sendFailed(err as Error, d.reply.to);
+      }
+      if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
+    }
+    if (d.warn || this.log.isLevelEnabled('info')) {
+      // Keys in this order, the optional ones absent when they do not apply (no spread of throw-away objects).
+      const line: Record<string, unknown> = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl };
+      if (d.reply) {
+        line.reply = replyType;
+        line.yiaddr = d.reply.message.yiaddr;
+        line.to = `${d.reply.to.address}:${d.reply.to.port}`;
+        line.options = sent;
+      }
+      if (d.note) line.note = d.note;
+      const text = `DHCP${type} from ${d.mac}${d.vendorClass ? ` (${d.vendorClass})` : ''}${replyType ? ` -> ${replyType} ${d.reply?.message.yiaddr}` : ''}`;
+      if (d.warn) this.log.warn(line, text);
+      else this.log.info(line, text);
+    }
+    const onExchange = this.options.events?.onExchange;
+    if (onExchange) {
+      // One shape for every exchange (absent values are undefined).
+      const info: ExchangeInfo = { type, prl, replyType, optionsSent: sent, ciaddr: msg.ciaddr, yiaddr: d.reply?.message.yiaddr, at: now };
+      onExchange(d, info);
+    }
   }
 
   private maybeCompact(): void {

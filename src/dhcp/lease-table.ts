@@ -5,6 +5,7 @@
 import type { LeaseRecord } from './lease-journal.js';
 import type { DhcpPlan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
+import { parseDottedQuad } from '../wire/dhcp-message.js';
 
 interface Hold {
   clientId: string;
@@ -34,6 +35,13 @@ export class LeaseTable {
   private readonly heldByClient = new Map<string, string>();
   private ranges: Range[] = [];
   private poolSize = 0;
+  /**
+   * One bit per pool index, set once the address has had a lease record or an
+   * offer hold: a clear bit is an address never used, free without looking it
+   * up (new phones by the thousand each take the next one; two lookups in
+   * maps of every lease, for a miss, were most of a DISCOVER's cost).
+   */
+  private used = new Uint32Array(0);
   private reservedByMac = new Map<string, string>();
   private reservedIps = new Set<string>();
   private serverIp = '';
@@ -61,7 +69,32 @@ export class LeaseTable {
     this.reservedIps = new Set(plan.reservations.map((r) => r.ip));
     this.serverIp = plan.serverId;
     if (this.cursor >= this.poolSize) this.cursor = 0;
+    // Pool indices moved: mark again what is known.
+    this.used = new Uint32Array(Math.ceil(this.poolSize / 32));
+    for (const ip of this.byIp.keys()) this.markUsed(ip);
+    for (const ip of this.holds.keys()) this.markUsed(ip);
     this.version++;
+  }
+
+  /** The pool index of `ip`, or -1 outside the pool (or not a dotted quad). */
+  private indexOf(ip: string): number {
+    const n = parseDottedQuad(ip);
+    if (n < 0) return -1;
+    let base = 0;
+    for (const r of this.ranges) {
+      if (n >= r.start && n <= r.end) return base + (n - r.start);
+      base += r.end - r.start + 1;
+    }
+    return -1;
+  }
+
+  private markUsed(ip: string): void {
+    const i = this.indexOf(ip);
+    if (i >= 0) this.used[i >>> 5]! |= 1 << (i & 31);
+  }
+
+  private isUsed(index: number): boolean {
+    return (this.used[index >>> 5]! & (1 << (index & 31))) !== 0;
   }
 
   /** Applies a record (from the journal at start, or after it was made durable). */
@@ -71,6 +104,7 @@ export class LeaseTable {
     if (previous && previous.clientId !== record.clientId && this.byClient.get(previous.clientId) === record.ip) {
       this.byClient.delete(previous.clientId);
     }
+    if (previous === undefined) this.markUsed(record.ip);
     this.byIp.set(record.ip, record);
     this.byClient.set(record.clientId, record.ip);
     const hold = this.holds.get(record.ip);
@@ -100,8 +134,11 @@ export class LeaseTable {
   }
 
   inPool(ip: string): boolean {
-    const n = ipToInt(ip);
-    return this.ranges.some((r) => n >= r.start && n <= r.end);
+    const parsed = parseDottedQuad(ip);
+    // Not a dotted quad: ipToInt throws, as it always did here.
+    const n = parsed >= 0 ? parsed : ipToInt(ip);
+    for (const r of this.ranges) if (n >= r.start && n <= r.end) return true;
+    return false;
   }
 
   /**
@@ -154,9 +191,15 @@ export class LeaseTable {
     let reusable: string | null = null;
     let reusableAge = Infinity;
     for (let step = 0; step < this.poolSize; step++) {
-      const index = (this.cursor + step) % this.poolSize;
+      let index = this.cursor + step;
+      if (index >= this.poolSize) index -= this.poolSize;
       const ip = this.addressAt(index);
       if (ip === this.serverIp || this.reservedIps.has(ip)) continue;
+      // Never leased nor held: nobody's, nothing to look up.
+      if (!this.isUsed(index)) {
+        this.cursor = index + 1 < this.poolSize ? index + 1 : 0;
+        return ip;
+      }
       if (this.busyForOthers(ip, clientId, now)) continue;
       const r = this.byIp.get(ip);
       if (!r) {
@@ -205,6 +248,7 @@ export class LeaseTable {
       const h = this.holds.get(other);
       if (h && h.clientId === clientId) this.holds.delete(other);
     }
+    if (previous === undefined) this.markUsed(ip);
     this.holds.set(ip, { clientId, until });
     this.heldByClient.set(clientId, ip);
     this.version++;

@@ -4,8 +4,9 @@
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
-import { MessageType, emptyMessage, encodeMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { MessageType, emptyMessage, encodeMessage, macOf, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
+import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared, shareOptions } from './reply-template.js';
 
 export const ZERO = '0.0.0.0';
 export const BROADCAST = '255.255.255.255';
@@ -34,6 +35,8 @@ export interface Decision {
   vendorClass?: string;
   clientId: string;
   mac: string;
+  /** The client's option 55, as asked (shared between decisions: never mutate). */
+  prl: number[];
 }
 
 export interface ClientFacts {
@@ -54,8 +57,45 @@ function ipFrom(data: Uint8Array | undefined): string | undefined {
   return `${data[0]}.${data[1]}.${data[2]}.${data[3]}`;
 }
 
+// '0'..'9', 'a'..'f' as char codes.
+const HEX_DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const COLON = 0x3a;
+
+/**
+ * macOf for the usual 6-byte chaddr as one flat string, "00:04:f2:95:31:a2"
+ * (no array of parts, no join); with `id`, the clientId for it, "mac:" + that.
+ * Other lengths: macOf.
+ */
+function mac6(msg: DhcpMessage, id: boolean): string {
+  const c = msg.chaddr;
+  const h = HEX_DIGITS;
+  const a = c[0]!, b = c[1]!, d = c[2]!, e = c[3]!, f = c[4]!, g = c[5]!;
+  if (id) {
+    return String.fromCharCode(
+      0x6d, 0x61, 0x63, COLON, // "mac:"
+      h[a >> 4]!, h[a & 15]!, COLON, h[b >> 4]!, h[b & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
+      h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
+    );
+  }
+  return String.fromCharCode(
+    h[a >> 4]!, h[a & 15]!, COLON, h[b >> 4]!, h[b & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
+    h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
+  );
+}
+
 function hex(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
+}
+
+/** Option 57 counts the whole IP datagram; our encoder sizes the UDP payload (minus 28 bytes of IP+UDP). */
+function maxSizeOf(max: Uint8Array | undefined): number {
+  const maxDatagram = max && max.length === 2 ? (max[0]! << 8) | max[1]! : 576;
+  return Math.max(576, maxDatagram) - 28;
+}
+
+// RFC 2132 §2: receivers should be prepared to drop trailing NULs from text options.
+function vendorClassText(vc: Uint8Array): string {
+  return text.decode(vc).replace(/\0+$/, '');
 }
 
 export function clientFacts(msg: DhcpMessage): ClientFacts {
@@ -64,25 +104,60 @@ export function clientFacts(msg: DhcpMessage): ClientFacts {
   const vc = msg.options.get(60);
   const prl = msg.options.get(55);
   const host = msg.options.get(12);
-  const max = msg.options.get(57);
-  // Option 57 counts the whole IP datagram; our encoder sizes the UDP payload (minus 28 bytes of IP+UDP).
-  const maxDatagram = max && max.length === 2 ? (max[0]! << 8) | max[1]! : 576;
   return {
     mac,
     clientId: id && id.length > 0 ? hex(id) : `mac:${mac}`,
-    // RFC 2132 §2: receivers should be prepared to drop trailing NULs from text options.
-    vendorClass: vc ? text.decode(vc).replace(/\0+$/, '') : undefined,
+    vendorClass: vc ? vendorClassText(vc) : undefined,
     prl: prl ? Array.from(prl) : [],
     hostname: host ? text.decode(host) : undefined,
     requestedIp: ipFrom(msg.options.get(50)),
     serverId: ipFrom(msg.options.get(54)),
-    maxSize: Math.max(576, maxDatagram) - 28,
+    maxSize: maxSizeOf(msg.options.get(57)),
   };
 }
 
-// Replies never fill sname and file (no BOOTP boot file here): one zeroed copy of each, shared.
-const NO_SNAME = new Uint8Array(64);
-const NO_FILE = new Uint8Array(128);
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The last few distinct values of one option, decoded once: phones of one
+ * model all send the same option 55 and 60 bytes, so they share one array or
+ * string (and one cache key) instead of a new one per packet.
+ */
+class Interned<T> {
+  private readonly keys: Uint8Array[] = [];
+  private readonly values: T[] = [];
+  constructor(
+    private readonly make: (bytes: Uint8Array) => T,
+    private readonly size = 8,
+  ) {}
+
+  get(bytes: Uint8Array): T {
+    for (let i = 0; i < this.keys.length; i++) if (sameBytes(this.keys[i]!, bytes)) return this.values[i]!;
+    const value = this.make(bytes);
+    if (this.keys.length >= this.size) {
+      this.keys.pop();
+      this.values.pop();
+    }
+    // A copy: decoded option values are views into the datagram.
+    this.keys.unshift(bytes.slice());
+    this.values.unshift(value);
+    return value;
+  }
+}
+
+const NO_PRL: number[] = [];
+
+function ignored(f: ClientFacts, note: string): Decision {
+  return { ...baseOf(f), kind: 'ignored', note };
+}
+
+function baseOf(f: ClientFacts): { clientId: string; mac: string; vendorClass: string | undefined; prl: number[] } {
+  return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl };
+}
 
 // Option 53 values of OFFER and ACK replies, shared (encoders only read them).
 const OFFER_TYPE = Uint8Array.of(MessageType.OFFER);
@@ -99,6 +174,20 @@ function ipBytes(ip: string): Uint8Array {
 /** Cached option orders per (class, parameter request list): phones of one model all ask alike. */
 const MAX_CACHED_ORDERS = 256;
 
+/**
+ * One (class, parameter request list): the options in send order, and the
+ * whole options map of each reply kind built from them, shared by every reply
+ * of that kind (so its bytes are encoded once: reply-template.ts).
+ */
+interface OrderEntry {
+  readonly cls: ClientClassPlan | undefined;
+  readonly prl: readonly number[];
+  readonly ordered: ReadonlyMap<number, Uint8Array>;
+  offer?: ReadonlyMap<number, Uint8Array>;
+  ack?: ReadonlyMap<number, Uint8Array>;
+  informAck?: ReadonlyMap<number, Uint8Array>;
+}
+
 export class Rfc2131 {
   private plan!: DhcpPlan;
   private subnet!: Cidr;
@@ -107,9 +196,13 @@ export class Rfc2131 {
   private leaseBytes!: Uint8Array;
   private renewBytes!: Uint8Array;
   private rebindBytes!: Uint8Array;
-  private orders = new Map<string, ReadonlyMap<number, Uint8Array>>();
+  private orders = new Map<string, OrderEntry>();
+  /** The last entry used: DISCOVER and REQUEST of one phone model hit it without building a key. */
+  private lastOrder: OrderEntry | undefined;
   /** Last relay address checked: every relayed packet of a VLAN carries the same giaddr. */
   private lastRelay = { ip: '', inSubnet: false };
+  private readonly prls = new Interned<number[]>((b) => Array.from(b));
+  private readonly vendorClasses = new Interned<string>(vendorClassText);
 
   constructor(plan: DhcpPlan, private readonly leases: LeaseTable) {
     this.setPlan(plan);
@@ -125,17 +218,42 @@ export class Rfc2131 {
     this.renewBytes = u32(plan.renewSeconds);
     this.rebindBytes = u32(plan.rebindSeconds);
     this.orders = new Map();
+    this.lastOrder = undefined;
     this.lastRelay = { ip: '', inSubnet: false };
     this.leases.setPlan(plan);
   }
 
   classFor(vendorClass: string | undefined): ClientClassPlan | undefined {
     if (vendorClass === undefined) return undefined;
-    return this.plan.classes.find((c) => c.vendorClass === vendorClass);
+    for (const c of this.plan.classes) if (c.vendorClass === vendorClass) return c;
+    return undefined;
   }
 
   inSubnet(ip: string): boolean {
-    return ip !== ZERO && inCidr(ipToInt(ip), this.subnet);
+    if (ip === ZERO) return false;
+    const n = parseDottedQuad(ip);
+    // Not a dotted quad: ipToInt throws, as it always did here.
+    return inCidr(n >= 0 ? n : ipToInt(ip), this.subnet);
+  }
+
+  /** clientFacts, with option 55 and 60 interned (see Interned). */
+  private factsOf(msg: DhcpMessage): ClientFacts {
+    const six = msg.hlen === 6 && msg.chaddr.length >= 6;
+    const mac = six ? mac6(msg, false) : macOf(msg);
+    const id = msg.options.get(61);
+    const vc = msg.options.get(60);
+    const prl = msg.options.get(55);
+    const host = msg.options.get(12);
+    return {
+      mac,
+      clientId: id && id.length > 0 ? hex(id) : six ? mac6(msg, true) : `mac:${mac}`,
+      vendorClass: vc ? this.vendorClasses.get(vc) : undefined,
+      prl: prl ? this.prls.get(prl) : NO_PRL,
+      hostname: host ? text.decode(host) : undefined,
+      requestedIp: ipFrom(msg.options.get(50)),
+      serverId: ipFrom(msg.options.get(54)),
+      maxSize: maxSizeOf(msg.options.get(57)),
+    };
   }
 
   private relayInSubnet(giaddr: string): boolean {
@@ -144,24 +262,23 @@ export class Rfc2131 {
   }
 
   handle(msg: DhcpMessage, ingress: Ingress, now: number): Decision {
-    const facts = clientFacts(msg);
-    const base = { clientId: facts.clientId, mac: facts.mac, vendorClass: facts.vendorClass };
-    if (msg.op !== 1) return { ...base, kind: 'ignored', note: 'not a BOOTREQUEST' };
+    const facts = this.factsOf(msg);
+    if (msg.op !== 1) return ignored(facts, 'not a BOOTREQUEST');
     const type = msg.options.get(53);
-    if (!type || type.length !== 1) return { ...base, kind: 'ignored', note: 'no DHCP message type (plain BOOTP is not served)' };
+    if (!type || type.length !== 1) return ignored(facts, 'no DHCP message type (plain BOOTP is not served)');
 
     // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
     // interface it arrived on. The relay-only socket never serves a broadcast.
     if (msg.giaddr !== ZERO) {
-      if (!this.relayInSubnet(msg.giaddr)) return { ...base, kind: 'ignored', note: `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
+      if (!this.relayInSubnet(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
     } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
-      return { ...base, kind: 'ignored', note: 'direct request on the relay-only socket (no interface in the site file)' };
+      return ignored(facts, 'direct request on the relay-only socket (no interface in the site file)');
     }
 
     // No hardware address (hlen 0): nothing to bind a lease to, no one to unicast to.
     // Such a client may still ask for options with an INFORM.
     if (facts.mac === '' && type[0] !== MessageType.INFORM) {
-      return { ...base, kind: 'ignored', note: 'no hardware address (hlen 0): no lease for it' };
+      return ignored(facts, 'no hardware address (hlen 0): no lease for it');
     }
 
     switch (type[0]) {
@@ -176,27 +293,25 @@ export class Rfc2131 {
       case MessageType.INFORM:
         return this.inform(msg, facts);
       default:
-        return { ...base, kind: 'ignored', note: `message type ${type[0]} is not for a server` };
+        return ignored(facts, `message type ${type[0]} is not for a server`);
     }
   }
 
   private discover(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
-    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass };
     const ip = this.leases.choose(f.clientId, f.mac, f.requestedIp, now);
     if (ip === null) {
-      return { ...base, kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
+      return { ...baseOf(f), kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
     }
     this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
-    return { ...base, kind: 'discover', reply: this.reply(msg, f, MessageType.OFFER, ip, true) };
+    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, MessageType.OFFER, ip, true) };
   }
 
   private request(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
-    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass };
     // SELECTING: the client names the server it chose (option 54).
     if (f.serverId !== undefined) {
       if (f.serverId !== this.plan.serverId) {
         this.leases.releaseHold(f.clientId);
-        return { ...base, kind: 'request', note: `client chose server ${f.serverId}` };
+        return { ...baseOf(f), kind: 'request', note: `client chose server ${f.serverId}` };
       }
       const ip = f.requestedIp ?? (msg.ciaddr !== ZERO ? msg.ciaddr : undefined);
       if (ip !== undefined && this.leases.availableTo(ip, f.clientId, f.mac, now)) return this.ack(msg, f, ip, now);
@@ -204,7 +319,7 @@ export class Rfc2131 {
     }
     // INIT-REBOOT: option 50 and no ciaddr. RENEWING/REBINDING: ciaddr set.
     const ip = msg.ciaddr !== ZERO ? msg.ciaddr : f.requestedIp;
-    if (ip === undefined) return { ...base, kind: 'request', note: 'REQUEST without server id, requested address or ciaddr' };
+    if (ip === undefined) return { ...baseOf(f), kind: 'request', note: 'REQUEST without server id, requested address or ciaddr' };
     if (!this.inSubnet(ip)) return this.nak(msg, f, `${ip} is not on this network`);
     // We are the only server on a provisioning VLAN: a free address is granted
     // (as dnsmasq does when authoritative), so phones keep their address even
@@ -221,13 +336,15 @@ export class Rfc2131 {
       state: 'bound',
       expiresAt: now + this.plan.leaseSeconds * 1000,
       updatedAt: now,
-      ...(f.hostname !== undefined ? { hostname: f.hostname } : {}),
-      ...(f.vendorClass !== undefined ? { vendorClass: f.vendorClass } : {}),
     };
+    // Absent rather than undefined (the record is compared and written as it is).
+    if (f.hostname !== undefined) commit.hostname = f.hostname;
+    if (f.vendorClass !== undefined) commit.vendorClass = f.vendorClass;
     return {
       clientId: f.clientId,
       mac: f.mac,
       vendorClass: f.vendorClass,
+      prl: f.prl,
       kind: 'request',
       commit,
       reply: this.reply(msg, f, MessageType.ACK, ip, true),
@@ -248,11 +365,11 @@ export class Rfc2131 {
     m.options.set(54, this.serverIdBytes);
     m.options.set(56, new TextEncoder().encode(why.slice(0, 200)));
     const to: Destination = msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port } : { address: BROADCAST, port: this.plan.port + 1 };
-    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
+    return { ...baseOf(f), kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
   }
 
   private decline(f: ClientFacts, now: number): Decision {
-    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'decline' };
+    const base = { ...baseOf(f), kind: 'decline' };
     if (f.serverId !== undefined && f.serverId !== this.plan.serverId) return { ...base, note: `decline for server ${f.serverId}` };
     const ip = f.requestedIp;
     const lease = ip ? this.leases.get(ip) : undefined;
@@ -266,7 +383,7 @@ export class Rfc2131 {
   }
 
   private release(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
-    const base = { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'release' };
+    const base = { ...baseOf(f), kind: 'release' };
     const lease = this.leases.get(msg.ciaddr);
     if (!lease || lease.clientId !== f.clientId || lease.state !== 'bound') return { ...base, note: `release of ${msg.ciaddr}, which this client does not hold` };
     return { ...base, commit: { ...lease, state: 'released', expiresAt: now, updatedAt: now } };
@@ -274,7 +391,7 @@ export class Rfc2131 {
 
   private inform(msg: DhcpMessage, f: ClientFacts): Decision {
     // RFC 2131 §4.3.5: options only; no yiaddr, no lease time; unicast to ciaddr.
-    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, kind: 'inform', reply: this.reply(msg, f, MessageType.ACK, ZERO, false) };
+    return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, MessageType.ACK, ZERO, false) };
   }
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
@@ -296,17 +413,34 @@ export class Rfc2131 {
       // Shared all-zero fields (one allocation less per reply): encoders only read them.
       sname: NO_SNAME,
       file: NO_FILE,
-      options: new Map(),
+      // Shared between replies of one kind to one (class, option 55): never mutate (encodeReply copies before trimming).
+      options: this.replyOptions(f, type, leasing) as Map<number, Uint8Array>,
     };
-    m.options.set(53, type === MessageType.OFFER ? OFFER_TYPE : type === MessageType.ACK ? ACK_TYPE : Uint8Array.of(type));
-    m.options.set(54, this.serverIdBytes);
-    if (leasing) {
-      m.options.set(51, this.leaseBytes);
-      m.options.set(58, this.renewBytes);
-      m.options.set(59, this.rebindBytes);
-    }
-    for (const [code, value] of this.orderedOptions(f)) m.options.set(code, value);
     return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
+  }
+
+  /** The whole options map of an OFFER, an ACK or an INFORM's ACK to this client, in send order. */
+  private replyOptions(f: ClientFacts, type: number, leasing: boolean): ReadonlyMap<number, Uint8Array> {
+    const entry = this.orderEntry(f);
+    if (type === MessageType.OFFER && leasing) return (entry.offer ??= this.buildReplyOptions(entry, type, leasing));
+    if (type === MessageType.ACK) {
+      if (leasing) return (entry.ack ??= this.buildReplyOptions(entry, type, leasing));
+      return (entry.informAck ??= this.buildReplyOptions(entry, type, leasing));
+    }
+    return this.buildReplyOptions(entry, type, leasing);
+  }
+
+  private buildReplyOptions(entry: OrderEntry, type: number, leasing: boolean): ReadonlyMap<number, Uint8Array> {
+    const options = new Map<number, Uint8Array>();
+    options.set(53, type === MessageType.OFFER ? OFFER_TYPE : type === MessageType.ACK ? ACK_TYPE : Uint8Array.of(type));
+    options.set(54, this.serverIdBytes);
+    if (leasing) {
+      options.set(51, this.leaseBytes);
+      options.set(58, this.renewBytes);
+      options.set(59, this.rebindBytes);
+    }
+    for (const [code, value] of entry.ordered) options.set(code, value);
+    return shareOptions(options);
   }
 
   /**
@@ -322,15 +456,24 @@ export class Rfc2131 {
 
   /** optionsFor, cached: the result is shared, never mutate it. */
   private orderedOptions(f: ClientFacts): ReadonlyMap<number, Uint8Array> {
+    return this.orderEntry(f).ordered;
+  }
+
+  private orderEntry(f: ClientFacts): OrderEntry {
     const cls = this.classFor(f.vendorClass);
+    const last = this.lastOrder;
+    if (last !== undefined && last.cls === cls && last.prl === f.prl) return last;
     const key = `${cls ? this.plan.classes.indexOf(cls) : -1}:${f.prl.join(',')}`;
-    const hit = this.orders.get(key);
-    if (hit) return hit;
-    const out = this.computeOptions(f, cls);
-    // Bounded: a client cycling random request lists must not grow memory.
-    if (this.orders.size >= MAX_CACHED_ORDERS) this.orders.clear();
-    this.orders.set(key, out);
-    return out;
+    let entry = this.orders.get(key);
+    if (entry === undefined) {
+      entry = { cls, prl: f.prl, ordered: this.computeOptions(f, cls) };
+      // Bounded: a client cycling random request lists must not grow memory.
+      if (this.orders.size >= MAX_CACHED_ORDERS) this.orders.clear();
+      this.orders.set(key, entry);
+    }
+    // Remembered only for an interned list (the same array object means the same bytes).
+    if (entry.prl === f.prl) this.lastOrder = entry;
+    return entry;
   }
 
   private computeOptions(f: ClientFacts, cls: ClientClassPlan | undefined): Map<number, Uint8Array> {
@@ -366,18 +509,30 @@ export class Rfc2131 {
 /** Never dropped to make a reply fit: without them the reply is useless to an LPE phone. */
 const ESSENTIAL = new Set([53, 54, 51, 58, 59, 1, 43, 120]);
 
+const NOTHING_DROPPED: number[] = [];
+
+/**
+ * `sent`: the option codes in the reply as encoded (shared when from a
+ * template: never mutate). Trimming replaces `reply.message.options` with a
+ * trimmed copy, so it always tells what was sent.
+ */
 export function encodeReply(
   reply: { message: DhcpMessage; maxSize: number },
   requested: readonly number[],
-): { bytes: Uint8Array; dropped: number[] } | { error: string } {
+): { bytes: Uint8Array; dropped: number[]; sent: number[] } | { error: string } {
+  // The usual case: the engine's shared options, which fit as they are.
+  const fast = encodeFromTemplate(reply.message, reply.maxSize);
+  if (fast !== undefined) return { bytes: fast.bytes, dropped: NOTHING_DROPPED, sent: fast.codes as number[] };
   const dropped: number[] = [];
   for (;;) {
     const r = encodeMessage(reply.message, { maxSize: reply.maxSize });
-    if (r.ok) return { bytes: r.value, dropped };
+    if (r.ok) return { bytes: r.value, dropped, sent: [...reply.message.options.keys()] };
     if (r.error.code !== 'too-big') return { error: r.error.message };
     const codes = [...reply.message.options.keys()].filter((c) => !ESSENTIAL.has(c));
     const victim = codes.reverse().find((c) => !requested.includes(c)) ?? codes[0];
     if (victim === undefined) return { error: r.error.message };
+    // The engine's options maps are shared between replies: trim a copy.
+    if (isShared(reply.message.options)) reply.message.options = new Map(reply.message.options);
     reply.message.options.delete(victim);
     dropped.push(victim);
   }

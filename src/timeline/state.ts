@@ -30,7 +30,7 @@ export interface EventState {
   count: number;
   kind: 'dhcp' | 'dns' | 'ntp';
   text: string;
-  /** Repeats with the same key collapse into one row (renewals, NTP polls). */
+  /** Repeats with the same kind and key collapse into one row (renewals, NTP polls). */
   key: string;
 }
 
@@ -57,14 +57,32 @@ export interface PhoneState {
   /** Known only from the lease journal (provlab restarted since the lease). */
   journalLease: { ip: string; at: number } | null;
 
+  // Made on first use (most phones seen at a rate never get some of them; see EMPTY).
   /** Key: vendor class, '' for none. */
-  informs: Map<string, InformState>;
+  informs: ReadonlyMap<string, InformState>;
   /** Key: name + ' ' + type. */
-  ucupdates: Map<string, QueryState>;
-  time: Map<string, QueryState>;
-  other: Map<string, QueryState>;
+  ucupdates: ReadonlyMap<string, QueryState>;
+  time: ReadonlyMap<string, QueryState>;
+  other: ReadonlyMap<string, QueryState>;
   ntp: { firstAt: number; firstReplyAt: number | null; at: number; replies: number; kisses: number; offsetMs: number | null; version: number } | null;
   events: EventState[];
+}
+
+/**
+ * The one empty map every new phone starts with, for each of its maps: a phone
+ * staged at thousands a second costs a record, not four maps. Written to
+ * never: writers go through `writable`.
+ */
+const EMPTY: ReadonlyMap<string, never> = new Map<string, never>();
+
+/** The phone's map `key`, made its own on the first write. */
+export function writable<K extends 'informs' | 'ucupdates' | 'time' | 'other'>(p: PhoneState, key: K): PhoneState[K] extends ReadonlyMap<string, infer V> ? Map<string, V> : never {
+  let m = p[key] as ReadonlyMap<string, unknown>;
+  if (m === EMPTY) {
+    m = new Map();
+    (p as unknown as Record<K, ReadonlyMap<string, unknown>>)[key] = m;
+  }
+  return m as PhoneState[K] extends ReadonlyMap<string, infer V> ? Map<string, V> : never;
 }
 
 export function newPhone(mac: string, at: number): PhoneState {
@@ -86,13 +104,69 @@ export function newPhone(mac: string, at: number): PhoneState {
     nak: null,
     unanswered: null,
     journalLease: null,
-    informs: new Map(),
-    ucupdates: new Map(),
-    time: new Map(),
-    other: new Map(),
+    informs: EMPTY,
+    ucupdates: EMPTY,
+    time: EMPTY,
+    other: EMPTY,
     ntp: null,
     events: [],
   };
+}
+
+/**
+ * A map that keeps at most `cap` entries: `set` makes its key the newest and
+ * drops the oldest beyond the cap. As setBounded, but the oldest entry is
+ * found in O(1): a fresh `keys()` iterator would first skip every entry
+ * deleted since the map last compacted itself, and under a stream of new
+ * phones that is hundreds per call. The iterator kept here resumes where it
+ * stopped; everything before it has been deleted (entries are only ever
+ * appended), so its next key is the oldest live one.
+ */
+export class BoundedMap<K, V> {
+  private readonly map = new Map<K, V>();
+  private oldest: Iterator<K> | undefined;
+
+  constructor(private readonly cap: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.map.get(key);
+  }
+
+  /** Sets `key` as the newest entry; returns how many old entries were dropped. */
+  set(key: K, value: V): number {
+    const size = this.map.size;
+    this.map.set(key, value);
+    // It was there already: set kept its place, move it to the newest end. (A new key, the usual case, costs one lookup.)
+    if (this.map.size === size) {
+      this.map.delete(key);
+      this.map.set(key, value);
+    }
+    let dropped = 0;
+    while (this.map.size > this.cap) {
+      let next = this.oldest?.next();
+      if (next === undefined || next.done) {
+        this.oldest = this.map.keys();
+        next = this.oldest.next();
+      }
+      if (next.done) break;
+      this.map.delete(next.value);
+      dropped++;
+    }
+    return dropped;
+  }
+
+  values(): IterableIterator<V> {
+    return this.map.values();
+  }
+
+  /** Oldest first. */
+  entries(): IterableIterator<[K, V]> {
+    return this.map.entries();
+  }
 }
 
 /** Sets `key` as the newest entry; drops the oldest beyond `cap`. */
@@ -114,8 +188,20 @@ const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2066-\u20
  * The web page still inserts it as text, never as HTML.
  */
 export function printable(s: string, max = 255): string {
+  // Most text (a vendor class, a message type) is short and clean: returned as it is, without a regular expression.
+  if (s.length <= max && isSafe(s)) return s;
   const cut = s.length > max ? `${s.slice(0, max)}…` : s;
   return cut.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** No character UNSAFE matches. */
+function isSafe(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || (c >= 0x7f && c <= 0x9f)) return false;
+    if (c >= 0x200b && (c <= 0x200f || (c >= 0x2028 && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069))) return false;
+  }
+  return true;
 }
 
 /** A clock offset for people: +0.012 s, -3 min, +4018 days. */

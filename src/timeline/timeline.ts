@@ -6,9 +6,9 @@
 // Bounded: at most `maxPhones` phones (the least recently seen goes first),
 // `maxEventsPerPhone` events per phone (repeats collapse into a count), a few
 // distinct query names per step, and a small table of unknown clients.
-import { isIPv4 } from '../wire/ipv4.js';
+import { parseDottedQuad } from '../wire/dhcp-message.js';
 import { normalizeName, type TimelineSite } from './site-facts.js';
-import { formatOffset, newPhone, printable, setBounded, type PhoneState, type QueryState } from './state.js';
+import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
 import type { DhcpExchangeEvent, DnsQueryEvent, LeaseNote, NtpClientInput, TimelineLease, TimelineView, UnknownClientView } from './types.js';
 import { phoneView } from './view.js';
 
@@ -45,6 +45,34 @@ function codes(list: readonly number[]): number[] {
   return list.filter((c) => Number.isInteger(c) && c >= 0 && c <= 255).slice(0, 255);
 }
 
+/** isIPv4, without a regular expression (parseDottedQuad accepts exactly the same). */
+function isIPv4(text: string): boolean {
+  return parseDottedQuad(text) >= 0;
+}
+
+function sameCodes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * codes(), for lists that repeat: phones of one model send the same option 55,
+ * so the copy kept per phone is one array shared by all of them (never mutated:
+ * the view copies what it hands out, or serialises it).
+ */
+class CodeLists {
+  private last: { input: readonly number[]; copy: number[] } | undefined;
+  get(list: readonly number[]): number[] {
+    const last = this.last;
+    if (last !== undefined && sameCodes(last.input, list)) return last.copy;
+    const copy = codes(list);
+    // Remember a private copy of the input too: the caller may reuse its array.
+    this.last = { input: [...list], copy };
+    return copy;
+  }
+}
+
 export class StagingTimeline {
   readonly maxPhones: number;
   readonly maxEventsPerPhone: number;
@@ -53,17 +81,18 @@ export class StagingTimeline {
   private readonly now: () => number;
   private site: TimelineSite;
   /** Least recently seen first (re-inserted on every event). */
-  private readonly phones = new Map<string, PhoneState>();
+  private readonly phones: BoundedMap<string, PhoneState>;
   /** Client address -> the MAC that latest held it (ACK yiaddr, INFORM ciaddr, journal). */
-  private readonly owners = new Map<string, IpOwner>();
+  private readonly owners: BoundedMap<string, IpOwner>;
   private readonly unknown = new Map<string, UnknownClientView>();
   private readonly listeners = new Set<(version: number) => void>();
   /** MAC -> the address a journal lease gave it (checked against owners before use). */
-  private readonly journalIpByMac = new Map<string, string>();
+  private readonly journalIpByMac: BoundedMap<string, string>;
   private evicted = 0;
   private unmatchedDns = 0;
   private unmatchedNtp = 0;
   private version = 0;
+  private readonly prls = new CodeLists();
 
   constructor(options: TimelineOptions = {}) {
     this.maxPhones = positiveInt(options.maxPhones, 1024, 'maxPhones');
@@ -72,6 +101,9 @@ export class StagingTimeline {
     this.maxUnknown = positiveInt(options.maxUnknownClients, 64, 'maxUnknownClients');
     this.now = options.now ?? Date.now;
     this.site = options.site ?? { site: '', domains: [] };
+    this.phones = new BoundedMap(this.maxPhones);
+    this.owners = new BoundedMap(this.maxPhones * 2);
+    this.journalIpByMac = new BoundedMap(this.maxPhones * 2);
   }
 
   /** On reload: new domains apply to every phone at once (the view judges, the state only records). */
@@ -94,12 +126,15 @@ export class StagingTimeline {
     const p = this.touch(mac, at);
     const vc = e.vendorClass !== undefined ? printable(e.vendorClass) : null;
     if (vc !== null && !p.vendorClasses.includes(vc)) {
-      p.vendorClasses.push(vc);
+      // A new phone's first class: a one-element array, not an empty one grown by push.
+      if (p.vendorClasses.length === 0) p.vendorClasses = [vc];
+      else p.vendorClasses.push(vc);
       if (p.vendorClasses.length > 8) p.vendorClasses.shift();
     }
     if (e.hostname !== undefined) p.hostname = printable(e.hostname, 64);
-    const prl = codes(e.prl);
-    const sent = codes(e.optionsSent);
+    const prl = this.prls.get(e.prl);
+    // Only an INFORM keeps (and tells) the options sent.
+    let sent: number[] | undefined;
     const ip = e.ip !== undefined && isIPv4(e.ip) && e.ip !== '0.0.0.0' ? e.ip : null;
     const type = printable(e.type, 16);
     const reply = e.replyType !== undefined ? printable(e.replyType, 16) : null;
@@ -129,11 +164,12 @@ export class StagingTimeline {
       }
     } else if (type === 'INFORM') {
       const key = vc ?? '';
-      const prev = p.informs.get(key);
+      const informs = writable(p, 'informs');
+      const prev = informs.get(key);
       setBounded(
-        p.informs,
+        informs,
         key,
-        { firstAt: prev?.firstAt ?? at, at, count: (prev?.count ?? 0) + 1, vendorClass: vc, prl, optionsSent: sent, answered: reply === 'ACK', note },
+        { firstAt: prev?.firstAt ?? at, at, count: (prev?.count ?? 0) + 1, vendorClass: vc, prl, optionsSent: sent ??= codes(e.optionsSent), answered: reply === 'ACK', note },
         4,
       );
       if (ip !== null) {
@@ -147,12 +183,13 @@ export class StagingTimeline {
     else {
       text += ` → ${reply}`;
       if (type === 'INFORM') {
-        const lync = [43, 120].filter((c) => sent.includes(c));
+        const all = (sent ??= codes(e.optionsSent));
+        const lync = [43, 120].filter((c) => all.includes(c));
         text += lync.length === 2 ? ' with 43 and 120' : lync.length === 1 ? ` with ${lync[0]} only` : ' without 43/120';
       } else if (ip !== null && reply !== 'NAK') text += ` ${ip}`;
       if (reply === 'NAK' && note) text += `: ${note}`;
     }
-    this.event(p, { at, kind: 'dhcp', text, key: `dhcp ${text}` });
+    this.event(p, at, 'dhcp', text, text);
     this.changed();
   }
 
@@ -171,16 +208,16 @@ export class StagingTimeline {
     let bucket: Map<string, QueryState>;
     let domain: string | null;
     if (name === UCUPDATES || name.startsWith(`${UCUPDATES}.`)) {
-      bucket = p.ucupdates;
+      bucket = writable(p, 'ucupdates');
       domain = name.slice(UCUPDATES.length + 1);
     } else if (name === NTP_SRV || name.startsWith(`${NTP_SRV}.`)) {
-      bucket = p.time;
+      bucket = writable(p, 'time');
       domain = name.slice(NTP_SRV.length + 1);
     } else if (name === TIME_WINDOWS) {
-      bucket = p.time;
+      bucket = writable(p, 'time');
       domain = null;
     } else {
-      bucket = p.other;
+      bucket = writable(p, 'other');
       domain = null;
     }
     const key = `${name} ${type}`;
@@ -188,7 +225,7 @@ export class StagingTimeline {
     const answers = e.answers !== undefined && Number.isInteger(e.answers) && e.answers >= 0 ? e.answers : null;
     setBounded(bucket, key, { name, type, rcode, answers, firstAt: prev?.firstAt ?? e.at, at: e.at, count: (prev?.count ?? 0) + 1, domain }, this.maxQueries);
     const text = `DNS ${type} ${name} → ${rcode}${rcode === 'NOERROR' && answers === 0 ? ' (no data)' : ''}`;
-    this.event(p, { at: e.at, kind: 'dns', text, key: text });
+    this.event(p, e.at, 'dns', text, text);
     this.changed();
   }
 
@@ -215,7 +252,7 @@ export class StagingTimeline {
       e.kind === 'reply'
         ? `NTP v${e.version} answered${n.offsetMs !== null ? ` (its clock was off by ${formatOffset(n.offsetMs)})` : ''}`
         : `NTP v${e.version} rate-limited (RATE kiss)`;
-    this.event(p, { at, kind: 'ntp', text, key: `ntp ${e.kind}` });
+    this.event(p, at, 'ntp', text, e.kind);
     this.changed();
   }
 
@@ -229,7 +266,7 @@ export class StagingTimeline {
     const cur = this.owners.get(r.ip);
     if (cur && cur.mac === mac) return; // an ACK or INFORM already said so, with a better source
     this.own(r.ip, { mac, at: r.updatedAt, source: 'journal' });
-    setBounded(this.journalIpByMac, mac, r.ip, this.maxPhones * 2);
+    this.journalIpByMac.set(mac, r.ip);
     const p = this.phones.get(mac);
     if (p && p.ip === null) p.ip = r.ip;
   }
@@ -252,7 +289,7 @@ export class StagingTimeline {
 
   /** Which MAC the timeline believes holds each address, as used to place DNS and NTP events. */
   leases(): TimelineLease[] {
-    return [...this.owners].map(([ip, o]) => ({ ip, mac: o.mac, at: o.at, source: o.source }));
+    return [...this.owners.entries()].map(([ip, o]) => ({ ip, mac: o.mac, at: o.at, source: o.source }));
   }
 
   get currentVersion(): number {
@@ -266,7 +303,7 @@ export class StagingTimeline {
   }
 
   private own(ip: string, owner: IpOwner): void {
-    setBounded(this.owners, ip, owner, this.maxPhones * 2);
+    this.owners.set(ip, owner);
   }
 
   /** The phone for `mac`, created if new, marked most recently seen. */
@@ -282,30 +319,27 @@ export class StagingTimeline {
         p.journalLease = { ip, at: owner.at };
         p.ip = ip;
       }
-      this.phones.set(mac, p);
-      while (this.phones.size > this.maxPhones) {
-        const oldest = this.phones.keys().next().value;
-        if (oldest === undefined) break;
-        this.phones.delete(oldest);
-        this.evicted++;
-      }
+      this.evicted += this.phones.set(mac, p);
     } else {
-      this.phones.delete(mac);
       this.phones.set(mac, p);
     }
     p.lastSeen = Math.max(p.lastSeen, at);
     return p;
   }
 
-  private event(p: PhoneState, e: { at: number; kind: 'dhcp' | 'dns' | 'ntp'; text: string; key: string }): void {
+  /** Repeats (same kind and key, one after the other) collapse into a count. */
+  private event(p: PhoneState, at: number, kind: 'dhcp' | 'dns' | 'ntp', text: string, key: string): void {
     const last = p.events[p.events.length - 1];
-    if (last && last.key === e.key) {
+    if (last && last.kind === kind && last.key === key) {
       last.count++;
-      last.lastAt = e.at;
-      last.text = e.text;
+      last.lastAt = at;
+      last.text = text;
       return;
     }
-    p.events.push({ ...e, lastAt: e.at, count: 1 });
+    const ev = { at, kind, text, key, lastAt: at, count: 1 };
+    // A new phone's first event: a one-element array, not an empty one grown by push.
+    if (p.events.length === 0) p.events = [ev];
+    else p.events.push(ev);
     if (p.events.length > this.maxEventsPerPhone) p.events.splice(0, p.events.length - this.maxEventsPerPhone);
   }
 
@@ -320,6 +354,7 @@ export class StagingTimeline {
 
   private changed(): void {
     this.version++;
+    if (this.listeners.size === 0) return;
     for (const l of this.listeners) {
       try {
         l(this.version);

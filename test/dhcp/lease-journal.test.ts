@@ -292,6 +292,17 @@ t.test('recovers every state an interrupted compaction can leave', async (t) => 
     t.match(warnings.join('\n'), /leases\.journal: generation 5 is older than the snapshot \(6\)/);
     await journal.close();
   });
+  t.test('a journal cut right after its header, before the newline, is opened with a warning', async (t) => {
+    const dir = t.testdir({
+      'leases.snapshot': line({ provlab: 'lease-snapshot', v: 1, gen: 2, count: 1 }) + line(v(1, 1)),
+      'leases.journal': line({ provlab: 'lease-journal', v: 1, gen: 2 }).slice(0, -1),
+    });
+    const { journal, leases, warnings } = await LeaseJournal.open(dir);
+    t.equal(leases.size, 1, 'the snapshot');
+    t.match(warnings.join('\n'), /leases\.journal line 1: header has no trailing newline/);
+    await journal.close();
+  });
+
   t.test('crash right after journal.next was created: empty or torn header', async (t) => {
     const dir = t.testdir({
       'leases.snapshot': line({ provlab: 'lease-snapshot', v: 1, gen: 2, count: 1 }) + line(v(1, 1)),
@@ -364,6 +375,42 @@ t.test('group commit', async (t) => {
     await Promise.all([first, ...batch]);
     t.equal(calls, 2, 'one fdatasync for the first append, one for the 50 that queued behind it');
     await journal.close();
+  });
+
+  t.test('under load, appends wait out the commit interval and share one fdatasync (and one promise)', async (t) => {
+    const dir = t.testdir();
+    // A long interval, so that the appends below surely fall inside it on a busy box.
+    const { journal } = await LeaseJournal.open(dir, { commitIntervalMs: 400 });
+    calls = 0;
+    await journal.append(rec(0));
+    t.equal(calls, 1, 'the first append is written at once');
+    const later: Promise<void>[] = [];
+    for (let k = 1; k <= 5; k++) {
+      later.push(journal.append(rec(k)));
+      await new Promise((r) => setImmediate(r)); // each from its own turn of the event loop
+    }
+    t.ok(later.every((p) => p === later[0]), 'appends of one batch share one promise');
+    await Promise.all(later);
+    t.equal(calls, 2, 'the five later appends went out in one fdatasync');
+    await journal.close();
+    const again = await LeaseJournal.open(dir);
+    t.equal(again.leases.size, 6, 'all on disk');
+    await again.journal.close();
+  });
+
+  t.test('commitIntervalMs 0: each batch starts as soon as the previous one is done', async (t) => {
+    const dir = t.testdir();
+    const { journal } = await LeaseJournal.open(dir, { commitIntervalMs: 0 });
+    calls = 0;
+    for (let k = 0; k < 3; k++) await journal.append(rec(k));
+    t.equal(calls, 3, 'one fdatasync per append awaited one after the other');
+    await journal.close();
+  });
+
+  t.test('commitIntervalMs is checked', async (t) => {
+    for (const bad of [-1, Number.NaN, 5000]) {
+      await t.rejects(LeaseJournal.open(t.testdir(), { commitIntervalMs: bad }), RangeError, `refused: ${bad}`);
+    }
   });
 
   t.test('a failed fdatasync is never acknowledged; compaction starts a healthy journal', async (t) => {

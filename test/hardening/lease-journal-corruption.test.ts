@@ -89,8 +89,11 @@ t.test('property: a damaged journal opens, keeps every intact record, invents no
       }
       const damagedRecords = written.filter((r) => !load.leases.has(r.ip)).length;
       // (An empty file is what a crash between creating a journal and writing its header leaves,
-      // with nothing acknowledged in it: the loader takes it silently, rightly.)
-      if (damagedRecords > 0 && bytes.length > 0 && load.warnings.length === 0) throw new Error(`${damagedRecords} records dropped without a warning`);
+      // with nothing acknowledged in it: the loader takes it silently, rightly. So is a file cut
+      // exactly after a newline, with nothing else damaged before the cut: a shorter journal,
+      // as a crash before the later appends were written leaves it, which nothing can tell apart.)
+      const cleanCut = bytes.length === intactUpTo && original[intactUpTo - 1] === 0x0a && [...flipped].every((p) => p >= intactUpTo);
+      if (damagedRecords > 0 && bytes.length > 0 && !cleanCut && load.warnings.length === 0) throw new Error(`${damagedRecords} records dropped without a warning`);
       return true;
     }),
     { numRuns: 60 },

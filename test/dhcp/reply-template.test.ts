@@ -9,31 +9,13 @@ import { Rfc2131, encodeReply } from '../../src/dhcp/rfc2131.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { encodeFromTemplate, isShared, shareOptions, NO_FILE, NO_SNAME } from '../../src/dhcp/reply-template.js';
 import type { DhcpPlan } from '../../src/site/plan.js';
+import { ascii, enginePlan } from './fixtures/engine-plan.js';
 import { decodeMessage, emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
-const ascii = (s: string) => new TextEncoder().encode(s);
 
+/** A larger pool and no reservation: templates are about many new phones. */
 function plan(overrides: Partial<DhcpPlan> = {}): DhcpPlan {
-  return {
-    enabled: true,
-    port: 67,
-    serverId: '10.20.0.1',
-    subnet: { network: '10.20.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '10.20.0.255' },
-    pools: [{ start: '10.20.0.100', end: '10.20.0.200' }],
-    reservations: [],
-    leaseSeconds: 28800,
-    renewSeconds: 14400,
-    rebindSeconds: 25200,
-    offerHoldSeconds: 30,
-    declineHoldSeconds: 600,
-    baseOptions: new Map([
-      [1, new Uint8Array([255, 255, 255, 0])],
-      [3, new Uint8Array([10, 20, 0, 1])],
-      [15, ascii('schertz.name')],
-    ]),
-    classes: [{ name: 'MS-UC-Client', vendorClass: 'MS-UC-Client', options: new Map([[43, ascii('\x01\x0cMS-UC-Client')], [120, new Uint8Array([0, 1, 0x61, 0])]]), alwaysSend: [43, 120] }],
-    ...overrides,
-  };
+  return enginePlan({ pools: [{ start: '10.20.0.100', end: '10.20.0.200' }], reservations: [], ...overrides });
 }
 
 function discover(mac: number, options: [number, Uint8Array][] = []): DhcpMessage {

@@ -54,13 +54,8 @@ interface Addon {
   unref(handle: Handle): void;
 }
 
-function load(): { ok: true; addon: Addon } | { ok: false; reason: string } {
-  const l = loadNativeAddon<Addon>();
-  return l.ok ? l : { ok: false, reason: l.reason.replace('the native socket addon needs Linux', 'binding to a network device needs Linux') };
-}
-
 export function deviceSocketsAvailable(): { ok: true } | { ok: false; reason: string } {
-  const l = load();
+  const l = loadNativeAddon<Addon>();
   return l.ok ? { ok: true } : { ok: false, reason: l.reason };
 }
 
@@ -84,7 +79,7 @@ function openError(ifname: string, port: number, err: unknown): Error {
 
 export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
   const { interfaceName, port, onMessage, onError } = opts;
-  const l = load();
+  const l = loadNativeAddon<Addon>();
   if (!l.ok) throw new Error(`cannot bind DHCP to interface ${interfaceName}: ${l.reason}`);
   const addon = l.addon;
 

@@ -59,8 +59,6 @@ export class AnchoredClock implements ClockSource {
       this.anchor();
       return (a + b) / 2 - wall;
     }
-    // Not a step, but the anchor was taken through a wide window: try for a better one.
-    if (this.uncertaintyMs > 0.02) this.anchor();
     this.lastVerifiedMs = b;
     return null;
   }

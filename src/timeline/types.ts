@@ -1,6 +1,7 @@
 // The staging timeline's inputs (what the daemons report) and its view (what
 // `provlab status`, /api/status and the web page show). The view is plain JSON:
 // numbers are ms since the epoch, absent values are null, never undefined.
+import type { QueryState } from './state.js';
 
 /** One DHCP exchange as the DHCP daemon saw it (see adapters.ts for the wiring). */
 export interface DhcpExchangeEvent {
@@ -111,16 +112,8 @@ export interface InformStepView extends StepView {
   informs: InformView[];
 }
 
-export interface QueryView {
-  name: string;
-  type: string;
-  rcode: string;
-  answers: number | null;
-  firstAt: number;
-  at: number;
-  count: number;
-  /** The domain after the fixed prefix (ucupdates-r2., _ntp._udp.), '' when none. */
-  domain: string | null;
+/** A query as remembered (state.ts), judged against the site. */
+export interface QueryView extends QueryState {
   /** Is `domain` one the site hands out in options 15/119? null when not applicable. */
   inSite: boolean | null;
 }

@@ -20,6 +20,7 @@
  *     -> handle {port, ifindex, inData, inMeta, outData, outMeta, stats}
  *     see "batch mode" below: recvmmsg/sendmmsg through shared memory.
  *   sendTo(handle, bytes, ipv4AsUint32, port) -> bytes sent
+ *   sendBatch(handle, count) -> count: send out slots 0..count-1 now
  *   realtime() -> [seconds, nanoseconds] of CLOCK_REALTIME
  * Failures throw an Error with .code ("ENODEV"), .errno (negative, as in
  * Node) and .syscall; the message is "syscall: strerror text".
@@ -435,8 +436,12 @@ static int make_socket(napi_env env, const char *ifname, struct in_addr addr, in
   /* NTP: the kernel's receive time, not the event loop's (which is late by
    * however long the loop was busy). */
   else if (timestamps && set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1) < 0) step = "setsockopt(SO_TIMESTAMPNS)";
-  /* Capped by net.core.rmem_max; a bigger queue rides out a busy loop turn. */
-  else if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) < 0) step = "setsockopt(SO_RCVBUF)";
+  /* A bigger queue rides out a busy loop turn (a GC pause). SO_RCVBUFFORCE
+   * (root or CAP_NET_ADMIN, which a DHCP server has) is not capped by
+   * net.core.rmem_max; without the privilege, SO_RCVBUF up to that cap. */
+  else if (rcvbuf > 0 && set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, rcvbuf) < 0 &&
+           set_int(fd, SOL_SOCKET, SO_RCVBUF, rcvbuf) < 0)
+    step = "setsockopt(SO_RCVBUF)";
   else if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) step = "bind";
   socklen_t alen = sizeof sa; /* port 0 asks the kernel to pick; learn which */
   if (step == NULL && getsockname(fd, (struct sockaddr *)&sa, &alen) < 0) step = "getsockname";
@@ -790,6 +795,26 @@ static napi_value js_send_to(napi_env env, napi_callback_info info) {
   return send_one(env, s, data, len, &to);
 }
 
+/* Sends out slots 0..count-1 now, outside a batch: replies that waited for
+ * something (a DHCP lease written to disk). Send failures are counted in
+ * stats, as for a batch. Returns how many were handed to sendmmsg(). */
+static napi_value js_send_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], result;
+  uint32_t count;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) return throw_type(env, "sendBatch(handle, count)");
+  devsock *s = arg_handle(env, argv[0]);
+  if (s == NULL) return NULL;
+  if (s->batch == NULL) return throw_type(env, "not a batch socket");
+  if (napi_get_value_uint32(env, argv[1], &count) != napi_ok || count > s->batch->slots)
+    return throw_type(env, "count must be a number of out slots");
+  if (s->fd < 0) return throw_errno(env, "sendmmsg", EBADF);
+  batch_send(s, count);
+  CHECK(napi_create_uint32(env, count, &result));
+  return result;
+}
+
 /* CLOCK_REALTIME as [seconds, nanoseconds]: the clock batch_send() stamps. */
 static napi_value js_realtime(napi_env env, napi_callback_info info) {
   (void)info;
@@ -814,6 +839,7 @@ NAPI_MODULE_INIT() {
       {"unref", NULL, js_unref, NULL, NULL, NULL, napi_enumerable, NULL},
       {"openBatch", NULL, js_open_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"realtime", NULL, js_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return napi_failed(env);

@@ -1,15 +1,14 @@
 // The DHCP daemon: sockets, clock and disk around the pure RFC 2131 logic.
-// Per packet: decode (malformed -> counted, dropped), decide, make the lease
-// durable (group-committed fsync), then send. Nothing a client sends can throw
-// out of here.
-import dgram from 'node:dgram';
+// Per packet (from ./transport.ts): decode (malformed -> counted, dropped),
+// decide, make the lease durable (group-committed fsync), then send. Nothing
+// a client sends can throw out of here.
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { decodeMessage, MessageType, type DhcpMessage } from '../wire/dhcp-message.js';
 import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
-import { Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
-import { openDeviceSocket, type DeviceSocket } from './device-socket.js';
+import { Rfc2131, encodeReply, type Decision, type Ingress } from './rfc2131.js';
+import { openTransport, type Transport } from './transport.js';
 
 const TYPE_NAMES: Record<number, string> = {
   [MessageType.DISCOVER]: 'DISCOVER',
@@ -31,12 +30,6 @@ export interface DhcpCounters {
   poolExhausted: number;
   commits: number;
   [kind: string]: number;
-}
-
-interface Transport {
-  readonly describe: string;
-  send(bytes: Uint8Array, to: Destination): void;
-  close(): void;
 }
 
 /** Events for other parts of the appliance (DNS names from option 12, the staging timeline). */
@@ -66,9 +59,16 @@ export interface DhcpDaemonOptions {
   fsync?: boolean;
   /** Clock, injectable for tests. */
   now?: () => number;
+  /** The relay-only socket through Node's dgram even where the batch socket is available (tests of the fallback). */
+  dgram?: boolean;
 }
 
 export class DhcpDaemon {
+  /** Which socket path serves: 'batch' (recvmmsg/sendmmsg) or 'dgram'. */
+  get transportKind(): 'batch' | 'dgram' {
+    return this.transport.kind;
+  }
+
   readonly counters: DhcpCounters = { received: 0, malformed: 0, ignored: 0, replies: 0, sendErrors: 0, poolExhausted: 0, commits: 0 };
   private transport!: Transport;
   private sweep: NodeJS.Timeout | undefined;
@@ -125,57 +125,26 @@ export class DhcpDaemon {
     await this.journal.close();
   }
 
-  private async openTransport(plan: Plan): Promise<Transport> {
-    const port = plan.dhcp.port;
-    if (plan.interface !== null) {
-      const iface = plan.interface;
-      const sock: DeviceSocket = openDeviceSocket({
-        interfaceName: iface,
-        port,
-        onMessage: (buf) => this.receive(buf, 'interface'),
-        onError: (err) => this.log.error({ err }, `socket error on ${iface}`),
-      });
-      return {
-        describe: `${iface} (0.0.0.0:${port}, bound to the device)`,
-        send: (bytes, to) => {
-          if (to.arp && !this.tryArp(sock, to.arp)) to = { address: '255.255.255.255', port: to.port };
-          sock.send(bytes, to.address, to.port);
+  private openTransport(plan: Plan): Promise<Transport> {
+    return openTransport(
+      { interfaceName: plan.interface, address: plan.address, port: plan.dhcp.port, dgram: this.options.dgram },
+      {
+        receive: (buf, ingress) => this.receive(buf, ingress),
+        truncated: (bytes) => {
+          this.counters.received++;
+          this.counters.malformed++;
+          this.log.debug({ bytes }, 'DHCP datagram longer than 4096 bytes dropped');
         },
-        close: () => sock.close(),
-      };
-    }
-    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-    sock.on('message', (buf) => this.receive(buf, 'relay-socket'));
-    sock.on('error', (err) => this.log.error({ err }, 'DHCP socket error'));
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(port, plan.address, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
-    return {
-      describe: `${plan.address}:${port} (relay only)`,
-      send: (bytes, to) =>
-        sock.send(bytes, to.port, to.address, (err) => {
-          if (err) this.sendFailed(err, to);
-        }),
-      close: () => sock.close(),
-    };
+        sendFailed: (err, to, count) => this.sendFailed(err, to, count),
+        socketError: (err) => this.log.error({ err }, 'DHCP socket error'),
+        arpFailed: (err, arp) => this.log.debug({ err, ...arp }, 'ARP entry not added; broadcasting instead'),
+      },
+    );
   }
 
-  private tryArp(sock: DeviceSocket, arp: { ip: string; mac: string }): boolean {
-    try {
-      return sock.setArp(arp.ip, arp.mac);
-    } catch (err) {
-      this.log.debug({ err, ...arp }, 'ARP entry not added; broadcasting instead');
-      return false;
-    }
-  }
-
-  private sendFailed(err: Error, to: Destination): void {
-    this.counters.sendErrors++;
-    this.log.warn({ err: err.message, to: `${to.address}:${to.port}` }, 'DHCP reply not sent');
+  private sendFailed(err: Error, to: string, count = 1): void {
+    this.counters.sendErrors += count;
+    this.log.warn({ err: err.message, to }, 'DHCP reply not sent');
   }
 
   /** Entry point for every datagram. Never throws. */
@@ -249,7 +218,7 @@ export class DhcpDaemon {
         this.transport.send(encoded.bytes, d.reply.to);
         this.counters.replies++;
       } catch (err) {
-        this.sendFailed(err as Error, d.reply.to);
+        this.sendFailed(err as Error, `${d.reply.to.address}:${d.reply.to.port}`);
       }
       if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
     }

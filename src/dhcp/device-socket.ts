@@ -64,7 +64,7 @@ function errCode(err: unknown): string | undefined {
 }
 
 /** Turns "setsockopt(SO_BINDTODEVICE): No such device" into what an operator can act on. */
-function openError(ifname: string, port: number, err: unknown): Error {
+export function interfaceBindError(ifname: string, port: number, err: unknown): Error {
   const code = errCode(err);
   const text = err instanceof Error ? err.message.replace(/^[^:]*: /, '') : String(err);
   const hint =
@@ -75,6 +75,25 @@ function openError(ifname: string, port: number, err: unknown): Error {
   const e = new Error(`cannot bind DHCP to interface ${ifname}: ${text}${hint}`, { cause: err });
   if (code !== undefined) (e as NodeJS.ErrnoException).code = code;
   return e;
+}
+
+/**
+ * RFC 2131 §4.1 unicast to a client without an address: ip -> mac in the
+ * ARP table of interfaceName. Throws (EPERM without CAP_NET_ADMIN).
+ */
+export function addArpEntry(interfaceName: string, ip: string, mac: string): boolean {
+  const l = loadNativeAddon<Addon>();
+  if (!l.ok) throw new Error(`cannot add ARP entry ${ip} -> ${mac} on ${interfaceName}: ${l.reason}`);
+  try {
+    return l.addon.setArp(interfaceName, ip, mac);
+  } catch (err) {
+    if (err instanceof TypeError) throw err; // a bad ip or mac: the caller's bug, as it is
+    const code = errCode(err);
+    const hint = code === 'EPERM' ? ' (needs root or CAP_NET_ADMIN)' : '';
+    const e = new Error(`cannot add ARP entry ${ip} -> ${mac} on ${interfaceName}: ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
+    if (code !== undefined) (e as NodeJS.ErrnoException).code = code;
+    throw e;
+  }
 }
 
 export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
@@ -113,7 +132,7 @@ export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
       reportError,
     );
   } catch (err) {
-    throw openError(interfaceName, port, err);
+    throw interfaceBindError(interfaceName, port, err);
   }
   const h: Handle = handle;
   const life = handleLifetime(addon, h);
@@ -125,18 +144,7 @@ export function openDeviceSocket(opts: OpenDeviceSocketOptions): DeviceSocket {
       if (life.closed) throw new Error(`device socket on ${interfaceName} is closed`);
       addon.send(h, buf, address, dstPort);
     },
-    setArp(ip, mac) {
-      try {
-        return addon.setArp(interfaceName, ip, mac);
-      } catch (err) {
-        if (err instanceof TypeError) throw err; // a bad ip or mac: the caller's bug, as it is
-        const code = errCode(err);
-        const hint = code === 'EPERM' ? ' (needs root or CAP_NET_ADMIN)' : '';
-        const e = new Error(`cannot add ARP entry ${ip} -> ${mac} on ${interfaceName}: ${err instanceof Error ? err.message : String(err)}${hint}`, { cause: err });
-        if (code !== undefined) (e as NodeJS.ErrnoException).code = code;
-        throw e;
-      }
-    },
+    setArp: (ip, mac) => addArpEntry(interfaceName, ip, mac),
     close: life.close,
     ref: life.ref,
     unref: life.unref,

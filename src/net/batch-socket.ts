@@ -51,6 +51,12 @@ export interface BatchSocket extends BatchView {
   readonly port: number;
   /** One reply outside a batch (e.g. a forwarded answer). Throws an Error with `code`. */
   sendTo(bytes: Uint8Array, ip: number, port: number): void;
+  /**
+   * Sends out slots 0..count-1 now, outside a batch handler (replies that
+   * waited for something, e.g. a lease on disk). Failures are counted in
+   * stats().sendErrors, as for a batch.
+   */
+  sendOut(count: number): void;
   stats(): BatchStats;
   /** Idempotent. */
   close(): void;
@@ -96,6 +102,7 @@ interface Addon {
     onError: (err: Error) => void,
   ): Handle;
   sendTo(handle: Handle, bytes: Uint8Array, ip: number, port: number): number;
+  sendBatch(handle: Handle, count: number): number;
   realtime(): [number, number];
   close(handle: Handle): void;
   ref(handle: Handle): void;
@@ -157,6 +164,10 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     sendTo(bytes, ip, port) {
       if (life.closed) throw new Error('batch socket is closed');
       addon.sendTo(h, bytes, ip, port);
+    },
+    sendOut(count) {
+      if (life.closed) throw new Error('batch socket is closed');
+      addon.sendBatch(h, count);
     },
     stats() {
       return { received: stats[0]!, truncated: stats[1]!, batches: stats[2]!, sent: stats[3]!, sendErrors: stats[4]!, lastSendErrno: stats[5]! };

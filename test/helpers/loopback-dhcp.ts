@@ -26,6 +26,10 @@ export interface LoopbackDhcpOptions {
   port(attempt: number): number;
   /** Also open a loopback relay from `router` to the daemon, on the same port. */
   relay?: boolean;
+  /** Serve through Node's dgram instead of the batch socket. */
+  dgram?: boolean;
+  /** Journal fsync (default off: these tests are about packets). */
+  fsync?: boolean;
 }
 
 export interface LoopbackDhcp {
@@ -59,7 +63,7 @@ state: ${state}
 `;
 }
 
-/** Starts the daemon (fsync off: these tests are about packets, durability has its own) and stops it at teardown. */
+/** Starts the daemon (fsync off unless asked: these tests are about packets, durability has its own) and stops it at teardown. */
 export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise<LoopbackDhcp> {
   const dir = t.testdir();
   for (let attempt = 0; ; attempt++) {
@@ -67,7 +71,7 @@ export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise
     const file = join(dir, `site-${attempt}.yaml`);
     const plan = compilePlan(parseSite(siteFor(o, port, join(dir, `state-${attempt}`)), file), file);
     try {
-      const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: false });
+      const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: o.fsync ?? false, dgram: o.dgram });
       t.teardown(() => daemon.stop());
       let relay: RelayClient | undefined;
       if (o.relay) {

@@ -181,3 +181,47 @@ t.test('sendTo, a throwing handler, a second bind, close', { skip }, async (t) =
   sock.close();
   t.throws(() => sock.sendTo(Buffer.from('x'), 0x7f000001, 9), /closed/);
 });
+
+t.test('sendOut: replies written outside a batch; failures counted, not thrown', { skip }, async (t) => {
+  const sock = openBatchSocket({ address: '127.0.0.1', port: 0, slotSize: 512, onBatch: () => 0, onError: (err) => t.fail(err.message) });
+  t.teardown(() => sock.close());
+  const c = await client(t);
+  const got: string[] = [];
+  c.on('message', (m) => got.push(m.toString()));
+  const put = (slot: number, text: string, port: number): void => {
+    sock.output.write(text, slot * sock.slotSize);
+    const o = slot * OUT_WORDS;
+    sock.outMeta[o + OUT.len] = Buffer.byteLength(text);
+    sock.outMeta[o + OUT.dstIp] = ipToUint32('127.0.0.1');
+    sock.outMeta[o + OUT.dstPort] = port;
+    sock.outMeta[o + OUT.srcIp] = 0;
+    sock.outMeta[o + OUT.flags] = 0;
+  };
+  put(0, 'one', c.address().port);
+  put(1, 'to port zero', 0); // the kernel refuses a UDP destination port 0 (EINVAL)
+  put(2, 'three', c.address().port);
+  sock.sendOut(3);
+  for (let i = 0; i < 50 && got.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
+  t.same(got.sort(), ['one', 'three'], 'the good ones arrive, in spite of the bad one between them');
+  const st = sock.stats();
+  t.equal(st.sent, 2);
+  t.equal(st.sendErrors, 1, 'the refused one is counted');
+  t.ok(st.lastSendErrno > 0, `with its errno (${st.lastSendErrno})`);
+  t.throws(() => sock.sendOut(sock.slots + 1), TypeError, 'more than the out slots');
+  sock.close();
+  t.throws(() => sock.sendOut(1), /closed/);
+});
+
+t.test('rcvbuf: the receive queue asked for, beyond net.core.rmem_max when root', { skip }, async (t) => {
+  const asked = 4 * 1024 * 1024;
+  const sock = openBatchSocket({ address: '127.0.0.1', port: 0, rcvbuf: asked, onBatch: () => 0, onError: () => undefined });
+  t.teardown(() => sock.close());
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  // ss -m shows skmem:(...,rb<bytes>,...): the kernel doubles what SO_RCVBUF asks for.
+  const out = execFileSync('ss', ['-uanmH', 'src', `127.0.0.1:${sock.port}`], { encoding: 'utf8' });
+  const rb = Number(/rb(\d+)/.exec(out)?.[1]);
+  const rmemMax = Number(readFileSync('/proc/sys/net/core/rmem_max', 'utf8'));
+  const expected = process.getuid?.() === 0 ? asked * 2 : Math.min(asked, rmemMax) * 2;
+  t.equal(rb, expected, `receive buffer ${rb} bytes (rmem_max ${rmemMax})`);
+});

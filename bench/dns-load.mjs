@@ -21,6 +21,7 @@ import { tmpdir, cpus, loadavg } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
+import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -99,14 +100,14 @@ const dnsmasqArgs = (port) => [
 ];
 
 const SERVERS = {
-  provlab: (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
-  'provlab-nolog': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
-  'provlab-everyline': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
+  provlab: (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
+  'provlab-nolog': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
+  'provlab-everyline': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
   // Log destination experiments (not what src/log.ts does today); only with --only.
-  'provlab-sync': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
-  'provlab-sync4k': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync', '--min-length', '4096']],
-  'provlab-worker': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-worker']],
-  'provlab-async4k': (port) => [process.execPath, [join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--min-length', '4096']],
+  'provlab-sync': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
+  'provlab-sync4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync', '--min-length', '4096']],
+  'provlab-worker': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-worker']],
+  'provlab-async4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--min-length', '4096']],
   dns2: (port) => [process.execPath, [join(root, 'bench/dns-dns2-server.mjs'), site, String(port)]],
   dnsmasq: (port) => ['dnsmasq', dnsmasqArgs(port)],
 };

@@ -16,6 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -52,7 +53,7 @@ async function main() {
   if (only !== 'chronyd') {
     const self = fileURLToPath(import.meta.url);
     const profDir = opt('cpu-prof', '');
-    const nodeArgs = profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
+    const nodeArgs = [...PROVLAB_NODE_FLAGS, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
     const child = spawn(process.execPath, [...nodeArgs, self, '--serve', String(basePort)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (b) => (out += b));

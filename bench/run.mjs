@@ -21,6 +21,7 @@ import { displayCommand, perfdhcpArgs, perfdhcpCpuSeconds, parsePerfdhcp } from 
 import * as P from './lib/proc.mjs';
 import { VENDOR_CLASS_HEX, lyncOptions, provlabSite, startChronyd, startDnsmasq, startKea, startProvlab } from './lib/servers.mjs';
 import { writeReport } from './lib/report.mjs';
+import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -294,7 +295,7 @@ async function startLoopbackProvlab(ns, base, ntpPort) {
   const site = join(dir, 'site.yaml');
   writeFileSync(site, loopbackSite(join(dir, 'state'), ntpPort));
   const t0 = performance.now();
-  const child = P.start(process.execPath, [join(ROOT, 'dist/cli/main.js'), '--log-format', 'json', '--log-level', 'info', 'up', '--site', site], { ns });
+  const child = P.start(process.execPath, [...PROVLAB_NODE_FLAGS, join(ROOT, 'dist/cli/main.js'), '--log-format', 'json', '--log-level', 'info', 'up', '--site', site], { ns });
   child.stdout.resume();
   let buf = '';
   let ready;

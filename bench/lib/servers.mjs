@@ -6,6 +6,7 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { start, stop, alive, run, waitUntil, sleep } from './proc.mjs';
+import { PROVLAB_NODE_FLAGS } from './node-flags.mjs';
 
 export const VENDOR_CLASS_HEX = Buffer.from('MS-UC-Client', 'latin1').toString('hex');
 
@@ -66,7 +67,7 @@ export async function startProvlab({ root, lab, dir, pool, logLevel = 'warn', cp
   const site = join(dir, 'site.yaml');
   writeFileSync(site, provlabSite({ lab, pool, state }));
   const logFile = join(dir, 'provlab.log');
-  const nodeArgs = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(dir, 'cpu-prof')] : [];
+  const nodeArgs = [...PROVLAB_NODE_FLAGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(dir, 'cpu-prof')] : [])];
   const args = daemonOnly
     ? [...nodeArgs, join(root, 'bench/lib/dhcp-only.mjs'), dirname(dirname(cli)), logLevel, site]
     : [...nodeArgs, cli, '--log-format', 'json', '--log-level', logLevel, 'up', '--site', site];

@@ -153,7 +153,10 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     await Promise.allSettled([stopAll(daemons)]);
     process.exit(1);
   }
-  logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started) }, `provlab up: site ${plan.site} ready`);
+  logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started), gc: gcMode() }, `provlab up: site ${plan.site} ready`);
+  if (gcMode() !== 'single-threaded') {
+    logger.info('V8 collects garbage on helper threads here: start node with --single-threaded-gc (as `npm start`, the provlab command and the Docker image do) to keep provlab on one core, leaving the others to the box');
+  }
   logger.info(tryItHint(plan));
 
   let stopping = false;
@@ -211,4 +214,13 @@ export function reload(file: string): void {
     process.exit(1);
   }
   process.stdout.write(`site file valid; reload signalled to provlab pid ${pid}\n`);
+}
+
+/**
+ * provlab is meant to run with V8's --single-threaded-gc: on a small box its
+ * GC helper threads took CPU from everything else (at 8000 DHCP exchanges/s
+ * on 2 cores, median drops 0.58 % -> 0.08 %; BENCHMARKS.md).
+ */
+function gcMode(): 'single-threaded' | 'helper-threads' {
+  return process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'helper-threads';
 }

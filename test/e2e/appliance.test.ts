@@ -64,6 +64,8 @@ t.test('drops root with --user after binding, and still leases durably', { skip 
   const uid = /^Uid:\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(status);
   const nobody = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();
   t.same(uid?.slice(1), [nobody, nobody, nobody], 'real, effective and saved uid are nobody');
+  const ready = p.logs.find((l) => String(l.msg).startsWith('provlab up:'));
+  t.equal(ready?.gc, 'single-threaded', 'the ready line says how V8 collects garbage');
   const hook = join(dir, 'hook.sh');
   writeFileSync(hook, `#!/bin/sh\nenv > "${dir}/udhcpc.$1.env"\nexit 0\n`);
   chmodSync(hook, 0o755);

@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
+/** The Node flags provlab runs with (`npm start`, the bin's #! line, the Docker image): test/cli/runtime-flags.test.ts keeps them in step. */
+export const NODE_FLAGS = ['--single-threaded-gc'];
 
 export interface Running {
   child: ChildProcess;
@@ -32,8 +34,8 @@ export function writeSite(dir: string, yaml: string): string {
 export function startProvlab(args: string[], ns?: string): Running {
   const argv = ['--log-format', 'json', '--log-level', 'debug', ...args];
   const child = ns
-    ? spawn('ip', ['netns', 'exec', ns, process.execPath, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, [CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+    ? spawn('ip', ['netns', 'exec', ns, process.execPath, ...NODE_FLAGS, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, [...NODE_FLAGS, CLI, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Record<string, unknown>[] = [];
   let err = '';
   let partial = '';

@@ -42,6 +42,8 @@ const OUT = resolve(opt('out', join(ROOT, 'BENCHMARKS.md')));
 const MAX_MINUTES = Number(opt('max-minutes', 25));
 const REPEAT = Number(opt('repeat', 1));
 const WAIT_QUIET = !flag('no-wait-quiet');
+// Leave out the rows with a log line per exchange (quicker A/B runs).
+const NO_INFO = flag('no-info');
 // Another provlab build (its dist/ directory) run alongside, e.g. the code before an optimisation.
 const COMPARE_DIST = opt('compare', undefined);
 
@@ -142,6 +144,7 @@ async function dhcpRuns(base, results) {
       for (let rep = 0; rep < REPEAT; rep++)
       for (const v of variants) {
         if (v.onlyAt !== undefined && v.onlyAt !== rate) continue;
+        if (NO_INFO && v.logLevel === 'info') continue;
         if (!SERVERS.includes(v.server) && !(v.daemonOnly && (SERVERS.includes('provlab-daemon') || SERVERS.includes('provlab')))) continue;
         const label = v.server === 'provlab' ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${v.logLevel})` : v.server;
         const dir = mkdtempSync(join(base, `${v.server}-${model}-${rate}-`));

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --max-semi-space-size=4
 // provlab command line. Each command is a thin shell over the site loader,
 // the plan and the daemons; output for people on stdout, logs on stderr.
 import { Command, Option } from 'commander';

@@ -155,7 +155,7 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
   }
   logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started), gc: gcMode() }, `provlab up: site ${plan.site} ready`);
   if (gcMode() !== 'single-threaded') {
-    logger.info('V8 collects garbage on helper threads here: start node with --single-threaded-gc (as `npm start`, the provlab command and the Docker image do) to keep provlab on one core, leaving the others to the box');
+    logger.info('V8 collects garbage on helper threads here: start node with --single-threaded-gc --max-semi-space-size=4 (as `npm start`, the provlab command and the Docker image do) to keep provlab on one core, leaving the others to the box');
   }
   logger.info(tryItHint(plan));
 
@@ -217,9 +217,10 @@ export function reload(file: string): void {
 }
 
 /**
- * provlab is meant to run with V8's --single-threaded-gc: on a small box its
- * GC helper threads took CPU from everything else (at 8000 DHCP exchanges/s
- * on 2 cores, median drops 0.58 % -> 0.08 %; BENCHMARKS.md).
+ * provlab is meant to run with V8's --single-threaded-gc (and a 4 MiB young
+ * generation, so that each collection on the main thread is short): on a
+ * small box GC helper threads took CPU from everything else (README,
+ * "Runtime: one core").
  */
 function gcMode(): 'single-threaded' | 'helper-threads' {
   return process.execArgv.includes('--single-threaded-gc') ? 'single-threaded' : 'helper-threads';

@@ -39,7 +39,7 @@ t.test('Dockerfile copies what exists and runs the built CLI', async (t) => {
   for (const m of df.matchAll(/^COPY (?!--from)(.+) \S+$/gm)) {
     for (const src of m[1]!.split(/\s+/)) t.ok(existsSync(join(ROOT, src)), `COPY source ${src} exists`);
   }
-  t.match(df, /ENTRYPOINT \["node", "--single-threaded-gc", "\/app\/dist\/cli\/main\.js"\]/);
+  t.match(df, /ENTRYPOINT \["node", "--single-threaded-gc", "--max-semi-space-size=4", "\/app\/dist\/cli\/main\.js"\]/);
   for (const svc of Object.values(compose.services)) {
     t.ok(['up', 'probe'].includes(svc.command[0]!), `service runs provlab ${svc.command[0]}`);
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(ROOT, 'dist', 'cli', 'main.js');
 /** The Node flags provlab runs with (`npm start`, the bin's #! line, the Docker image): test/cli/runtime-flags.test.ts keeps them in step. */
-export const NODE_FLAGS = ['--single-threaded-gc'];
+export const NODE_FLAGS = ['--single-threaded-gc', '--max-semi-space-size=4'];
 
 export interface Running {
   child: ChildProcess;

@@ -164,6 +164,7 @@ async function dhcpRuns(base, results) {
             if (pr.code === 0) probeLeases = 1;
           }
           const args = perfdhcpArgs({ clientIp: lab.clientIp, serverIp: lab.serverIp, rate, seconds: SECONDS, clients: CLIENTS[model], vendorClassHex: VENDOR_CLASS_HEX });
+          const disk = P.settleDisk();
           const quiet = WAIT_QUIET ? await P.waitQuiet({ maxMs: 10_000 }) : undefined;
           const udpS0 = P.udpCounters(lab.server);
           const udpC0 = P.udpCounters(lab.client);
@@ -190,6 +191,7 @@ async function dhcpRuns(base, results) {
             logLevel: v.server === 'provlab' ? v.logLevel : undefined,
             command: `ip netns exec ${lab.client} ${displayCommand(args)}`,
             quietBefore: quiet,
+            diskBefore: disk,
             readyWallMs: Math.round(srv.readyWallMs),
             rssIdleMiB: round1(rssIdle),
             rssPeakMiB: round1(rssPeak),
@@ -241,7 +243,7 @@ async function dhcpRuns(base, results) {
 function formatRow(r) {
   if (r.error) return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ERROR ${r.error.split('\n')[0]}`;
   const dur = r.durability ? `  durable ${r.durability.ok ? 'yes' : 'NO'} (${r.durability.boundInJournal - r.durability.probeLeases} bound >= ${r.durability.ackedDistinct} ACKed)` : '';
-  return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ${r.perSecond.toFixed(0).padStart(5)}/s completed, drops ${r.dropPct.toFixed(3)} %, latency avg ${r.latency.avgMs.toFixed(2)} ms, ~p99 ${r.latency.p99EstMs.toFixed(1)} ms, max ${r.latency.maxMs.toFixed(1)} ms, CPU ${r.serverCpuPercent} % (perfdhcp ${r.perfdhcpCpuPercent} %, box ${r.boxBusyPercent} % of 2 cores), rcvbuf drops srv ${r.rcvbufDrops.server}/cli ${r.rcvbufDrops.client}, RSS ${r.rssIdleMiB}/${r.rssPeakMiB} MiB${dur}`;
+  return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ${r.perSecond.toFixed(0).padStart(5)}/s completed, drops ${r.dropPct.toFixed(3)} %, latency avg ${r.latency.avgMs.toFixed(2)} ms, ~p99 ${r.latency.p99EstMs.toFixed(1)} ms, max ${r.latency.maxMs.toFixed(1)} ms, CPU ${r.serverCpuPercent} % (perfdhcp ${r.perfdhcpCpuPercent} %, box ${r.boxBusyPercent} % of 2 cores), rcvbuf drops srv ${r.rcvbufDrops.server}/cli ${r.rcvbufDrops.client}, RSS ${r.rssIdleMiB}/${r.rssPeakMiB} MiB, ${r.diskBefore ? `synced ${Math.round(r.diskBefore.dirtyKiB / 1024)} MiB dirty before` : ''}${dur}`;
 }
 
 /** kill -9 provlab in the middle of an 8000/s run; every address perfdhcp saw ACKed must be in the store after restart. */

@@ -34,7 +34,7 @@ function quietLogger() {
   return { logger: pino({ level: 'warn' }, stream), warnings };
 }
 
-async function start(t: Test, opts: { dgram?: boolean; salt: number }) {
+async function start(t: Test, opts: { dgram?: boolean; fsync?: boolean; salt: number }) {
   const { logger, warnings } = quietLogger();
   const d = await startLoopbackDhcp(t, {
     name: 'transport',
@@ -44,6 +44,7 @@ async function start(t: Test, opts: { dgram?: boolean; salt: number }) {
     reserved: RESERVED,
     logger,
     dgram: opts.dgram,
+    fsync: opts.fsync,
     port: (attempt) => 20000 + ((process.pid * 11 + opts.salt * 173 + attempt * 89) % 9000),
   });
   return { ...d, warnings };
@@ -149,17 +150,7 @@ t.test('batch and dgram paths answer the same packets with the same bytes', { sk
 });
 
 t.test('a burst of several batches, with fsync on, is answered in full', { skip }, async (t) => {
-  const { logger } = quietLogger();
-  const d = await startLoopbackDhcp(t, {
-    name: 'burst',
-    subnet: `${NET}.0.0/22`,
-    pool: `${NET}.1.0-${NET}.3.250`,
-    router: ROUTER,
-    reserved: RESERVED,
-    logger,
-    fsync: true,
-    port: (attempt) => 20000 + ((process.pid * 11 + 5 * 173 + attempt * 89) % 9000),
-  });
+  const d = await start(t, { salt: 5, fsync: true });
   const r = await rawRelay(t, d.port);
   // 150 > 64 slots per batch: the reply queue fills and is flushed mid-batch.
   const discovers = Array.from({ length: 150 }, (_, i) => clientMessage(MessageType.DISCOVER, mac(1000 + i), ROUTER, LYNC));

@@ -133,7 +133,7 @@ export class DhcpDaemon {
         truncated: (bytes) => {
           this.counters.received++;
           this.counters.malformed++;
-          this.log.debug({ bytes }, 'DHCP datagram longer than 4096 bytes dropped');
+          this.log.debug({ bytes }, `DHCP datagram longer than ${bytes} bytes dropped`);
         },
         sendFailed: (err, to, count) => this.sendFailed(err, to, count),
         socketError: (err) => this.log.error({ err }, 'DHCP socket error'),

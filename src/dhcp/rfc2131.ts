@@ -98,24 +98,6 @@ function vendorClassText(vc: Uint8Array): string {
   return text.decode(vc).replace(/\0+$/, '');
 }
 
-export function clientFacts(msg: DhcpMessage): ClientFacts {
-  const mac = macOf(msg);
-  const id = msg.options.get(61);
-  const vc = msg.options.get(60);
-  const prl = msg.options.get(55);
-  const host = msg.options.get(12);
-  return {
-    mac,
-    clientId: id && id.length > 0 ? hex(id) : `mac:${mac}`,
-    vendorClass: vc ? vendorClassText(vc) : undefined,
-    prl: prl ? Array.from(prl) : [],
-    hostname: host ? text.decode(host) : undefined,
-    requestedIp: ipFrom(msg.options.get(50)),
-    serverId: ipFrom(msg.options.get(54)),
-    maxSize: maxSizeOf(msg.options.get(57)),
-  };
-}
-
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -236,7 +218,7 @@ export class Rfc2131 {
     return inCidr(n >= 0 ? n : ipToInt(ip), this.subnet);
   }
 
-  /** clientFacts, with option 55 and 60 interned (see Interned). */
+  /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */
   private factsOf(msg: DhcpMessage): ClientFacts {
     const six = msg.hlen === 6 && msg.chaddr.length >= 6;
     const mac = six ? mac6(msg, false) : macOf(msg);

@@ -29,7 +29,7 @@ export interface Transport {
 export interface TransportHooks {
   /** Every datagram; its bytes stay valid after the call (replies may wait for the disk). */
   receive(buf: Uint8Array, ingress: Ingress): void;
-  /** A datagram longer than a slot: only its head was read. */
+  /** A datagram longer than a slot: only its first `bytesKept` bytes (the slot size) were read. */
   truncated(bytesKept: number): void;
   /** `count` replies the kernel refused (one line for a whole batch). */
   sendFailed(err: Error, to: string, count: number): void;

@@ -5,7 +5,7 @@
 //
 //   node bench/run.mjs [--seconds 10] [--rates 1000,4000,8000] [--models new,phones]
 //                      [--servers provlab,kea,dnsmasq] [--skip dhcp,kill9,ntp,startup,dns]
-//                      [--repeat 1] [--out BENCHMARKS.md] [--report-only RESULTS.json] [--no-wait-quiet] [--compare OTHER_DIST_DIR] [--cpu-prof] [--no-write] [--keep] [--quick] [--max-minutes 25]
+//                      [--repeat 1] [--client-queue 4194304|0] [--out BENCHMARKS.md] [--report-only RESULTS.json] [--no-wait-quiet] [--compare OTHER_DIST_DIR] [--cpu-prof] [--no-write] [--keep] [--quick] [--max-minutes 25]
 //
 // Traffic goes only to namespaces made here (a veth pair with 10.100.0.0/14
 // inside, and a loopback-only namespace for NTP and start-up) and every load is
@@ -46,6 +46,10 @@ const WAIT_QUIET = !flag('no-wait-quiet');
 const NO_INFO = flag('no-info');
 // Another provlab build (its dist/ directory) run alongside, e.g. the code before an optimisation.
 const COMPARE_DIST = opt('compare', undefined);
+// At the top rate, provlab `up` and Kea run once more with perfdhcp's receive queue at this many
+// bytes (bench/lib/perfdhcp-rcvbuf.c), so drops in the load generator's own queue are told apart
+// from the server's. 0: leave those rows out.
+const CLIENT_QUEUE = Number(opt('client-queue', 4 * 1024 * 1024));
 
 // Client models for perfdhcp's -R: every exchange a phone never seen before
 // (a batch being staged), or 200 phones coming back again and again (the
@@ -138,6 +142,12 @@ async function dhcpRuns(base, results) {
     // The per-exchange info line on the DHCP daemon alone: what logging costs, apart from the rest of `up`.
     variants.push({ server: 'provlab', logLevel: 'info', daemonOnly: true, onlyAt: maxRate });
   }
+  if (CLIENT_QUEUE > 0) {
+    // The same servers with a load generator that does not lose replies in its own receive queue.
+    results.dhcp.clientQueue = buildRcvbufShim(base, CLIENT_QUEUE);
+    if (SERVERS.includes('provlab')) variants.push({ server: 'provlab', logLevel: 'warn', onlyAt: maxRate, clientQueue: CLIENT_QUEUE });
+    if (SERVERS.includes('kea')) variants.push({ server: 'kea', onlyAt: maxRate, clientQueue: CLIENT_QUEUE });
+  }
 
   for (const model of MODELS) {
     for (const rate of RATES) {
@@ -146,10 +156,12 @@ async function dhcpRuns(base, results) {
         if (v.onlyAt !== undefined && v.onlyAt !== rate) continue;
         if (NO_INFO && v.logLevel === 'info') continue;
         if (!SERVERS.includes(v.server) && !(v.daemonOnly && (SERVERS.includes('provlab-daemon') || SERVERS.includes('provlab')))) continue;
-        const label = v.server === 'provlab' ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${v.logLevel})` : v.server;
+        const queueTag = v.clientQueue ? `, perfdhcp queue ${mib(v.clientQueue)}` : '';
+        const label = v.server === 'provlab' ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${v.logLevel}${queueTag})` : `${v.server}${queueTag ? ` (${queueTag.slice(2)})` : ''}`;
         const dir = mkdtempSync(join(base, `${v.server}-${model}-${rate}-`));
         let srv;
         try {
+          if (v.clientQueue && !results.dhcp.clientQueue.ok) throw new Error(`perfdhcp's receive queue cannot be set: ${results.dhcp.clientQueue.error}`);
           if (v.server === 'provlab') srv = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: v.logLevel, cpuProf: CPU_PROF, daemonOnly: Boolean(v.daemonOnly), ...(v.cli ? { cli: v.cli } : {}) });
           else if (v.server === 'kea') srv = await startKea({ lab, dir, pool, options });
           else if (v.server === 'dnsmasq') srv = await startDnsmasq({ lab, dir, pool, options });
@@ -172,7 +184,8 @@ async function dhcpRuns(base, results) {
           const cpu0 = P.cpuSeconds(srv.pid);
           const sampler = P.rssSampler(srv.pid);
           const t0 = performance.now();
-          const pd = await P.run('timeout', args, { ns: lab.client, timeoutMs: (SECONDS + 30) * 1000 });
+          const env = v.clientQueue ? { LD_PRELOAD: results.dhcp.clientQueue.lib, PROVLAB_PERFDHCP_RCVBUF: String(v.clientQueue) } : undefined;
+          const pd = await P.run('timeout', args, { ns: lab.client, env, timeoutMs: (SECONDS + 30) * 1000 });
           const wall = (performance.now() - t0) / 1000;
           const cpu = P.cpuSeconds(srv.pid) - cpu0;
           const boxBusy = P.boxBusyPercent(box0, P.boxCpu());
@@ -189,7 +202,9 @@ async function dhcpRuns(base, results) {
             server: v.server,
             label,
             logLevel: v.server === 'provlab' ? v.logLevel : undefined,
-            command: `ip netns exec ${lab.client} ${displayCommand(args)}`,
+            command: `ip netns exec ${lab.client} ${env ? `env LD_PRELOAD=perfdhcp-rcvbuf.so PROVLAB_PERFDHCP_RCVBUF=${v.clientQueue} ` : ''}${displayCommand(args)}`,
+            // Asked for, and what the kernel granted perfdhcp's sockets (SO_RCVBUF as read back: twice the request, Linux's bookkeeping).
+            ...(v.clientQueue ? { clientQueueBytes: v.clientQueue, perfdhcpRcvbuf: grantedRcvbuf(pd.stderr) } : {}),
             quietBefore: quiet,
             diskBefore: disk,
             readyWallMs: Math.round(srv.readyWallMs),
@@ -240,10 +255,29 @@ async function dhcpRuns(base, results) {
   if (!SKIP.has('kill9') && (SERVERS.includes('provlab') || SERVERS.includes('provlab-daemon'))) results.dhcp.kill9 = await kill9Run(base, lab, pool);
 }
 
+const mib = (bytes) => `${+(bytes / 1048576).toFixed(2)} MiB`;
+
+/** SO_RCVBUF values bench/lib/perfdhcp-rcvbuf.c reported on perfdhcp's stderr (largest; NaN when none). */
+function grantedRcvbuf(stderr) {
+  const got = [...stderr.matchAll(/^perfdhcp-rcvbuf: fd \d+ SO_RCVBUF (\d+)$/gm)].map((m) => Number(m[1]));
+  return got.length ? Math.max(...got) : NaN;
+}
+
+/** Compiles the LD_PRELOAD library that sets perfdhcp's receive queue (gcc; none: those rows report why). */
+function buildRcvbufShim(base, bytes) {
+  const lib = join(base, 'perfdhcp-rcvbuf.so');
+  try {
+    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', lib, join(ROOT, 'bench/lib/perfdhcp-rcvbuf.c'), '-ldl'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return { ok: true, lib, bytes, source: 'bench/lib/perfdhcp-rcvbuf.c' };
+  } catch (e) {
+    return { ok: false, bytes, error: `gcc could not build bench/lib/perfdhcp-rcvbuf.c: ${String(e.stderr || e.message).trim().split('\n')[0]}` };
+  }
+}
+
 function formatRow(r) {
   if (r.error) return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ERROR ${r.error.split('\n')[0]}`;
   const dur = r.durability ? `  durable ${r.durability.ok ? 'yes' : 'NO'} (${r.durability.boundInJournal - r.durability.probeLeases} bound >= ${r.durability.ackedDistinct} ACKed)` : '';
-  return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ${r.perSecond.toFixed(0).padStart(5)}/s completed, drops ${r.dropPct.toFixed(3)} %, latency avg ${r.latency.avgMs.toFixed(2)} ms, ~p99 ${r.latency.p99EstMs.toFixed(1)} ms, max ${r.latency.maxMs.toFixed(1)} ms, CPU ${r.serverCpuPercent} % (perfdhcp ${r.perfdhcpCpuPercent} %, box ${r.boxBusyPercent} % of 2 cores), rcvbuf drops srv ${r.rcvbufDrops.server}/cli ${r.rcvbufDrops.client}, RSS ${r.rssIdleMiB}/${r.rssPeakMiB} MiB, ${r.diskBefore ? `synced ${Math.round(r.diskBefore.dirtyKiB / 1024)} MiB dirty before` : ''}${dur}`;
+  return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ${r.perSecond.toFixed(0).padStart(5)}/s completed, drops ${r.dropPct.toFixed(3)} %, latency avg ${r.latency.avgMs.toFixed(2)} ms, ~p99 ${r.latency.p99EstMs.toFixed(1)} ms, max ${r.latency.maxMs.toFixed(1)} ms, CPU ${r.serverCpuPercent} % (perfdhcp ${r.perfdhcpCpuPercent} %, box ${r.boxBusyPercent} % of 2 cores), rcvbuf drops srv ${r.rcvbufDrops.server}/cli ${r.rcvbufDrops.client}, RSS ${r.rssIdleMiB}/${r.rssPeakMiB} MiB, ${r.clientQueueBytes ? `perfdhcp SO_RCVBUF ${r.perfdhcpRcvbuf}, ` : ''}${r.diskBefore ? `synced ${Math.round(r.diskBefore.dirtyKiB / 1024)} MiB dirty before` : ''}${dur}`;
 }
 
 /** kill -9 provlab in the middle of an 8000/s run; every address perfdhcp saw ACKed must be in the store after restart. */

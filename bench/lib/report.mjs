@@ -21,12 +21,41 @@ function summary(d) {
     for (const rate of [...new Set(d.runs.filter((r) => r.model === model).map((r) => r.rate))]) {
       const at = d.runs.filter((r) => r.model === model && r.rate === rate && !r.error);
       const pick = (pred) => at.filter(pred);
-      const pl = pick((r) => r.server === 'provlab' && !r.daemonOnly && !r.tag && r.logLevel === 'warn' && !r.label.includes('['));
-      const kea = pick((r) => r.server === 'kea');
-      const dm = pick((r) => r.server === 'dnsmasq');
+      const pl = pick((r) => r.server === 'provlab' && !r.daemonOnly && !r.tag && r.logLevel === 'warn' && !r.label.includes('[') && !r.clientQueueBytes);
+      const kea = pick((r) => r.server === 'kea' && !r.clientQueueBytes);
+      const dm = pick((r) => r.server === 'dnsmasq' && !r.clientQueueBytes);
       const m = (rs, k) => median(rs.map((r) => (k === 'rate' ? r.perSecond : r.dropPct)));
       const durable = pl.length ? (pl.every((r) => r.durability?.ok) ? 'yes' : '**NO**') : '–';
       out.push(`| ${model} | ${rate} | ${f(m(pl, 'rate'))} | ${f(m(kea, 'rate'))} | ${f(m(dm, 'rate'))} | ${ratio(m(pl, 'rate'), m(kea, 'rate'))} | ${ratio(m(pl, 'rate'), m(dm, 'rate'))} | ${f(m(pl, 'drops'), 2)} % | ${f(m(kea, 'drops'), 2)} % | ${durable} |`);
+    }
+  }
+  return out;
+}
+
+/**
+ * The top-rate rows run again with perfdhcp's receive queue enlarged (bench/lib/perfdhcp-rcvbuf.c):
+ * each server's median, and where the datagrams were lost, summed over the rounds.
+ */
+function queueSummary(d) {
+  const rows = d.runs.filter((r) => r.clientQueueBytes && !r.error);
+  if (rows.length === 0) return [];
+  const bytes = rows[0].clientQueueBytes;
+  const granted = [...new Set(rows.map((r) => r.perfdhcpRcvbuf))].join(', ');
+  const out = [
+    `With perfdhcp's receive queue at ${+(bytes / 1048576).toFixed(2)} MiB (\`LD_PRELOAD\` of bench/lib/perfdhcp-rcvbuf.c; \`SO_RCVBUF\` read back as ${granted}: Linux doubles the request for its own bookkeeping), the same top-rate runs again, interleaved with the rows above; the servers are unchanged:`,
+    '',
+    '| client model | offered/s | provlab `up` | Kea | provlab ÷ Kea | provlab drops | Kea drops | lost in the server\'s queue (provlab / Kea, all rounds) | lost in perfdhcp\'s queue (provlab / Kea) | every ACK durable |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const model of [...new Set(rows.map((r) => r.model))]) {
+    for (const rate of [...new Set(rows.filter((r) => r.model === model).map((r) => r.rate))]) {
+      const at = rows.filter((r) => r.model === model && r.rate === rate);
+      const pl = at.filter((r) => r.server === 'provlab');
+      const kea = at.filter((r) => r.server === 'kea');
+      const m = (rs, k) => median(rs.map((r) => (k === 'rate' ? r.perSecond : r.dropPct)));
+      const sum = (rs, side) => rs.reduce((a, r) => a + (r.rcvbufDrops?.[side] ?? 0), 0);
+      const durable = pl.length ? (pl.every((r) => r.durability?.ok) ? 'yes' : '**NO**') : '–';
+      out.push(`| ${model} | ${rate} | ${f(m(pl, 'rate'))} | ${f(m(kea, 'rate'))} | ${ratio(m(pl, 'rate'), m(kea, 'rate'))} | ${f(m(pl, 'drops'), 2)} % | ${f(m(kea, 'drops'), 2)} % | ${sum(pl, 'server')} / ${sum(kea, 'server')} | ${sum(pl, 'client')} / ${sum(kea, 'client')} | ${durable} |`);
     }
   }
   return out;
@@ -45,8 +74,10 @@ function dhcpTables(d) {
       const at = runs.filter((r) => r.rate === rate);
       for (const r of at) {
         // Ratios against the peer run of the same round (runs are interleaved per rate).
-        const kea = at.find((x) => x.server === 'kea' && !x.error && x.rep === r.rep);
-        const dm = at.find((x) => x.server === 'dnsmasq' && !x.error && x.rep === r.rep);
+        // (and with perfdhcp's receive queue as in this row)
+        const same = (x) => !x.error && x.rep === r.rep && Boolean(x.clientQueueBytes) === Boolean(r.clientQueueBytes);
+        const kea = at.find((x) => x.server === 'kea' && same(x));
+        const dm = at.find((x) => x.server === 'dnsmasq' && same(x));
         if (r.error) {
           out.push(`| ${rate} | ${r.label} | error: ${r.error.split('\n')[0].replace(/\|/g, '/')} | | | | | | | | | | |`);
           continue;
@@ -66,6 +97,7 @@ function dhcpTables(d) {
       'CPU = user+system time over the run\'s wall time from /proc tick accounting: the server process and perfdhcp in % of one core, the whole machine (anything else running on a shared box included) in % of all cores; before each run the bench writes back every dirty page (`sync`: the previous run\'s lease files and logs must not be flushed during this one, where they would slow provlab\'s fsyncs) and waits up to 10 s for a second with the box ≤ 25 % busy. ' +
       'Kernel rcvbuf drops = UDP datagrams the kernel discarded because a socket\'s receive buffer was full (`RcvbufErrors` in the namespace\'s /proc/net/snmp): at the server, and at perfdhcp. ' +
       '`provlab DhcpDaemon only` = `bench/lib/dhcp-only.mjs`: the DHCP daemon started from the same site file, without NTP, the staging timeline and the control endpoint that `provlab up` also runs (a diagnostic: the gap between the two rows is what the rest of `up` costs per exchange). `[compare]` rows run another build given with `--compare`. ' +
+      'Rows marked `perfdhcp queue …` ran perfdhcp with that receive queue (its default is the kernel\'s `net.core.rmem_default`, 208 KiB); their ratios are against Kea under the same condition. ' +
       'Durable = provlab stopped, then its lease store read with `LeaseJournal.open`: bound leases (minus the one probe lease) ≥ distinct addresses perfdhcp saw ACKed (`-u`: ACKs − non-unique).',
     '',
   );
@@ -98,6 +130,9 @@ export function writeReport(file, results, { jsonFile }) {
     L.push('## DHCP: completed 4-way exchanges', '');
     L.push(`Summary (completed exchanges/s, median of ${results.settings.repeat ?? 1} round(s) per cell; \`provlab up\` at \`--log-level warn\`, fsync on):`, '');
     L.push(...summary(d), '');
+    const q = queueSummary(d);
+    if (q.length) L.push(...q, '');
+    else if (d.clientQueue && !d.clientQueue.ok) L.push(`(The rows with a larger perfdhcp receive queue were not run: ${d.clientQueue.error}.)`, '');
     L.push('Load (one run per row, fresh state dir each, `SECONDS` = ' + results.settings.seconds + '):', '');
     const first = d.runs.find((r) => r.command);
     if (first) L.push('```', first.command.replace(/-r \d+/, '-r RATE').replace(/-R \d+/, '-R CLIENTS'), '```', '');

@@ -72,9 +72,10 @@ export async function startProvlab({ root, lab, dir, pool, logLevel = 'warn', cp
     ? [...nodeArgs, join(root, 'bench/lib/dhcp-only.mjs'), dirname(dirname(cli)), logLevel, site]
     : [...nodeArgs, cli, '--log-format', 'json', '--log-level', logLevel, 'up', '--site', site];
   // Logs go straight to a file (as under systemd): the bench process is not in their path.
+  // stdout too: empty normally, V8's --trace-gc lines when PROVLAB_EXTRA_NODE_FLAGS asks for them.
   const fd = openSync(logFile, 'w');
   const t0 = performance.now();
-  const child = start(process.execPath, args, { ns: lab.server, stdio: ['ignore', 'ignore', fd] });
+  const child = start(process.execPath, args, { ns: lab.server, stdio: ['ignore', fd, fd] });
   closeSync(fd);
   await waitUntil(() => existsSync(join(state, 'provlab.pid')) || !alive(child), 15_000, 'provlab to write its pid file');
   if (!alive(child)) throw new Error(`provlab exited at start: ${readFileSync(logFile, 'utf8').slice(-2000)}`);

@@ -17,7 +17,7 @@ import { closeSync, cpSync, existsSync, mkdirSync, mkdtempSync, openSync, readFi
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { displayCommand, perfdhcpArgs, perfdhcpCpuSeconds, parsePerfdhcp } from './lib/perfdhcp.mjs';
+import { buildRcvbufShim, displayCommand, grantedRcvbuf, perfdhcpArgs, perfdhcpCpuSeconds, parsePerfdhcp } from './lib/perfdhcp.mjs';
 import * as P from './lib/proc.mjs';
 import { VENDOR_CLASS_HEX, lyncOptions, provlabSite, startChronyd, startDnsmasq, startKea, startProvlab } from './lib/servers.mjs';
 import { writeReport } from './lib/report.mjs';
@@ -144,7 +144,7 @@ async function dhcpRuns(base, results) {
   }
   if (CLIENT_QUEUE > 0) {
     // The same servers with a load generator that does not lose replies in its own receive queue.
-    results.dhcp.clientQueue = buildRcvbufShim(base, CLIENT_QUEUE);
+    results.dhcp.clientQueue = buildRcvbufShim(ROOT, base, CLIENT_QUEUE);
     if (SERVERS.includes('provlab')) variants.push({ server: 'provlab', logLevel: 'warn', onlyAt: maxRate, clientQueue: CLIENT_QUEUE });
     if (SERVERS.includes('kea')) variants.push({ server: 'kea', onlyAt: maxRate, clientQueue: CLIENT_QUEUE });
   }
@@ -256,23 +256,6 @@ async function dhcpRuns(base, results) {
 }
 
 const mib = (bytes) => `${+(bytes / 1048576).toFixed(2)} MiB`;
-
-/** SO_RCVBUF values bench/lib/perfdhcp-rcvbuf.c reported on perfdhcp's stderr (largest; NaN when none). */
-function grantedRcvbuf(stderr) {
-  const got = [...stderr.matchAll(/^perfdhcp-rcvbuf: fd \d+ SO_RCVBUF (\d+)$/gm)].map((m) => Number(m[1]));
-  return got.length ? Math.max(...got) : NaN;
-}
-
-/** Compiles the LD_PRELOAD library that sets perfdhcp's receive queue (gcc; none: those rows report why). */
-function buildRcvbufShim(base, bytes) {
-  const lib = join(base, 'perfdhcp-rcvbuf.so');
-  try {
-    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', lib, join(ROOT, 'bench/lib/perfdhcp-rcvbuf.c'), '-ldl'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    return { ok: true, lib, bytes, source: 'bench/lib/perfdhcp-rcvbuf.c' };
-  } catch (e) {
-    return { ok: false, bytes, error: `gcc could not build bench/lib/perfdhcp-rcvbuf.c: ${String(e.stderr || e.message).trim().split('\n')[0]}` };
-  }
-}
 
 function formatRow(r) {
   if (r.error) return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ERROR ${r.error.split('\n')[0]}`;

@@ -1,5 +1,7 @@
 // perfdhcp (Kea 2.2) text output -> numbers. The tool always acts as a relay:
 // `-l CLIENT_ADDR` is its source address and the giaddr it writes.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 
 /**
  * The command line for one bounded run: `-r` and `-p` always (without -r it
@@ -94,4 +96,25 @@ export function perfdhcpCpuSeconds(stderr) {
 export function displayCommand(args) {
   const i = args.indexOf('perfdhcp'); // bash's $0: the perfdhcp arguments follow it
   return `timeout ${args.slice(0, 3).join(' ')} perfdhcp ${args.slice(i + 1).join(' ')}`;
+}
+
+/** SO_RCVBUF values bench/lib/perfdhcp-rcvbuf.c reported on perfdhcp's stderr (the largest; NaN when none). */
+export function grantedRcvbuf(stderr) {
+  const got = [...stderr.matchAll(/^perfdhcp-rcvbuf: fd \d+ SO_RCVBUF (\d+)$/gm)].map((m) => Number(m[1]));
+  return got.length ? Math.max(...got) : NaN;
+}
+
+/**
+ * Compiles bench/lib/perfdhcp-rcvbuf.c (the LD_PRELOAD library that sets perfdhcp's
+ * receive queue) into `outDir` with gcc. Without gcc: { ok: false, error } and the
+ * rows that need it say why.
+ */
+export function buildRcvbufShim(root, outDir, bytes) {
+  const lib = join(outDir, 'perfdhcp-rcvbuf.so');
+  try {
+    execFileSync('gcc', ['-shared', '-fPIC', '-O2', '-o', lib, join(root, 'bench/lib/perfdhcp-rcvbuf.c'), '-ldl'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    return { ok: true, lib, bytes, source: 'bench/lib/perfdhcp-rcvbuf.c' };
+  } catch (e) {
+    return { ok: false, bytes, error: `gcc could not build bench/lib/perfdhcp-rcvbuf.c: ${String(e.stderr || e.message).trim().split('\n')[0]}` };
+  }
 }

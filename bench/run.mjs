@@ -156,8 +156,11 @@ async function dhcpRuns(base, results) {
         if (v.onlyAt !== undefined && v.onlyAt !== rate) continue;
         if (NO_INFO && v.logLevel === 'info') continue;
         if (!SERVERS.includes(v.server) && !(v.daemonOnly && (SERVERS.includes('provlab-daemon') || SERVERS.includes('provlab')))) continue;
-        const queueTag = v.clientQueue ? `, perfdhcp queue ${mib(v.clientQueue)}` : '';
-        const label = v.server === 'provlab' ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${v.logLevel}${queueTag})` : `${v.server}${queueTag ? ` (${queueTag.slice(2)})` : ''}`;
+        const queue = v.clientQueue ? `perfdhcp queue ${mib(v.clientQueue)}` : '';
+        const label =
+          v.server === 'provlab'
+            ? `provlab${v.daemonOnly ? ' DhcpDaemon only' : ''}${v.tag ? ` [${v.tag}]` : ''} (${[v.logLevel, queue].filter(Boolean).join(', ')})`
+            : `${v.server}${queue ? ` (${queue})` : ''}`;
         const dir = mkdtempSync(join(base, `${v.server}-${model}-${rate}-`));
         let srv;
         try {

@@ -219,24 +219,23 @@ export function udpCounters(ns) {
 }
 
 /**
- * On a shared box, waits (at most `maxMs`) for a second in which the whole box
- * is at most `threshold` % busy, so a peer's run and provlab's see the same
- * quiet machine rather than whatever else happened to run. Returns what it saw.
- */
-/**
  * Writes back every dirty page (sync) before a run: the lease files and logs of
  * the previous server's run must not be flushed during the next one, where they
  * would slow its fsyncs (provlab's ACKs wait for one; Kea's memfile and dnsmasq
  * do not sync). Returns the dirty data there was and how long the sync took.
  */
 export function settleDisk() {
-  const dirtyKiB = () => Number(/^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN);
-  const before = dirtyKiB();
+  const dirtyKiB = Number(/^Dirty:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? NaN);
   const t0 = Date.now();
   execFileSync('sync');
-  return { dirtyKiB: before, syncMs: Date.now() - t0 };
+  return { dirtyKiB, syncMs: Date.now() - t0 };
 }
 
+/**
+ * On a shared box, waits (at most `maxMs`) for a second in which the whole box
+ * is at most `threshold` % busy, so a peer's run and provlab's see the same
+ * quiet machine rather than whatever else happened to run. Returns what it saw.
+ */
 export async function waitQuiet({ threshold = 25, maxMs = 30_000 } = {}) {
   const t0 = Date.now();
   let busy = NaN;

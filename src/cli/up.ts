@@ -153,8 +153,9 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     await Promise.allSettled([stopAll(daemons)]);
     process.exit(1);
   }
-  logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started), gc: gcMode() }, `provlab up: site ${plan.site} ready`);
-  if (gcMode() !== 'single-threaded') {
+  const gc = gcMode();
+  logger.info({ site: plan.site, readyMs: Math.round(performance.now() - started), gc }, `provlab up: site ${plan.site} ready`);
+  if (gc !== 'single-threaded') {
     logger.info('V8 collects garbage on helper threads here: start node with --single-threaded-gc --max-semi-space-size=4 (as `npm start`, the provlab command and the Docker image do) to keep provlab on one core, leaving the others to the box');
   }
   logger.info(tryItHint(plan));

@@ -4,8 +4,8 @@
 // perfdhcp itself is not needed: a process is "perfdhcp" by its argv[0], so
 // Debian's python3 started as `exec -a perfdhcp` opens the sockets here.
 import t from 'tap';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/provlab.js';
@@ -32,7 +32,8 @@ function openSocket(name: string, kind: 'DGRAM' | 'STREAM', env: Record<string, 
   return { rcvbuf: Number(r.stdout.trim()), stderr: r.stderr };
 }
 
-const rmemDefault = Number(execFileSync('cat', ['/proc/sys/net/core/rmem_default'], { encoding: 'utf8' }).trim());
+const sysctl = (name: string): number => Number(readFileSync(`/proc/sys/net/core/${name}`, 'utf8').trim());
+const rmemDefault = sysctl('rmem_default');
 const dir = mkdtempSync(join(tmpdir(), 'provlab-shim-'));
 t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -46,7 +47,7 @@ t.test('perfdhcp-rcvbuf.so sets the receive queue of perfdhcp\'s UDP sockets onl
   const inPerfdhcp = openSocket('perfdhcp', 'DGRAM', env);
   // Linux stores twice what was asked (half of it for its own bookkeeping) and reports that.
   // As root SO_RCVBUFFORCE is not capped by net.core.rmem_max; otherwise the cap applies.
-  const rmemMax = Number(execFileSync('cat', ['/proc/sys/net/core/rmem_max'], { encoding: 'utf8' }).trim());
+  const rmemMax = sysctl('rmem_max');
   const expected = 2 * (process.getuid?.() === 0 ? asked : Math.min(asked, rmemMax));
   t.equal(inPerfdhcp.rcvbuf, expected, 'the UDP socket of a process named perfdhcp has the queue asked for');
   t.equal(perfdhcp.grantedRcvbuf(inPerfdhcp.stderr), expected, 'and the library said so on stderr, as the bench reads it');

@@ -22,18 +22,22 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
+import { optionsOrExit } from './lib/args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const opt = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const SECONDS = Number(opt('--seconds', '10'));
-const LATENCY_SECONDS = Number(opt('--latency-seconds', '5'));
-const ROUNDS = Number(opt('--rounds', '1'));
-const PACED = Number(opt('--paced', '20000'));
-const ONLY = opt('--only', '')?.split(',').filter(Boolean) ?? [];
+const o = optionsOrExit(process.argv.slice(2), {
+  seconds: { type: 'number', min: 1, max: 600, default: 10 },
+  'latency-seconds': { type: 'number', min: 1, max: 600, default: 5 },
+  rounds: { type: 'number', min: 1, max: 100, default: 1 },
+  paced: { type: 'number', min: 1, max: 10_000_000, default: 20000 },
+  // The provlab-sync/-sync4k/-worker/-async4k log-destination experiments run only when named here.
+  only: { type: 'string', list: true, choices: ['provlab', 'provlab-everyline', 'provlab-nolog', 'provlab-sync', 'provlab-sync4k', 'provlab-worker', 'provlab-async4k', 'dns2', 'dnsmasq'], default: [] },
+}, 'node bench/dns-load.mjs [--seconds 10] [--latency-seconds 5] [--paced 20000] [--rounds 1] [--only provlab,provlab-everyline,provlab-nolog,dns2,dnsmasq]');
+const SECONDS = o.seconds;
+const LATENCY_SECONDS = o['latency-seconds'];
+const ROUNDS = o.rounds;
+const PACED = o.paced;
+const ONLY = o.only;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 for (const tool of ['dnsperf', 'dnsmasq']) {

@@ -17,12 +17,12 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
+import { optionsOrExit } from './lib/args.mjs';
 
 const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
+const USAGE = `
+node bench/ntp-load.mjs [--count 200000] [--seconds 10] [--window 256] [--sockets 8] [--port 41230] [--only provlab|chronyd] [--cpu-prof DIR]`;
+
 
 if (args[0] === '--serve') {
   // Child mode: one NtpDaemon, as `provlab up` would run it (info-level JSON logs).
@@ -41,18 +41,22 @@ if (args[0] === '--serve') {
 }
 
 async function main() {
-  const count = Number(opt('count', 200_000));
-  const seconds = Number(opt('seconds', 10));
-  const window = Number(opt('window', 256));
-  const sockets = Number(opt('sockets', 8));
-  const basePort = Number(opt('port', 41230));
-  const only = opt('only', 'both');
+  const o = optionsOrExit(args, {
+    count: { type: 'number', min: 1, max: 1e9, default: 200_000 },
+    seconds: { type: 'number', min: 0.1, max: 3600, default: 10 },
+    window: { type: 'number', min: 1, max: 65536, default: 256 },
+    sockets: { type: 'number', min: 1, max: 1024, default: 8 },
+    port: { type: 'number', min: 1024, max: 65535, default: 41230 },
+    only: { type: 'string', choices: ['provlab', 'chronyd', 'both'], default: 'both' },
+    'cpu-prof': { type: 'string', default: '' },
+  }, USAGE);
+  const { count, seconds, window, sockets, port: basePort, only } = o;
   const results = {};
   console.log(`NTP load: up to ${count} replies or ${seconds} s per server, ${window} in flight over ${sockets} sockets, loopback; ${cpus().length} CPUs, Node ${process.version}`);
 
   if (only !== 'chronyd') {
     const self = fileURLToPath(import.meta.url);
-    const profDir = opt('cpu-prof', '');
+    const profDir = o['cpu-prof'];
     const nodeArgs = [...PROVLAB_NODE_FLAGS, ...(profDir ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])];
     const child = spawn(process.execPath, [...nodeArgs, self, '--serve', String(basePort)], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';

@@ -3,9 +3,7 @@
 // noisy shared machine still gives a fair ratio. Needs root (network
 // namespaces), the compiled dist/, and perfdhcp, kea-dhcp4, dnsmasq, chronyd.
 //
-//   node bench/run.mjs [--seconds 10] [--rates 1000,4000,8000] [--models new,phones]
-//                      [--servers provlab,kea,dnsmasq] [--skip dhcp,kill9,ntp,startup,dns]
-//                      [--repeat 1] [--client-queue 4194304|0] [--out BENCHMARKS.md] [--report-only RESULTS.json] [--no-wait-quiet] [--compare OTHER_DIST_DIR] [--cpu-prof] [--no-write] [--keep] [--quick] [--max-minutes 25]
+//   node bench/run.mjs [options]    (--help lists them)
 //
 // Traffic goes only to namespaces made here (a veth pair with 10.100.0.0/14
 // inside, and a loopback-only namespace for NTP and start-up) and every load is
@@ -21,35 +19,70 @@ import { buildRcvbufShim, displayCommand, grantedRcvbuf, perfdhcpArgs, perfdhcpC
 import * as P from './lib/proc.mjs';
 import { VENDOR_CLASS_HEX, lyncOptions, provlabSite, startChronyd, startDnsmasq, startKea, startProvlab } from './lib/servers.mjs';
 import { writeReport } from './lib/report.mjs';
+import { optionsOrExit } from './lib/args.mjs';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(`--${name}`);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : dflt;
-};
-const quick = flag('quick');
-const SECONDS = Number(opt('seconds', quick ? 5 : 10));
-const RATES = opt('rates', quick ? '8000' : '1000,4000,8000').split(',').map(Number);
-const MODELS = opt('models', quick ? 'new' : 'new,phones').split(',');
-const SERVERS = opt('servers', 'provlab,kea,dnsmasq').split(',');
-const SKIP = new Set(opt('skip', '').split(',').filter(Boolean));
-const CPU_PROF = flag('cpu-prof');
-const WRITE = !flag('no-write');
-const OUT = resolve(opt('out', join(ROOT, 'BENCHMARKS.md')));
-const MAX_MINUTES = Number(opt('max-minutes', 25));
-const REPEAT = Number(opt('repeat', 1));
-const WAIT_QUIET = !flag('no-wait-quiet');
+const USAGE = `
+node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
+  --seconds N            length of each DHCP run (10; 5 with --quick)
+  --rates A,B,...        DHCP exchanges/s offered (1000,4000,8000; 8000 with --quick)
+  --models new,phones    perfdhcp client models (both; new with --quick)
+  --servers LIST         provlab,kea,dnsmasq (and provlab-daemon: the DHCP daemon alone)
+  --skip LIST            leave out any of dhcp,kill9,ntp,startup,dns
+  --repeat N             rounds of the DHCP rows, interleaved (1)
+  --client-queue BYTES   perfdhcp receive queue for the extra top-rate rows (4194304; 0: no such rows)
+  --no-info              leave out the rows with a log line per exchange
+  --compare DIST_DIR     also run another provlab build (its dist/), e.g. the code before a change
+  --cpu-prof             write provlab CPU profiles
+  --out FILE             report to rewrite (BENCHMARKS.md)
+  --report-only RESULTS  rewrite the report from a saved results file, measure nothing
+  --no-write             measure, but write neither results nor report
+  --no-wait-quiet        do not wait for an idle box before each run
+  --keep                 keep the temporary directories
+  --quick                a short run: 8000/s, new clients, 5 s
+  --max-minutes N        give up after this long (25)
+  -h, --help             this text`;
+const O = optionsOrExit(argv, {
+  quick: { type: 'boolean' },
+  seconds: { type: 'number', min: 1, max: 600 },
+  rates: { type: 'number', list: true, min: 1, max: 100000 },
+  models: { type: 'string', list: true, choices: ['new', 'phones'] },
+  servers: { type: 'string', list: true, choices: ['provlab', 'provlab-daemon', 'kea', 'dnsmasq'], default: ['provlab', 'kea', 'dnsmasq'] },
+  skip: { type: 'string', list: true, choices: ['dhcp', 'kill9', 'ntp', 'startup', 'dns'], default: [] },
+  'cpu-prof': { type: 'boolean' },
+  'no-write': { type: 'boolean' },
+  out: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
+  'max-minutes': { type: 'number', min: 1, max: 600, default: 25 },
+  repeat: { type: 'number', min: 1, max: 100, default: 1 },
+  'no-wait-quiet': { type: 'boolean' },
+  'no-info': { type: 'boolean' },
+  compare: { type: 'string' },
+  'client-queue': { type: 'number', min: 0, max: 1 << 30, default: 4 * 1024 * 1024 },
+  'report-only': { type: 'string' },
+  keep: { type: 'boolean' },
+}, USAGE);
+const quick = O.quick;
+const SECONDS = O.seconds ?? (quick ? 5 : 10);
+const RATES = O.rates ?? (quick ? [8000] : [1000, 4000, 8000]);
+const MODELS = O.models ?? (quick ? ['new'] : ['new', 'phones']);
+const SERVERS = O.servers;
+const SKIP = new Set(O.skip);
+const CPU_PROF = O['cpu-prof'];
+const WRITE = !O['no-write'];
+const OUT = resolve(O.out);
+const MAX_MINUTES = O['max-minutes'];
+const REPEAT = O.repeat;
+const WAIT_QUIET = !O['no-wait-quiet'];
 // Leave out the rows with a log line per exchange (quicker A/B runs).
-const NO_INFO = flag('no-info');
+const NO_INFO = O['no-info'];
 // Another provlab build (its dist/ directory) run alongside, e.g. the code before an optimisation.
-const COMPARE_DIST = opt('compare', undefined);
+const COMPARE_DIST = O.compare;
 // At the top rate, provlab `up` and Kea run once more with perfdhcp's receive queue at this many
 // bytes (bench/lib/perfdhcp-rcvbuf.c), so drops in the load generator's own queue are told apart
 // from the server's. 0: leave those rows out.
-const CLIENT_QUEUE = Number(opt('client-queue', 4 * 1024 * 1024));
+const CLIENT_QUEUE = O['client-queue'];
 
 // Client models for perfdhcp's -R: every exchange a phone never seen before
 // (a batch being staged), or 200 phones coming back again and again (the
@@ -423,7 +456,7 @@ function median(xs) {
 }
 
 async function main() {
-  const reportOnly = opt('report-only', undefined);
+  const reportOnly = O['report-only'];
   if (reportOnly) {
     // Rewrites BENCHMARKS.md's generated section from a saved results file (no measurement).
     const results = JSON.parse(readFileSync(resolve(reportOnly), 'utf8'));
@@ -433,7 +466,7 @@ async function main() {
   }
   preflight();
   const base = P.trackDir(mkdtempSync(join(tmpdir(), 'provlab-bench-')));
-  P.installCleanup({ keepDirs: flag('keep') });
+  P.installCleanup({ keepDirs: O.keep });
   const deadline = setTimeout(() => {
     process.stderr.write(`bench: over ${MAX_MINUTES} minutes, giving up\n`);
     P.cleanupSync();
@@ -473,7 +506,7 @@ async function main() {
     writeReport(OUT, results, { jsonFile: json.replace(`${ROOT}/`, '') });
     log(`${OUT.replace(`${ROOT}/`, '')}: generated section rewritten (the analysis section is kept)`);
   }
-  P.cleanupSync({ keepDirs: flag('keep') });
+  P.cleanupSync({ keepDirs: O.keep });
 }
 
 /** The DNS benchmark waits for a DNS daemon that `provlab up` starts; undefined when it can run. */

@@ -38,7 +38,7 @@ node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
   --cpu-prof             write provlab CPU profiles
   --out FILE             report to rewrite (BENCHMARKS.md)
   --report-only RESULTS  rewrite the report from a saved results file, measure nothing
-  --no-write             measure, but write neither results nor report
+  --no-write             leave the report alone (the results JSON is still saved)
   --no-wait-quiet        do not wait for an idle box before each run
   --keep                 keep the temporary directories
   --quick                a short run: 8000/s, new clients, 5 s
@@ -79,6 +79,8 @@ const WAIT_QUIET = !O['no-wait-quiet'];
 const NO_INFO = O['no-info'];
 // Another provlab build (its dist/ directory) run alongside, e.g. the code before an optimisation.
 const COMPARE_DIST = O.compare;
+// The compare build's Node flags instead of npm start's (an A/B of flags: --compare dist with this set).
+const COMPARE_NODE_FLAGS = process.env.PROVLAB_COMPARE_NODE_FLAGS?.split(' ').filter(Boolean);
 // At the top rate, provlab `up` and Kea run once more with perfdhcp's receive queue at this many
 // bytes (bench/lib/perfdhcp-rcvbuf.c), so drops in the load generator's own queue are told apart
 // from the server's. 0: leave those rows out.
@@ -164,7 +166,7 @@ async function dhcpRuns(base, results) {
     const daemonOnly = s === 'provlab-daemon';
     const server = daemonOnly ? 'provlab' : s;
     variants.push({ server, logLevel: 'warn', daemonOnly });
-    if (server === 'provlab' && compareCli) variants.push({ server, logLevel: 'warn', daemonOnly, cli: compareCli, tag: 'compare' });
+    if (server === 'provlab' && compareCli) variants.push({ server, logLevel: 'warn', daemonOnly, cli: compareCli, ...(COMPARE_NODE_FLAGS ? { tag: `compare: ${COMPARE_NODE_FLAGS.join(' ')}`, nodeFlags: COMPARE_NODE_FLAGS } : { tag: 'compare' }) });
   }
   if (SERVERS.includes('provlab')) {
     // At the top rate only: the cost of the per-exchange info log line, and of everything in `up` besides the DHCP daemon.
@@ -198,7 +200,7 @@ async function dhcpRuns(base, results) {
         let srv;
         try {
           if (v.clientQueue && !results.dhcp.clientQueue.ok) throw new Error(`perfdhcp's receive queue cannot be set: ${results.dhcp.clientQueue.error}`);
-          if (v.server === 'provlab') srv = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: v.logLevel, cpuProf: CPU_PROF, daemonOnly: Boolean(v.daemonOnly), ...(v.cli ? { cli: v.cli } : {}) });
+          if (v.server === 'provlab') srv = await startProvlab({ root: ROOT, lab, dir, pool, logLevel: v.logLevel, cpuProf: CPU_PROF, daemonOnly: Boolean(v.daemonOnly), ...(v.cli ? { cli: v.cli } : {}), ...(v.nodeFlags ? { nodeFlags: v.nodeFlags } : {}) });
           else if (v.server === 'kea') srv = await startKea({ lab, dir, pool, options });
           else if (v.server === 'dnsmasq') srv = await startDnsmasq({ lab, dir, pool, options });
           else throw new Error(`unknown server ${v.server}`);

@@ -62,12 +62,12 @@ async function udp67Bound(ns) {
  * provlab `up` as an admin runs it, fsync on. Ready = the pid file `up` writes
  * right before its "ready" line (that line is info level, and the load runs at warn).
  */
-export async function startProvlab({ root, lab, dir, pool, logLevel = 'warn', cpuProf = false, cli = join(root, 'dist/cli/main.js'), daemonOnly = false }) {
+export async function startProvlab({ root, lab, dir, pool, logLevel = 'warn', cpuProf = false, cli = join(root, 'dist/cli/main.js'), daemonOnly = false, nodeFlags = PROVLAB_NODE_FLAGS }) {
   const state = join(dir, 'state');
   const site = join(dir, 'site.yaml');
   writeFileSync(site, provlabSite({ lab, pool, state }));
   const logFile = join(dir, 'provlab.log');
-  const nodeArgs = [...PROVLAB_NODE_FLAGS, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(dir, 'cpu-prof')] : [])];
+  const nodeArgs = [...nodeFlags, ...(cpuProf ? ['--cpu-prof', '--cpu-prof-dir', join(dir, 'cpu-prof')] : [])];
   const args = daemonOnly
     ? [...nodeArgs, join(root, 'bench/lib/dhcp-only.mjs'), dirname(dirname(cli)), logLevel, site]
     : [...nodeArgs, cli, '--log-format', 'json', '--log-level', logLevel, 'up', '--site', site];

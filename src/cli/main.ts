@@ -65,7 +65,7 @@ export function buildProgram(): Command {
 
   program
     .command('up')
-    .description('run the daemons the site file enables (DHCP and NTP; DNS joins later) until SIGTERM/SIGINT; SIGHUP reloads the site file')
+    .description('run the daemons the site file enables (DHCP, DNS, NTP) until SIGTERM/SIGINT; SIGHUP reloads the site file')
     .requiredOption('-s, --site <file>', 'site file (YAML)')
     .option('--allow-other-dhcp', 'serve DHCP even if another DHCP server answers on the interface')
     .option('--other-dhcp-wait <ms>', 'how long to listen for another DHCP server before serving', (v) => Number(v), 1000)

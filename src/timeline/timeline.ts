@@ -4,8 +4,9 @@
 // only used for NTP events (they carry no time) and the view's timestamp.
 //
 // Bounded: at most `maxPhones` phones (the least recently seen goes first),
-// `maxEventsPerPhone` events per phone (repeats collapse into a count), a few
-// distinct query names per step, and a small table of unknown clients.
+// `maxEventsPerPhone` events per phone (a repeat of either of the two latest
+// collapses into its count), a few distinct query names per step, and a small
+// table of unknown clients.
 import { parseDottedQuad } from '../wire/dhcp-message.js';
 import { normalizeName, type TimelineSite } from './site-facts.js';
 import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
@@ -61,6 +62,10 @@ function sameCodes(a: readonly number[], b: readonly number[]): boolean {
  * so the copy kept per phone is one array shared by all of them (never mutated:
  * the view copies what it hands out, or serialises it).
  */
+function isRepeat(e: { kind: string; key: string } | undefined, kind: string, key: string): boolean {
+  return e !== undefined && e.kind === kind && e.key === key;
+}
+
 class CodeLists {
   private last: { input: readonly number[]; copy: number[] } | undefined;
   get(list: readonly number[]): number[] {
@@ -327,13 +332,21 @@ export class StagingTimeline {
     return p;
   }
 
-  /** Repeats (same kind and key, one after the other) collapse into a count. */
+  /**
+   * A repeat of either of the phone's two latest events (same kind and key) is
+   * counted on that event: renewals and NTP polls, and also a phone going round
+   * DISCOVER→OFFER, REQUEST→ACK again and again, which would otherwise push a
+   * pair of new events per lease and, at thousands of exchanges a second, feed
+   * the old generation enough garbage for a mark-compact every second
+   * (BENCHMARKS.md). `lastAt` tells which of the two happened last.
+   */
   private event(p: PhoneState, at: number, kind: 'dhcp' | 'dns' | 'ntp', text: string, key: string): void {
-    const last = p.events[p.events.length - 1];
-    if (last && last.kind === kind && last.key === key) {
-      last.count++;
-      last.lastAt = at;
-      last.text = text;
+    const n = p.events.length;
+    const seen = isRepeat(p.events[n - 1], kind, key) ? p.events[n - 1] : isRepeat(p.events[n - 2], kind, key) ? p.events[n - 2] : undefined;
+    if (seen !== undefined) {
+      seen.count++;
+      seen.lastAt = at;
+      seen.text = text;
       return;
     }
     const ev = { at, kind, text, key, lastAt: at, count: 1 };

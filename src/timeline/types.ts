@@ -161,7 +161,7 @@ export interface PhoneView {
   missing: string[];
   /** Worth knowing, not wrong. */
   notes: string[];
-  /** Newest last; repeats collapsed into `count`. */
+  /** Oldest first; a repeat of either of the two latest events is counted on it (`count`, `lastAt`). */
   events: EventView[];
 }
 

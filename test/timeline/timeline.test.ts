@@ -292,6 +292,45 @@ t.test('bounds: phones, events per phone, queries per step, unknown clients', as
   t.throws(() => new StagingTimeline({ maxPhones: 0 }), RangeError);
 });
 
+t.test('a phone going round DISCOVER/REQUEST again and again: two events with counts, not a pair per lease', async (t) => {
+  const tl = new StagingTimeline({ site: SITE });
+  for (let i = 0; i < 30; i++) lease(tl, T0 + i * 1000);
+  const events = phone(tl).events;
+  t.same(
+    events.map((e) => [e.text, e.count, e.at, e.lastAt]),
+    [
+      [`DISCOVER (MS-UC-Client) → OFFER ${IP}`, 30, T0, T0 + 29_000],
+      [`REQUEST (MS-UC-Client) → ACK ${IP}`, 30, T0 + 10, T0 + 29_010],
+    ],
+    'each counted on its first occurrence, lastAt the latest',
+  );
+
+  // A, B, A: the third is a repeat of the event two back; A, B, C, A: C stands between, so A is new again.
+  const tl2 = new StagingTimeline({ site: SITE });
+  tl2.onDhcpExchange(dhcp({ type: 'DISCOVER', replyType: 'OFFER', ip: IP, at: T0 }));
+  tl2.onDhcpExchange(dhcp({ type: 'REQUEST', replyType: 'NAK', note: 'wrong address', at: T0 + 1 }));
+  tl2.onDhcpExchange(dhcp({ type: 'DISCOVER', replyType: 'OFFER', ip: IP, at: T0 + 2 }));
+  t.same(
+    phone(tl2).events.map((e) => [e.text, e.count, e.lastAt]),
+    [
+      [`DISCOVER (MS-UC-Client) → OFFER ${IP}`, 2, T0 + 2],
+      ['REQUEST (MS-UC-Client) → NAK: wrong address', 1, T0 + 1],
+    ],
+  );
+  tl2.onDhcpExchange(dhcp({ type: 'REQUEST', replyType: 'ACK', ip: IP, at: T0 + 3 }));
+  tl2.onDhcpExchange(dhcp({ type: 'DISCOVER', replyType: 'OFFER', ip: IP, at: T0 + 4 }));
+  t.same(
+    phone(tl2).events.map((e) => [e.text, e.count]),
+    [
+      [`DISCOVER (MS-UC-Client) → OFFER ${IP}`, 2],
+      ['REQUEST (MS-UC-Client) → NAK: wrong address', 1],
+      [`REQUEST (MS-UC-Client) → ACK ${IP}`, 1],
+      [`DISCOVER (MS-UC-Client) → OFFER ${IP}`, 1],
+    ],
+    'only the two latest events are looked at',
+  );
+});
+
 t.test('subscribers hear every change, and a throwing one harms nobody', async (t) => {
   const tl = new StagingTimeline({ site: SITE });
   const seen: number[] = [];

@@ -23,7 +23,6 @@ const args = process.argv.slice(2);
 const USAGE = `
 node bench/ntp-load.mjs [--count 200000] [--seconds 10] [--window 256] [--sockets 8] [--port 41230] [--only provlab|chronyd] [--cpu-prof DIR]`;
 
-
 if (args[0] === '--serve') {
   // Child mode: one NtpDaemon, as `provlab up` would run it (info-level JSON logs).
   const { NtpDaemon } = await import('../dist/ntp/daemon.js');

@@ -57,15 +57,16 @@ function sameCodes(a: readonly number[], b: readonly number[]): boolean {
   return true;
 }
 
+/** `e` has this kind and key: the event a new one repeats. */
+function isRepeat(e: { kind: string; key: string } | undefined, kind: string, key: string): boolean {
+  return e !== undefined && e.kind === kind && e.key === key;
+}
+
 /**
  * codes(), for lists that repeat: phones of one model send the same option 55,
  * so the copy kept per phone is one array shared by all of them (never mutated:
  * the view copies what it hands out, or serialises it).
  */
-function isRepeat(e: { kind: string; key: string } | undefined, kind: string, key: string): boolean {
-  return e !== undefined && e.kind === kind && e.key === key;
-}
-
 class CodeLists {
   private last: { input: readonly number[]; copy: number[] } | undefined;
   get(list: readonly number[]): number[] {

@@ -25,13 +25,26 @@ import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 import { optionsOrExit } from './lib/args.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+// Each server's command for a port; called only once the site and dnsmasq's arguments exist below.
+const SERVERS = {
+  provlab: (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
+  'provlab-nolog': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
+  'provlab-everyline': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
+  // Log destination experiments (not what src/log.ts does today); only with --only.
+  'provlab-sync': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
+  'provlab-sync4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync', '--min-length', '4096']],
+  'provlab-worker': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-worker']],
+  'provlab-async4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--min-length', '4096']],
+  dns2: (port) => [process.execPath, [join(root, 'bench/dns-dns2-server.mjs'), site, String(port)]],
+  dnsmasq: (port) => ['dnsmasq', dnsmasqArgs(port)],
+};
+const DEFAULT = ['provlab', 'provlab-everyline', 'provlab-nolog', 'dns2', 'dnsmasq'];
 const o = optionsOrExit(process.argv.slice(2), {
   seconds: { type: 'number', min: 1, max: 600, default: 10 },
   'latency-seconds': { type: 'number', min: 1, max: 600, default: 5 },
   rounds: { type: 'number', min: 1, max: 100, default: 1 },
   paced: { type: 'number', min: 1, max: 10_000_000, default: 20000 },
-  // The provlab-sync/-sync4k/-worker/-async4k log-destination experiments run only when named here.
-  only: { type: 'string', list: true, choices: ['provlab', 'provlab-everyline', 'provlab-nolog', 'provlab-sync', 'provlab-sync4k', 'provlab-worker', 'provlab-async4k', 'dns2', 'dnsmasq'], default: [] },
+  only: { type: 'string', list: true, choices: Object.keys(SERVERS), default: [] },
 }, 'node bench/dns-load.mjs [--seconds 10] [--latency-seconds 5] [--paced 20000] [--rounds 1] [--only provlab,provlab-everyline,provlab-nolog,dns2,dnsmasq]');
 const SECONDS = o.seconds;
 const LATENCY_SECONDS = o['latency-seconds'];
@@ -103,19 +116,6 @@ const dnsmasqArgs = (port) => [
   ...plan.dns.zones.filter((z) => z.kind !== 'reverse').map((z) => `--local=/${z.apex}/`),
 ];
 
-const SERVERS = {
-  provlab: (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
-  'provlab-nolog': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
-  'provlab-everyline': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
-  // Log destination experiments (not what src/log.ts does today); only with --only.
-  'provlab-sync': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
-  'provlab-sync4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync', '--min-length', '4096']],
-  'provlab-worker': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-worker']],
-  'provlab-async4k': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--min-length', '4096']],
-  dns2: (port) => [process.execPath, [join(root, 'bench/dns-dns2-server.mjs'), site, String(port)]],
-  dnsmasq: (port) => ['dnsmasq', dnsmasqArgs(port)],
-};
-const DEFAULT = ['provlab', 'provlab-everyline', 'provlab-nolog', 'dns2', 'dnsmasq'];
 const names = ONLY.length ? Object.keys(SERVERS).filter((n) => ONLY.includes(n)) : DEFAULT;
 
 function cpuTicks(pid) {

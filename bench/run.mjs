@@ -18,7 +18,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { buildRcvbufShim, displayCommand, grantedRcvbuf, perfdhcpArgs, perfdhcpCpuSeconds, parsePerfdhcp } from './lib/perfdhcp.mjs';
 import * as P from './lib/proc.mjs';
 import { VENDOR_CLASS_HEX, lyncOptions, provlabSite, startChronyd, startDnsmasq, startKea, startProvlab } from './lib/servers.mjs';
-import { writeReport } from './lib/report.mjs';
+import { mib, writeReport } from './lib/report.mjs';
 import { optionsOrExit } from './lib/args.mjs';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
@@ -292,8 +292,6 @@ async function dhcpRuns(base, results) {
   }
   if (!SKIP.has('kill9') && (SERVERS.includes('provlab') || SERVERS.includes('provlab-daemon'))) results.dhcp.kill9 = await kill9Run(base, lab, pool);
 }
-
-const mib = (bytes) => `${+(bytes / 1048576).toFixed(2)} MiB`;
 
 function formatRow(r) {
   if (r.error) return `  ${r.label.padEnd(18)} ${r.model.padEnd(6)} ${String(r.rate).padStart(5)}/s offered: ERROR ${r.error.split('\n')[0]}`;

@@ -32,6 +32,9 @@ function summary(d) {
   return out;
 }
 
+/** A byte count as MiB, for labels (4194304 → "4 MiB"). */
+export const mib = (bytes) => `${+(bytes / 1048576).toFixed(2)} MiB`;
+
 /**
  * The top-rate rows run again with perfdhcp's receive queue enlarged (bench/lib/perfdhcp-rcvbuf.c):
  * each server's median, and where the datagrams were lost, summed over the rounds.
@@ -42,7 +45,7 @@ function queueSummary(d) {
   const bytes = rows[0].clientQueueBytes;
   const granted = [...new Set(rows.map((r) => r.perfdhcpRcvbuf))].join(', ');
   const out = [
-    `With perfdhcp's receive queue at ${+(bytes / 1048576).toFixed(2)} MiB (\`LD_PRELOAD\` of bench/lib/perfdhcp-rcvbuf.c; \`SO_RCVBUF\` read back as ${granted}: Linux doubles the request for its own bookkeeping), the same top-rate runs again, interleaved with the rows above; the servers are unchanged:`,
+    `With perfdhcp's receive queue at ${mib(bytes)} (\`LD_PRELOAD\` of bench/lib/perfdhcp-rcvbuf.c; \`SO_RCVBUF\` read back as ${granted}: Linux doubles the request for its own bookkeeping), the same top-rate runs again, interleaved with the rows above; the servers are unchanged:`,
     '',
     '| client model | offered/s | provlab `up` | Kea | provlab ÷ Kea | provlab drops | Kea drops | lost in the server\'s queue (provlab / Kea, all rounds) | lost in perfdhcp\'s queue (provlab / Kea) | every ACK durable |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',

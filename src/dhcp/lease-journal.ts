@@ -38,9 +38,12 @@ export interface JournalLoad {
 
 export interface JournalOptions {
   /**
-   * Compact once the journal holds this many records, or as many as the last
-   * snapshot held if that is more (default 10000): a snapshot costs time in
-   * proportion to the leases, so it is paid at most once per as many appends.
+   * Compact once this many of the journal's records replace a lease recorded
+   * earlier in the same journal (lines a snapshot would drop), or as many as
+   * the last snapshot held if that is more (default 10000): a snapshot costs
+   * time in proportion to the leases, so it is paid at most once per as many
+   * dead lines. A journal of distinct leases (phones seen for the first time)
+   * is not compacted: the snapshot would hold the same lines again.
    */
   compactAfterRecords?: number;
   fsync?: boolean /* default true; false only for tests/benchmarks that say so */;
@@ -359,7 +362,8 @@ interface JournalFile {
   path: string;
   gen: number;
   size: number; // bytes known to be written (positional writes go here)
-  records: number;
+  /** Appends for an ip already appended since the snapshot began: the dead lines compaction removes. */
+  superseding: number;
   pending: number; // queued or in-flight appends targeting this file
   failed: Error | undefined;
   idleWaiters: Array<() => void>;
@@ -532,7 +536,7 @@ export class LeaseJournal {
         await fh.datasync();
         await syncDir(dir);
       }
-      return { fh, path: file, gen, size: header.length, records: 0, pending: 0, failed: undefined, idleWaiters: [] };
+      return { fh, path: file, gen, size: header.length, superseding: 0, pending: 0, failed: undefined, idleWaiters: [] };
     } catch (e) {
       await fh.close().catch(() => undefined);
       throw e;
@@ -540,12 +544,17 @@ export class LeaseJournal {
   }
 
   /**
-   * true when the journal passed compactAfterRecords, or the size of the last snapshot
-   * if larger (the caller then calls compact with its current view). The second bound
-   * keeps compaction's cost amortised O(1) per append however many leases there are.
+   * true when the journal's dead lines (records replaced later in it) passed
+   * compactAfterRecords, or the size of the last snapshot if larger, or when a failed
+   * write left the journal refusing appends (the caller then calls compact with its
+   * current view, which starts a new journal). The second bound keeps compaction's
+   * cost amortised O(1) per dead line however many leases there are; the journal
+   * itself stays under (distinct leases + that bound) lines, so a restart's replay
+   * stays proportional to the leases.
    */
   get pendingCompaction(): boolean {
-    return !this.closing && this.compactions === 0 && this.active.records >= Math.max(this.compactAfter, this.snapshotCount);
+    if (this.closing || this.compactions > 0) return false;
+    return this.active.failed !== undefined || this.active.superseding >= Math.max(this.compactAfter, this.snapshotCount);
   }
 
   /**
@@ -561,8 +570,8 @@ export class LeaseJournal {
     const line = encodeLine(JSON.stringify(normalize(record)));
     // The caller's record itself (records are replaced, never changed): no second copy of
     // every lease to keep until the next compaction, which normalizes what it writes.
+    if (this.sinceSnapshot.has(record.ip)) file.superseding++;
     this.sinceSnapshot.set(record.ip, record);
-    file.records++;
     file.pending++;
     let batch = this.queue[this.queue.length - 1];
     if (batch === undefined || batch.file !== file) {

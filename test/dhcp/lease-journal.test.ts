@@ -76,22 +76,34 @@ t.test('round trip: latest record per ip wins, survives reopen and compaction', 
   t.same((await fs.readdir(dir)).sort(), ['leases.journal', 'leases.snapshot'], 'lock released, no leftovers');
 });
 
-t.test('pendingCompaction follows compactAfterRecords', async (t) => {
+t.test('pendingCompaction counts dead lines: records that replace one earlier in the journal', async (t) => {
   const dir = t.testdir();
   const { journal } = await LeaseJournal.open(dir, { compactAfterRecords: 10, fsync: false /* test: no disk durability needed */ });
   const view = new Map<string, LeaseRecord>();
-  for (let i = 0; i < 9; i++) {
+  for (let i = 0; i < 50; i++) {
     await journal.append(rec(i));
     view.set(ipOf(i), rec(i));
   }
-  t.equal(journal.pendingCompaction, false);
-  await journal.append(rec(9));
-  view.set(ipOf(9), rec(9));
-  t.equal(journal.pendingCompaction, true);
+  t.equal(journal.pendingCompaction, false, '50 distinct leases: a snapshot would hold the same 50 lines');
+  for (let i = 0; i < 9; i++) {
+    const renewed = rec(i, { updatedAt: 1_700_000_100_000 + i });
+    await journal.append(renewed);
+    view.set(renewed.ip, renewed);
+  }
+  t.equal(journal.pendingCompaction, false, '9 dead lines');
+  const tenth = rec(9, { updatedAt: 1_700_000_100_009 });
+  await journal.append(tenth);
+  view.set(tenth.ip, tenth);
+  t.equal(journal.pendingCompaction, true, '10 dead lines');
   const c = journal.compact(view.values());
   t.equal(journal.pendingCompaction, false, 'false while a compaction is under way');
   await c;
   t.equal(journal.pendingCompaction, false, 'the new journal is empty');
+  // The snapshot now holds 50 leases: the next compaction waits for 50 dead lines.
+  for (let k = 0; k < 49; k++) await journal.append(rec(k % 5, { updatedAt: 1_700_000_200_000 + k }));
+  t.equal(journal.pendingCompaction, false, '44 dead lines (the first record of each of the 5 ips replaces a snapshot line, not a journal line)');
+  for (let k = 49; k < 55; k++) await journal.append(rec(k % 5, { updatedAt: 1_700_000_200_000 + k }));
+  t.equal(journal.pendingCompaction, true, '50 dead lines, as many as the snapshot holds');
   await journal.close();
 });
 
@@ -423,7 +435,9 @@ t.test('group commit', async (t) => {
     const failed = Array.from({ length: 5 }, (_, k) => journal.append(rec(10 + k)));
     for (const p of failed) await t.rejects(p, /lease journal write failed .*EIO/);
     await t.rejects(journal.append(rec(20)), /write failed/, 'later appends to the broken journal are refused');
+    t.equal(journal.pendingCompaction, true, 'the broken journal asks for the compaction that replaces it');
     await journal.compact(view.values());
+    t.equal(journal.pendingCompaction, false, 'the new journal is healthy');
     await journal.append(rec(21));
     await journal.close();
     const again = await LeaseJournal.open(dir);
@@ -478,6 +492,7 @@ t.test('kill -9: every acknowledged lease survives', async (t) => {
   delete env.NODE_OPTIONS; // tap's coverage hook: not wanted in a process we SIGKILL
   const child = spawn(process.execPath, ['--import', loader, fixture, dir], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const acked: string[] = [];
+  const renewed: string[] = [];
   let compactions = 0;
   let ready = false;
   let buffered = '';
@@ -493,6 +508,7 @@ t.test('kill -9: every acknowledged lease survives', async (t) => {
       buffered = parts.pop()!; // an incomplete last line is not an ack
       for (const p of parts) {
         if (p.startsWith('acked ')) acked.push(p.slice(6));
+        else if (p.startsWith('renewed ')) renewed.push(p.slice(8));
         else if (p === 'compacted') compactions++;
         else if (p.startsWith('ready ')) ready = true;
       }
@@ -524,12 +540,13 @@ t.test('kill -9: every acknowledged lease survives', async (t) => {
   const signal = await exited;
   clearTimeout(bail);
   t.equal(signal, 'SIGKILL', `child was killed (stderr: ${stderr.slice(0, 2000)})`);
-  t.ok(killedAt >= 600, `killed after ${killedAt} acks (${acked.length} read in all, ${compactions} compactions)`);
+  t.ok(killedAt >= 600, `killed after ${killedAt} acks (${acked.length} read in all, ${renewed.length} renewals, ${compactions} compactions)`);
 
   const { journal, leases, warnings } = await LeaseJournal.open(dir); // also takes over the dead child's lock
   t.comment(`reopened: ${leases.size} leases, warnings: ${JSON.stringify(warnings)}`);
   const missing = acked.filter((ip) => leases.get(ip)?.state !== 'bound');
   t.same(missing, [], `all ${acked.length} acknowledged leases are on disk`);
+  t.ok(renewed.length > 0 && renewed.every((ip) => acked.includes(ip)), 'renewals were of acknowledged leases');
   t.equal(new Set(acked).size, acked.length, 'every ack is for a distinct ip');
   await journal.close();
 });

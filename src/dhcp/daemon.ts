@@ -10,6 +10,9 @@ import { LeaseTable } from './lease-table.js';
 import { Rfc2131, encodeReply, type Decision, type Ingress } from './rfc2131.js';
 import { openTransport, type Transport } from './transport.js';
 
+/** Least time between two compaction attempts after one failed. */
+const COMPACT_RETRY_MS = 5000;
+
 const TYPE_NAMES: Record<number, string> = {
   [MessageType.DISCOVER]: 'DISCOVER',
   [MessageType.OFFER]: 'OFFER',
@@ -73,6 +76,8 @@ export class DhcpDaemon {
   private transport!: Transport;
   private sweep: NodeJS.Timeout | undefined;
   private compacting = false;
+  /** performance.now() before which no compaction is retried after one failed (a full disk fails every attempt). */
+  private compactRetryAt = 0;
   private stopped = false;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -196,7 +201,11 @@ export class DhcpDaemon {
         if (!this.stopped) this.send(d, msg, type, now);
         this.maybeCompact();
       },
-      (err: unknown) => this.log.error({ err, ip: commit.ip }, 'lease not written to disk: reply withheld'),
+      (err: unknown) => {
+        this.log.error({ err, ip: commit.ip }, 'lease not written to disk: reply withheld');
+        // A failed write leaves the journal refusing appends until a compaction starts a new one.
+        this.maybeCompact();
+      },
     );
   }
 
@@ -245,11 +254,14 @@ export class DhcpDaemon {
   }
 
   private maybeCompact(): void {
-    if (this.compacting || !this.journal.pendingCompaction) return;
+    if (this.compacting || !this.journal.pendingCompaction || performance.now() < this.compactRetryAt) return;
     this.compacting = true;
     this.journal
       .compact(this.leases.all())
-      .catch((err: unknown) => this.log.error({ err }, 'lease compaction failed'))
+      .catch((err: unknown) => {
+        this.compactRetryAt = performance.now() + COMPACT_RETRY_MS;
+        this.log.error({ err }, `lease compaction failed; next attempt in ${COMPACT_RETRY_MS / 1000} s at the earliest`);
+      })
       .finally(() => (this.compacting = false));
   }
 
@@ -261,7 +273,10 @@ export class DhcpDaemon {
       this.leases.apply(rec);
       this.journal.append(rec).then(
         () => this.options.events?.onLease?.(rec),
-        (err: unknown) => this.log.error({ err }, 'expiry not journaled'),
+        (err: unknown) => {
+          this.log.error({ err }, 'expiry not journaled');
+          this.maybeCompact();
+        },
       );
       this.log.info({ mac: r.mac, ip: r.ip }, `lease ${r.ip} of ${r.mac} expired`);
     }

@@ -40,7 +40,7 @@ node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
   --report-only RESULTS  rewrite the report from a saved results file, measure nothing
   --no-write             leave the report alone (the results JSON is still saved)
   --no-wait-quiet        do not wait for an idle box before each run
-  --keep                 keep the temporary directories
+  --keep                 keep the temporary directories (each DHCP run's has perfdhcp.out, its whole report)
   --quick                a short run: 8000/s, new clients, 5 s
   --max-minutes N        give up after this long (25)
   -h, --help             this text`;
@@ -232,6 +232,8 @@ async function dhcpRuns(base, results) {
           const rssPeak = sampler.stop();
           const rssAfter = P.rssMiB(srv.pid);
           const parsed = parsePerfdhcp(pd.stdout + pd.stderr, SECONDS);
+          // Its whole report, for a look afterwards (--keep keeps the run's directory).
+          writeFileSync(join(dir, 'perfdhcp.out'), pd.stdout + pd.stderr);
           const row = {
             rep,
             model,

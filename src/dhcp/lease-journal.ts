@@ -18,6 +18,7 @@ import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { ShardedMap } from './sharded-map.js';
 
 export interface LeaseRecord {
   ip: string; // key: the latest record per ip wins
@@ -407,7 +408,8 @@ export class LeaseJournal {
   // Latest record per ip appended since the last durable snapshot began. Merged into
   // every compaction so that an append whose promise resolved just before the caller
   // built `current` (group commit resolves a whole batch at once) is never dropped.
-  private sinceSnapshot = new Map<string, LeaseRecord>();
+  // Sharded: it holds one entry per lease appended, and grows without a long rehash.
+  private sinceSnapshot = new ShardedMap<LeaseRecord>();
   /** Batches not yet being written, oldest first; appends join the last one while it is for the active file. */
   private queue: Batch[] = [];
   private writing = false;
@@ -664,8 +666,8 @@ export class LeaseJournal {
    * `current` checked in chunks (writeSnapshot copies the known fields when it writes):
    * tens of thousands of leases in one go would stall the daemon long enough to lose datagrams.
    */
-  private async merged(current: readonly LeaseRecord[], since: ReadonlyMap<string, LeaseRecord>): Promise<Map<string, LeaseRecord>> {
-    const out = new Map<string, LeaseRecord>();
+  private async merged(current: readonly LeaseRecord[], since: ShardedMap<LeaseRecord>): Promise<ShardedMap<LeaseRecord>> {
+    const out = new ShardedMap<LeaseRecord>();
     for (let i = 0; i < current.length; i++) {
       const r = current[i]!;
       const problem = recordProblem(r);
@@ -684,9 +686,9 @@ export class LeaseJournal {
   }
 
   private async runCompaction(current: Iterable<LeaseRecord>): Promise<void> {
-    let previousSince: Map<string, LeaseRecord> | undefined;
+    let previousSince: ShardedMap<LeaseRecord> | undefined;
     let captured: LeaseRecord[];
-    let since: ReadonlyMap<string, LeaseRecord>;
+    let since: ShardedMap<LeaseRecord>;
     if (!this.unsettled) {
       // The new journal exists (and is durable) before appends are switched to it, so a
       // crash at any later point finds: snapshot g + journal g + journal.next g+1, or
@@ -700,7 +702,7 @@ export class LeaseJournal {
       this.active = next;
       this.unsettled = true;
       previousSince = this.sinceSnapshot;
-      this.sinceSnapshot = new Map();
+      this.sinceSnapshot = new ShardedMap();
       since = previousSince;
     } else {
       // Retrying after a compaction that failed midway: keep appending to the same
@@ -708,7 +710,7 @@ export class LeaseJournal {
       captured = Array.from(current);
       // A copy: merged() reads it across yields, while appends keep landing in the live map
       // (those replay from journal.next after the snapshot).
-      since = new Map(this.sinceSnapshot);
+      since = new ShardedMap(this.sinceSnapshot);
     }
     try {
       // A record that fails its check leaves the switch in place: the old journal and

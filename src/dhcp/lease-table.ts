@@ -6,6 +6,7 @@ import type { LeaseRecord } from './lease-journal.js';
 import type { DhcpPlan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { parseDottedQuad } from '../wire/dhcp-message.js';
+import { ShardedMap } from './sharded-map.js';
 
 interface Hold {
   clientId: string;
@@ -25,10 +26,10 @@ interface Range {
 }
 
 export class LeaseTable {
-  /** Latest record per address, as in the journal. */
-  private readonly byIp = new Map<string, LeaseRecord>();
+  /** Latest record per address, as in the journal. Sharded, as is byClient: one entry per lease each, grown without a long rehash. */
+  private readonly byIp = new ShardedMap<LeaseRecord>();
   /** Client id -> address of its latest lease record (any state). */
-  private readonly byClient = new Map<string, string>();
+  private readonly byClient = new ShardedMap<string>();
   /** Addresses offered but not yet requested. Memory only: an offer is a promise, not a lease. */
   private readonly holds = new Map<string, Hold>();
   /** Client id -> the address held for it (at most one: a new hold replaces the old). */

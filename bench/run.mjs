@@ -34,6 +34,7 @@ node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
   --repeat N             rounds of the DHCP rows, interleaved (1)
   --client-queue BYTES   perfdhcp receive queue for the extra top-rate rows (4194304; 0: no such rows)
   --no-info              leave out the rows with a log line per exchange
+  --pin                  DHCP rows with a core each: the server on CPU 0, perfdhcp on CPU 1 (taskset)
   --compare DIST_DIR     also run another provlab build (its dist/), e.g. the code before a change
   --cpu-prof             write provlab CPU profiles
   --out FILE             report to rewrite (BENCHMARKS.md)
@@ -62,6 +63,7 @@ const O = optionsOrExit(argv, {
   'client-queue': { type: 'number', min: 0, max: 1 << 30, default: 4 * 1024 * 1024 },
   'report-only': { type: 'string' },
   keep: { type: 'boolean' },
+  pin: { type: 'boolean' },
 }, USAGE);
 const quick = O.quick;
 const SECONDS = O.seconds ?? (quick ? 5 : 10);
@@ -85,6 +87,12 @@ const COMPARE_NODE_FLAGS = process.env.PROVLAB_COMPARE_NODE_FLAGS?.split(' ').fi
 // bytes (bench/lib/perfdhcp-rcvbuf.c), so drops in the load generator's own queue are told apart
 // from the server's. 0: leave those rows out.
 const CLIENT_QUEUE = O['client-queue'];
+// The DHCP rows' server (all its threads) on CPU 0 and perfdhcp on CPU 1, instead of both sharing the two.
+const PIN = O.pin;
+if (PIN && cpus().length < 2) {
+  console.error('--pin needs two CPUs: the server on CPU 0, perfdhcp on CPU 1');
+  process.exit(2);
+}
 
 // Client models for perfdhcp's -R: every exchange a phone never seen before
 // (a batch being staged), or 200 phones coming back again and again (the
@@ -213,7 +221,8 @@ async function dhcpRuns(base, results) {
             results.dhcp.probes[label] = pr.code === 0 ? JSON.parse(pr.stdout) : { ok: false, error: (pr.stdout + pr.stderr).trim() };
             if (pr.code === 0) probeLeases = 1;
           }
-          const args = perfdhcpArgs({ clientIp: lab.clientIp, serverIp: lab.serverIp, rate, seconds: SECONDS, clients: CLIENTS[model], vendorClassHex: VENDOR_CLASS_HEX });
+          if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '0', String(srv.pid)], { stdio: 'ignore' });
+          const args = perfdhcpArgs({ clientIp: lab.clientIp, serverIp: lab.serverIp, rate, seconds: SECONDS, clients: CLIENTS[model], vendorClassHex: VENDOR_CLASS_HEX, cpu: PIN ? 1 : undefined });
           const disk = P.settleDisk();
           const quiet = WAIT_QUIET ? await P.waitQuiet({ maxMs: 10_000 }) : undefined;
           const udpS0 = P.udpCounters(lab.server);
@@ -475,7 +484,7 @@ async function main() {
     process.exit(2);
   }, MAX_MINUTES * 60_000);
 
-  const results = { machine: machine(), settings: { seconds: SECONDS, repeat: REPEAT, compare: COMPARE_DIST, rates: RATES, models: MODELS, servers: SERVERS, clients: CLIENTS, argv: argv.join(' ') } };
+  const results = { machine: machine(), settings: { seconds: SECONDS, repeat: REPEAT, compare: COMPARE_DIST, rates: RATES, models: MODELS, servers: SERVERS, clients: CLIENTS, pin: Boolean(PIN), argv: argv.join(' ') } };
   log(`provlab bench ${results.machine.date}: ${results.machine.nproc} CPUs (${results.machine.cpu}), Node ${results.machine.node}, ${results.machine.perfdhcp}, Kea ${results.machine.kea}`);
   log(`DHCP: ${SECONDS} s per run, rates ${RATES.join('/')} offered, client models ${MODELS.join('/')}`);
   if (!SKIP.has('dhcp')) await dhcpRuns(base, results);

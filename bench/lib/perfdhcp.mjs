@@ -9,12 +9,14 @@ import { join } from 'node:path';
  * durability check needs), `-W` so replies in flight when sending stops are
  * received rather than counted as drops, and an outer `timeout`.
  */
-export function perfdhcpArgs({ clientIp, serverIp, rate, seconds, clients, vendorClassHex }) {
+export function perfdhcpArgs({ clientIp, serverIp, rate, seconds, clients, vendorClassHex, cpu }) {
   const inner = ['-4', '-l', clientIp, '-r', String(rate), '-R', String(clients), '-u', '-W', '500000', '-p', String(seconds)];
   if (vendorClassHex) inner.push('-o', `60,${vendorClassHex}`);
   inner.push(serverIp);
   // bash's `times` reports perfdhcp's own CPU time (user, system) on stderr after it exits.
-  return ['-k', '2', String(seconds + 15), 'bash', '-c', 'perfdhcp "$@"; rc=$?; times >&2; exit $rc', 'perfdhcp', ...inner];
+  // `cpu`: perfdhcp and its threads kept to that CPU (taskset), for runs that give the server and the load generator a core each.
+  const run = cpu === undefined ? 'perfdhcp' : `taskset -c ${Number(cpu)} perfdhcp`;
+  return ['-k', '2', String(seconds + 15), 'bash', '-c', `${run} "$@"; rc=$?; times >&2; exit $rc`, 'perfdhcp', ...inner];
 }
 
 const num = (text, re) => {
@@ -95,7 +97,8 @@ export function perfdhcpCpuSeconds(stderr) {
 /** The command as a person would type it (without the bash wrapper that only measures CPU). */
 export function displayCommand(args) {
   const i = args.indexOf('perfdhcp'); // bash's $0: the perfdhcp arguments follow it
-  return `timeout ${args.slice(0, 3).join(' ')} perfdhcp ${args.slice(i + 1).join(' ')}`;
+  const pin = /^taskset -c \d+ /.exec(args[i - 1] ?? '')?.[0] ?? '';
+  return `timeout ${args.slice(0, 3).join(' ')} ${pin}perfdhcp ${args.slice(i + 1).join(' ')}`;
 }
 
 /** SO_RCVBUF values bench/lib/perfdhcp-rcvbuf.c reported on perfdhcp's stderr (the largest; NaN when none). */

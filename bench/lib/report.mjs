@@ -131,7 +131,7 @@ export function writeReport(file, results, { jsonFile }) {
   if (results.dhcp) {
     const d = results.dhcp;
     L.push('## DHCP: completed 4-way exchanges', '');
-    L.push(`Summary (completed exchanges/s, median of ${results.settings.repeat ?? 1} round(s) per cell; \`provlab up\` at \`--log-level warn\`, fsync on):`, '');
+    L.push(`Summary (completed exchanges/s, median of ${results.settings.repeat ?? 1} round(s) per cell; \`provlab up\` at \`--log-level warn\`, fsync on${results.settings.pin ? '; \`--pin\`: each server, all its threads, on CPU 0 and perfdhcp on CPU 1' : ''}):`, '');
     L.push(...summary(d), '');
     const q = queueSummary(d);
     if (q.length) L.push(...q, '');

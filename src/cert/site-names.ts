@@ -7,10 +7,9 @@ import { compilePlan } from '../site/compile.js';
 import { loadSite } from '../site/load.js';
 import type { Plan } from '../site/plan.js';
 import type { Site } from '../site/schema.js';
-import { decodeSearchList } from '../wire/rfc3397-search.js';
+import { UCUPDATES, addDomain } from '../lpe/domains.js';
 
-/** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (seed article). */
-export const UCUPDATES = 'ucupdates-r2';
+export { UCUPDATES };
 
 export interface SiteCertNames {
   site: string;
@@ -22,28 +21,11 @@ export interface SiteCertNames {
   web: string;
 }
 
-const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+const pushUnique = addDomain;
 
-function pushUnique(list: string[], name: string): void {
-  const n = name.toLowerCase().replace(/\.$/, '');
-  if (n !== '' && !list.includes(n)) list.push(n);
-}
-
-/** Domains of options 15 and 119 in the base options and in every client class that overrides them. */
+/** Domains of options 15 and 119 in the base options and in every client class that overrides them: the plan's one list. */
 export function planDhcpDomains(plan: Plan): string[] {
-  const out: string[] = [];
-  const sets = [plan.dhcp.baseOptions, ...plan.dhcp.classes.map((c) => c.options)];
-  for (const opts of sets) {
-    const o15 = opts.get(15);
-    if (o15) pushUnique(out, text(o15).replace(/\0+$/, ''));
-    const o119 = opts.get(119);
-    if (o119) {
-      const r = decodeSearchList(o119);
-      // A raw-hex 119 that does not decode gives the phone no names either: nothing to add.
-      if (r.ok) for (const d of r.value) pushUnique(out, d);
-    }
-  }
-  return out;
+  return [...plan.domains];
 }
 
 export function siteCertNames(site: Site, plan: Plan): SiteCertNames {

@@ -5,6 +5,7 @@ import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { findOptionDef } from '../wire/option-defs.js';
+import { phoneFindings } from '../lpe/site.js';
 import { planOrExit, reload, up } from './up.js';
 import { register as registerStatus } from './commands/status.js';
 import { register as registerLeases } from './commands/leases.js';
@@ -37,6 +38,7 @@ function summary(plan: Plan): string {
   lines.push(`  DNS ${plan.dns.enabled ? `port ${plan.dns.port}` : 'off'}, NTP ${plan.ntp.enabled ? `port ${plan.ntp.port}, stratum ${plan.ntp.stratum}` : 'off'}`);
   lines.push(`  leases kept in ${plan.statePath}`);
   for (const w of plan.warnings) lines.push(`  warning: ${w}`);
+  for (const { option, finding } of phoneFindings(plan)) lines.push(`  ${finding.severity === 'error' ? 'a phone would fail' : 'warning'}: option ${option} [${finding.code}]: ${finding.message}`);
   return lines.join('\n');
 }
 
@@ -87,7 +89,7 @@ export function buildProgram(): Command {
     .option('--json', 'print the summary as JSON')
     .action((o: { site: string; json?: boolean }) => {
       const plan = planOrExit(o.site);
-      if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, site: plan.site, ...encodeReport(plan) }, null, 2)}\n`);
+      if (o.json) process.stdout.write(`${JSON.stringify({ ok: true, site: plan.site, ...encodeReport(plan), phoneFindings: phoneFindings(plan).map(({ option, finding }) => ({ option, ...finding })) }, null, 2)}\n`);
       else process.stdout.write(`${summary(plan)}\nOK\n`);
     });
 

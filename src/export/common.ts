@@ -5,9 +5,10 @@
 // (`provlab encode` shows the same), never from a second encoder.
 
 import { intToIp, ipToInt } from '../wire/ipv4.js';
-import { MS_UC_CLIENT, decodeEncapsulated, encodeEncapsulated } from '../wire/ms-uc-client.js';
+import { MS_UC_CLIENT, msUcSubOptionName } from '../wire/ms-uc-client.js';
+import { describeNonCanonical43 as describe43, readOption43 } from '../lpe/option43.js';
 import { decodeOptionValue, type OptionValue } from '../wire/option-codec.js';
-import { MS_UC_CLIENT_SPACE, findOptionDef } from '../wire/option-defs.js';
+import { findOptionDef } from '../wire/option-defs.js';
 import type { ClientClassPlan, Plan } from '../site/plan.js';
 
 /** One output file; `comment` is the line-comment marker of its syntax. */
@@ -48,6 +49,8 @@ export interface SubOptionBytes {
 export interface Vendor43 {
   readonly subOptions: readonly SubOptionBytes[];
   readonly canonical: boolean;
+  /** How the bytes differ from the canonical form, in words (LPE rules). */
+  readonly describe: string;
 }
 
 export interface ExportClass {
@@ -85,24 +88,20 @@ function exportOption(code: number, bytes: Uint8Array): ExportOption {
   return { code, name: def?.name ?? `option-${code}`, bytes, value };
 }
 
-/** Sub-option TLVs of option 43, or null when the bytes are not TLVs. */
+/**
+ * Option 43 as sub-options, read by the LPE rules (src/lpe/option43.ts), the
+ * same reading `provlab decode` and the probe use; null when the bytes are not
+ * TLVs (a sub-option cut short).
+ */
 export function readVendor43(bytes: Uint8Array, lync: boolean): Vendor43 | null {
-  const r = decodeEncapsulated(bytes);
-  if (!r.ok) return null;
-  const subOptions = r.value.subOptions.map((s) => ({
+  const r = readOption43(bytes);
+  if (r.walk.cut !== null) return null;
+  const subOptions = r.walk.subOptions.map((s) => ({
     code: s.code,
-    name: (lync ? findOptionDef(s.code, MS_UC_CLIENT_SPACE)?.name : undefined) ?? `sub-option-${s.code}`,
+    name: (lync ? msUcSubOptionName(s.code) : undefined) ?? `sub-option-${s.code}`,
     data: s.data,
   }));
-  const sorted = [...subOptions].sort((a, b) => a.code - b.code);
-  const unique = new Set(sorted.map((s) => s.code)).size === sorted.length;
-  const again = unique ? encodeEncapsulated(sorted) : null;
-  const canonical = again !== null && sameBytes(again, bytes);
-  return { subOptions, canonical };
-}
-
-export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((x, i) => x === b[i]);
+  return { subOptions, canonical: r.canonical, describe: describe43(r) };
 }
 
 function exportClass(c: ClientClassPlan): ExportClass {
@@ -191,8 +190,7 @@ export function header(plan: Plan, target: string, comment: string, lines: reado
 
 /** A sentence for the warning list and the comment block, naming how the bytes differ. */
 export function describeNonCanonical43(v: Vendor43 | null): string {
-  if (v === null) return 'option 43 is not a list of code/length/value sub-options';
-  return `option 43 sends sub-options in the order ${v.subOptions.map((s) => s.code).join(', ')} or with an end marker or padding (lync.option43 lab switches)`;
+  return v === null ? 'option 43 is not a list of code/length/value sub-options' : v.describe;
 }
 
 export type { OptionValue };

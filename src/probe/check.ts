@@ -7,7 +7,7 @@ export type Status = 'pass' | 'warn' | 'fail' | 'skip';
 export type Section = 'dhcp' | 'options' | 'dns' | 'ntp';
 
 export interface Check {
-  /** Stable machine id, e.g. 'dhcp.offer', 'opt43.sub4', 'dns.A.ucupdates-r2.example.local'. */
+  /** Stable machine id, e.g. 'dhcp.offer', 'opt43.port-binary', 'dns.A.ucupdates-r2.example.local'. */
   readonly id: string;
   readonly section: Section;
   /** What was checked, for people: "option 43 sub-option 4 (WebServerPort)". */

@@ -1,6 +1,7 @@
 // The names an LPE phone looks up after DHCP, and the checks on the answers.
 // Pure: the questions come from the DHCP facts, the answers are bytes.
 
+import { updateNames } from '../lpe/domains.js';
 import { check, gradeAlternatives, type Check } from './check.js';
 import { decodeResponse, DnsType, rcodeName, type AnswerRecord, type DnsTypeName } from './dns-query.js';
 
@@ -32,7 +33,7 @@ export interface DhcpFacts {
  */
 export function phoneQuestions(f: DhcpFacts): DnsQuestion[] {
   const q: DnsQuestion[] = [];
-  for (const d of f.domains) q.push({ group: 'ucupdates', name: `ucupdates-r2.${d}`, type: 'A', purpose: 'Device Update before sign-in' });
+  for (const name of updateNames(f.domains)) q.push({ group: 'ucupdates', name, type: 'A', purpose: 'Device Update before sign-in' });
   for (const d of f.domains) q.push({ group: 'time', name: `_ntp._udp.${d}`, type: 'SRV', purpose: 'time server' });
   q.push({ group: 'time', name: 'time.windows.com', type: 'A', purpose: 'time server fallback' });
   for (const d of f.domains) q.push({ group: 'sip-srv', name: `_sipinternaltls._tcp.${d}`, type: 'SRV', purpose: 'registrar discovery' });

@@ -61,7 +61,7 @@ export function renderText(report: ProbeReport, options?: { color?: boolean }): 
   lines.push('');
   if (report.certProvUrl !== undefined) lines.push(`Certificate Provisioning URL the phone would build: ${report.certProvUrl}`);
   const { pass, warn, fail, skip } = report.counts;
-  const tally = `${pass} passed, ${warn} warnings, ${fail} failed${skip > 0 ? `, ${skip} not checked` : ''}`;
+  const tally = `${pass} passed, ${warn} warning${warn === 1 ? '' : 's'}, ${fail} failed${skip > 0 ? `, ${skip} not checked` : ''}`;
   lines.push(report.ok ? paint('pass', `${SYMBOLS.pass} a phone would get through: ${tally}`) : paint('fail', `${SYMBOLS.fail} a phone would fail: ${tally}`));
   return `${lines.join('\n')}\n`;
 }

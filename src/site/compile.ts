@@ -3,10 +3,11 @@
 
 import { dirname, resolve } from 'node:path';
 import { intToIp, parseCidr, writeIp } from '../wire/ipv4.js';
-import { MS_UC_CLIENT, encodeEncapsulated } from '../wire/ms-uc-client.js';
+import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
+import { encodeEncapsulated } from '../wire/rfc2132-encapsulated.js';
 import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option-codec.js';
 import { findOptionDef } from '../wire/option-defs.js';
-import { encodeSipServers } from '../wire/rfc3361-sip.js';
+import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
@@ -39,9 +40,10 @@ function msUcClientClass(site: Site): ClientClassPlan {
   // Lync needs encoding 0 with an FQDN (TLS); encoding 1 is a lab experiment (lpe-facts).
   options.set(
     120,
-    site.lync.sip_encoding === 'fqdn'
-      ? encodeSipServers({ encoding: 0, names: [site.lync.pool] })
-      : encodeSipServers({ encoding: 1, addresses: [site.lync.address] }),
+    encodeStd(120, {
+      type: 'sip-servers',
+      value: site.lync.sip_encoding === 'fqdn' ? { encoding: 0, names: [site.lync.pool] } : { encoding: 1, addresses: [site.lync.address] },
+    }),
   );
   // The phone's INFORM asks for 43 and 120, but send them even when a client's 55 does not.
   return { name: MS_UC_CLIENT, vendorClass: MS_UC_CLIENT, options, alwaysSend: [43, 120] };
@@ -74,6 +76,25 @@ function vendorClassPlan(c: VendorClass): ClientClassPlan {
   return { name: c.vendor, vendorClass: c.vendor, options, alwaysSend: [...c.always] };
 }
 
+/**
+ * The site's domains: option 15 then each option 119 name, as the bytes sent
+ * decode (base options first, then every class that overrides them), read by
+ * the LPE rules. The DNS zones, the timeline and the certificate names use
+ * this one list.
+ */
+export function phoneDomains(base: OptionBytes, classes: readonly ClientClassPlan[]): string[] {
+  const out: string[] = [];
+  for (const opts of [base, ...classes.map((c) => c.options)]) {
+    const o15 = opts.get(15);
+    const d15 = o15 === undefined ? null : readOption15(o15).domain;
+    if (d15 !== null) addDomain(out, d15);
+    const o119 = opts.get(119);
+    // A raw 119 that does not decode gives the phone no names either: nothing to add.
+    if (o119 !== undefined) for (const d of readOption119(o119).domains) addDomain(out, d);
+  }
+  return out;
+}
+
 export function compilePlan(site: Site, sourceFile: string): Plan {
   const source = resolve(sourceFile);
   const net = parseCidr(site.dhcp.subnet);
@@ -83,12 +104,16 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     r.name === undefined ? { mac: r.mac, ip: r.ip } : { mac: r.mac, ip: r.ip, name: r.name },
   );
   const lease = site.dhcp.lease;
-  const dns = compileDns(site);
+  const base = baseOptions(site, mask);
+  const classes = [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)];
+  const domains = phoneDomains(base, classes);
+  const dns = compileDns(site, domains);
 
   return {
     site: site.site,
     sourceFile: source,
     address: site.address,
+    domains,
     interface: site.interface,
     statePath: resolve(dirname(source), site.state),
     dhcp: {
@@ -104,8 +129,8 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       rebindSeconds: Math.floor(lease * 0.875),
       offerHoldSeconds: site.dhcp.offer_hold,
       declineHoldSeconds: site.dhcp.decline_hold,
-      baseOptions: baseOptions(site, mask),
-      classes: [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)],
+      baseOptions: base,
+      classes,
     },
     dns: dns.plan,
     ntp: {

@@ -13,6 +13,7 @@
 // dns.records replace the built-in RRset of the same name and type (a CNAME replaces every
 // built-in record at its name). A name outside every domain becomes a zone of its own.
 
+import { UCUPDATES } from '../lpe/domains.js';
 import { intToIp, parseCidr } from '../wire/ipv4.js';
 import type { DnsPlan, DnsRecordData, DnsRecordPlan, DnsZonePlan } from './plan.js';
 import type { DnsRecord, Site } from './schema.js';
@@ -116,7 +117,8 @@ export function parseForwarder(text: string): { address: string; port: number } 
   return { address: address!, port: port === undefined ? 53 : Number(port) };
 }
 
-export function compileDns(site: Site): { plan: DnsPlan; warnings: string[] } {
+/** `phoneDomains`: the plan's domains (options 15 and 119 as sent, compile.ts), each of which gets ucupdates-r2 and time records. */
+export function compileDns(site: Site, phoneDomains: readonly string[]): { plan: DnsPlan; warnings: string[] } {
   const warnings: string[] = [];
   const primary = lower(site.domains.primary);
   const search = site.domains.search.map(lower);
@@ -130,15 +132,14 @@ export function compileDns(site: Site): { plan: DnsPlan; warnings: string[] } {
   const builtin: DnsRecordPlan[] = [];
   const add = (name: string, data: DnsRecordData, why: string, ttl = DEFAULT_TTL) => builtin.push({ name: lower(name), ttl, data, why });
 
-  const phoneDomains = [...new Set([primary, ...search])];
   const domainApexes = [...new Set([...phoneDomains, sip])];
   const reverseApexes = reverseZoneApexes(site.dhcp.subnet);
 
   add(ns, { type: 'A', address: site.address }, 'the appliance, name server of every zone');
   for (const d of phoneDomains) {
-    const what = d === primary ? `primary domain ${d} (option 15)` : `search domain ${d} (option 119)`;
+    const what = d === primary ? `primary domain ${d} (option 15)` : search.includes(d) ? `search domain ${d} (option 119)` : `domain ${d} (option 15 or 119 of a client class)`;
     // The phone appends each DHCP domain to ucupdates-r2 to reach Device Update before sign-in (lpe-facts).
-    add(`ucupdates-r2.${d}`, { type: 'A', address: lyncAddress }, `Device Update for the ${what}`);
+    add(`${UCUPDATES}.${d}`, { type: 'A', address: lyncAddress }, `Device Update for the ${what}`);
     // Time: SRV _ntp._udp.<domain> first, its target inside the same domain (lpe-facts).
     add(`_ntp._udp.${d}`, { type: 'SRV', priority: 0, weight: 0, port: 123, target: `ntp.${d}` }, `NTP discovery for the ${what}`);
     add(`ntp.${d}`, { type: 'A', address: ntpServer }, `NTP server for the ${what}`);

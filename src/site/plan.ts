@@ -118,6 +118,12 @@ export interface Plan {
   readonly sourceFile: string;
   /** The appliance's address on the VLAN: DHCP server id, DNS and NTP address. */
   readonly address: string;
+  /**
+   * The site's domains: option 15, then each option 119 name, as the bytes sent
+   * decode (base options, then classes that override them); lower case, no
+   * trailing dot, no repeats. The phone looks up ucupdates-r2.<each>.
+   */
+  readonly domains: readonly string[];
   /** The VLAN interface; null means relay-only (no broadcast is ever answered). */
   readonly interface: string | null;
   /** Directory where leases are kept (absolute). */

@@ -8,6 +8,7 @@
 // collapses into its count), a few distinct query names per step, and a small
 // table of unknown clients.
 import { parseDottedQuad } from '../wire/dhcp-message.js';
+import { updateDomainOf } from '../lpe/domains.js';
 import { normalizeName, type TimelineSite } from './site-facts.js';
 import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
 import type { DhcpExchangeEvent, DnsQueryEvent, LeaseNote, NtpClientInput, TimelineLease, TimelineView, UnknownClientView } from './types.js';
@@ -32,7 +33,6 @@ interface IpOwner {
   source: TimelineLease['source'];
 }
 
-const UCUPDATES = 'ucupdates-r2';
 const NTP_SRV = '_ntp._udp';
 const TIME_WINDOWS = 'time.windows.com';
 
@@ -212,10 +212,9 @@ export class StagingTimeline {
     }
     const p = this.touch(mac, e.at);
     let bucket: Map<string, QueryState>;
-    let domain: string | null;
-    if (name === UCUPDATES || name.startsWith(`${UCUPDATES}.`)) {
+    let domain: string | null = updateDomainOf(name);
+    if (domain !== null) {
       bucket = writable(p, 'ucupdates');
-      domain = name.slice(UCUPDATES.length + 1);
     } else if (name === NTP_SRV || name.startsWith(`${NTP_SRV}.`)) {
       bucket = writable(p, 'time');
       domain = name.slice(NTP_SRV.length + 1);

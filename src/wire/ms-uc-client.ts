@@ -1,12 +1,17 @@
-// DHCP option 43 for vendor class MS-UC-Client (Lync Phone Edition), and the
-// generic RFC 2132 §8.4 encapsulated-options TLV walker the option codec uses.
+// DHCP option 43 for vendor class MS-UC-Client (Lync Phone Edition).
 // What the phone wants (lpe-facts, from DHCPUtil output): sub-options 1..5 in
 // ascending order, ASCII values without a NUL terminator, no 0xFF end marker,
 // and the port as ASCII text ("443" = 34 34 33), not a 16-bit integer.
+// The sub-options are rows of the option table (space 'ms-uc-client'); the
+// TLV layout is the generic RFC 2132 §8.4 one (rfc2132-encapsulated.ts).
 
-import { fail, ok, type Result } from './result.js';
+import { encodeOptionValue } from './option-codec.js';
+import { MS_UC_CLIENT_SPACE, findOptionDef } from './option-defs.js';
 
 export const MS_UC_CLIENT = 'MS-UC-Client';
+
+/** Sub-option codes of the MS-UC-Client space, in the known-good send order. */
+export const MS_UC_CLIENT_CODES: readonly number[] = [1, 2, 3, 4, 5];
 
 export interface MsUcClientSettings {
   /** Sub-option 1, UCIdentifier: normally "MS-UC-Client". */
@@ -21,75 +26,30 @@ export interface MsUcClientSettings {
   certProvRelPath: string;
 }
 
-export interface SubOption {
-  code: number;
-  /** Offset of the sub-option's code byte in the option data. */
-  offset: number;
-  length: number;
-  /** A view into the option data, not a copy. */
-  data: Uint8Array;
-}
-
-const PAD = 0;
-const END = 255;
-
-/** Code/length/value triples back to back; appendEnd adds the 0xFF end marker. Throws RangeError on a value over 255 bytes. */
-export function encodeEncapsulated(
-  subOptions: readonly { readonly code: number; readonly data: Uint8Array }[],
-  options?: { appendEnd?: boolean },
-): Uint8Array {
-  let size = options?.appendEnd ? 1 : 0;
-  for (const s of subOptions) {
-    if (!Number.isInteger(s.code) || s.code < 1 || s.code > 254) throw new RangeError(`sub-option code ${s.code} is not 1..254`);
-    if (s.data.length > 255) throw new RangeError(`sub-option ${s.code} is ${s.data.length} bytes; at most 255 fit`);
-    size += 2 + s.data.length;
-  }
-  const out = new Uint8Array(size);
-  let pos = 0;
-  for (const s of subOptions) {
-    out[pos++] = s.code;
-    out[pos++] = s.data.length;
-    out.set(s.data, pos);
-    pos += s.data.length;
-  }
-  if (options?.appendEnd) out[pos] = END;
-  return out;
-}
-
-/**
- * Walks RFC 2132 §8.4 encapsulated options: pad (0) is skipped, end (255)
- * stops the walk (whatever follows is returned as `trailing`). Never reads
- * past the data; a declared length that runs past it fails 'truncated'.
- */
-export function decodeEncapsulated(data: Uint8Array): Result<{ subOptions: SubOption[]; endMarker: boolean; trailing: Uint8Array }> {
-  const subOptions: SubOption[] = [];
-  let pos = 0;
-  while (pos < data.length) {
-    const code = data[pos]!;
-    if (code === PAD) {
-      pos++;
-      continue;
-    }
-    if (code === END) return ok({ subOptions, endMarker: true, trailing: data.subarray(pos + 1) });
-    if (pos + 1 >= data.length) return fail('truncated', `sub-option ${code} has no length byte`, pos);
-    const length = data[pos + 1]!;
-    if (pos + 2 + length > data.length) return fail('truncated', `sub-option ${code} declares ${length} bytes, only ${data.length - pos - 2} remain`, pos);
-    subOptions.push({ code, offset: pos, length, data: data.subarray(pos + 2, pos + 2 + length) });
-    pos += 2 + length;
-  }
-  return ok({ subOptions, endMarker: false, trailing: data.subarray(data.length) });
+/** The netsh name of an MS-UC-Client sub-option (UCIdentifier …), from the option table; undefined outside 1..5. */
+export function msUcSubOptionName(code: number): string | undefined {
+  return findOptionDef(code, MS_UC_CLIENT_SPACE)?.name;
 }
 
 /** ASCII without NUL: the phone reads these as plain strings (lpe-facts: no NUL terminator). */
-function asciiBytes(code: number, text: string): Uint8Array {
+function checkAscii(code: number, text: string): string {
   if (text.length > 255) throw new RangeError(`MS-UC-Client sub-option ${code} is ${text.length} bytes; at most 255 fit`);
-  const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c === 0 || c > 0x7f) throw new RangeError(`MS-UC-Client sub-option ${code} must be ASCII without NUL: ${JSON.stringify(text)}`);
-    out[i] = c;
   }
-  return out;
+  return text;
+}
+
+/** The text of each sub-option, keyed by its code. */
+export function msUcClientValues(s: MsUcClientSettings): ReadonlyMap<number, string> {
+  return new Map([
+    [1, s.ucIdentifier],
+    [2, s.urlScheme],
+    [3, s.webServerFqdn],
+    [4, s.webServerPort],
+    [5, s.certProvRelPath],
+  ]);
 }
 
 /**
@@ -98,23 +58,18 @@ function asciiBytes(code: number, text: string): Uint8Array {
  * for testing what the phone tolerates; the defaults are the known-good form.
  */
 export function encodeMsUcClient(s: MsUcClientSettings, options?: { order?: readonly number[]; appendEnd?: boolean }): Uint8Array {
-  const values: Record<number, string> = {
-    1: s.ucIdentifier,
-    2: s.urlScheme,
-    3: s.webServerFqdn,
-    4: s.webServerPort,
-    5: s.certProvRelPath,
-  };
-  const order = options?.order ?? [1, 2, 3, 4, 5];
-  const subs = order.map((code) => {
-    const text = values[code];
-    if (text === undefined) throw new RangeError(`MS-UC-Client has no sub-option ${code} (1..5)`);
-    return { code, data: asciiBytes(code, text) };
+  const values = msUcClientValues(s);
+  const order = options?.order ?? MS_UC_CLIENT_CODES;
+  const subOptions = order.map((code) => {
+    const text = values.get(code);
+    if (text === undefined || msUcSubOptionName(code) === undefined) throw new RangeError(`MS-UC-Client has no sub-option ${code} (1..5)`);
+    return { code, value: { type: 'text' as const, value: checkAscii(code, text) } };
   });
-  return encodeEncapsulated(subs, { appendEnd: options?.appendEnd ?? false });
+  // Through option 43's row: its 'ms-uc-client' space types each sub-option.
+  return encodeOptionValue(findOptionDef(43)!, { type: 'encapsulated', value: { subOptions, endMarker: options?.appendEnd ?? false } });
 }
 
 /** The URL the phone builds from sub-options 2, 3, 4 and 5 (lpe-facts). */
-export function certProvUrl(s: MsUcClientSettings): string {
+export function certProvUrl(s: Pick<MsUcClientSettings, 'urlScheme' | 'webServerFqdn' | 'webServerPort' | 'certProvRelPath'>): string {
   return `${s.urlScheme}://${s.webServerFqdn}:${s.webServerPort}${s.certProvRelPath}`;
 }

@@ -2,7 +2,7 @@
 // driven by the row's type in option-defs.ts. Long values are not a concern
 // here: the message codec splits and joins instances (RFC 3396).
 
-import { decodeEncapsulated, encodeEncapsulated } from './ms-uc-client.js';
+import { decodeEncapsulated, encodeEncapsulated } from './rfc2132-encapsulated.js';
 import { findOptionDef, type OptionDef, type OptionType } from './option-defs.js';
 import { decodeSipServers, encodeSipServers, type SipServers } from './rfc3361-sip.js';
 import { decodeSearchList, encodeSearchList } from './rfc3397-search.js';

@@ -214,7 +214,7 @@ t.test('startControl seeds the timeline with leases on disk and follows reloads'
   t.equal(s.phones[0]!.mac, DONE, 'DNS placed through a lease from disk');
   t.equal(s.phones[0]!.lease.source, 'journal');
   t.same(s.domains, ['schertz.name', 'corp.schertz.name'], 'site domains set from the plan');
-  control.reload({ ...plan, site: 'renamed', dhcp: { ...plan.dhcp, baseOptions: new Map([[15, new Uint8Array(Buffer.from('other.example'))]]) } });
+  control.reload({ ...plan, site: 'renamed', domains: ['other.example'], dhcp: { ...plan.dhcp, baseOptions: new Map([[15, new Uint8Array(Buffer.from('other.example'))]]) } });
   s = JSON.parse((await request(control.url!, '/api/status')).body) as StatusResponse;
   t.equal(s.site, 'renamed');
   t.equal(s.appliance.site, 'renamed');

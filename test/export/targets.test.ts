@@ -12,7 +12,7 @@ import { loadSite } from '../../src/site/load.js';
 import { compilePlan } from '../../src/site/compile.js';
 import type { Plan } from '../../src/site/plan.js';
 import { exportPlan, TARGETS } from '../../src/export/index.js';
-import { decodeEncapsulated } from '../../src/wire/ms-uc-client.js';
+import { decodeEncapsulated } from '../../src/wire/rfc2132-encapsulated.js';
 import { decodeSipServers } from '../../src/wire/rfc3361-sip.js';
 import { decodeSearchList } from '../../src/wire/rfc3397-search.js';
 import { KEA_FLEX_OPTION_LIBRARY } from '../../src/export/kea.js';

@@ -6,7 +6,8 @@
 import t from 'tap';
 import { emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 import type { Check } from '../../src/probe/check.js';
-import { checkOption43, checkOption120, checkReplyOptions, checkDomains } from '../../src/probe/option-checks.js';
+import { checkReplyOptions } from '../../src/probe/option-checks.js';
+import { analyzeOption, exitCodeFor } from '../../src/toolkit/decode.js';
 import { checkDnsAnswer, gradeDns, phoneQuestions, type DnsQuestion } from '../../src/probe/dns-checks.js';
 import { decodeResponse, encodeQuery } from '../../src/probe/dns-query.js';
 import { buildNtpRequest, checkNtpAnswer, gradeNtp } from '../../src/probe/ntp-checks.js';
@@ -37,98 +38,32 @@ t.test('the pieces really are DHCPUtil\'s option 43', async (t) => {
   t.equal(H(DHCPUTIL_43).length, 90);
 });
 
-t.test('option 43: DHCPUtil\'s bytes pass every check and give the documented URL', async (t) => {
-  const r = checkOption43(H(DHCPUTIL_43));
-  for (const c of r.checks) t.equal(c.status, 'pass', `${c.id}: ${c.detail}`);
-  t.equal(r.certProvUrl, 'https://server.fqdn.company.com:443/CertProv/CertProvisioningService.svc');
-  t.equal(r.webFqdn, 'server.fqdn.company.com');
-  t.same(r.checks.map((c) => c.id), ['opt43.present', 'opt43.end', 'opt43.order', 'opt43.sub1', 'opt43.sub2', 'opt43.sub3', 'opt43.sub4', 'opt43.sub5', 'opt43.url']);
+t.test('option lines: a clean option is one pass line, each problem its own line with the bytes', async (t) => {
+  const good = checkReplyOptions(goodOptions(), 'ack').checks;
+  t.same(good.map((c) => c.id), ['opt1', 'opt3', 'opt6', 'opt15', 'opt119', 'opt42', 'opt4', 'opt43', 'opt120']);
+  t.match(byId(good, 'opt43').detail, /Certificate Provisioning URL https:\/\/server\.fqdn\.company\.com:443\/CertProv/);
+  t.match(byId(good, 'opt120').detail, 'encoding 0, server.fqdn.company.com');
+
+  const dnsmasq = goodOptions();
+  dnsmasq.set(43, H(SUB1 + SUB2 + SUB3 + '04 02 01 bb' + SUB5 + 'ff'));
+  const bad = checkReplyOptions(dnsmasq, 'ack').checks;
+  t.match(byId(bad, 'opt43.port-binary'), { status: 'fail', detail: /01 bb where the phone wants the ASCII text "443" \(34 34 33\)/, bytes: '01 bb', offset: H(SUB1 + SUB2 + SUB3).length + 2 });
+  t.match(byId(bad, 'opt43.end-marker'), { status: 'warn', bytes: 'ff', offset: 89 });
+  t.notOk(bad.some((c) => c.id === 'opt43'), 'no pass line for an option with problems');
 });
 
-t.test('option 43: dnsmasq with an unquoted port (01 bb) and its trailing 0xFF', async (t) => {
-  // Sub-options in order, port as dnsmasq encodes an unquoted 443, then ff.
-  const bad = H(SUB1 + SUB2 + SUB3 + '04 02 01 bb' + SUB5 + 'ff');
-  const r = checkOption43(bad);
-  const end = byId(r.checks, 'opt43.end');
-  t.equal(end.status, 'fail');
-  t.match(end.detail, /0xFF end marker at offset 89/);
-  t.equal(end.bytes, 'ff');
-  t.equal(end.offset, 89);
-  const port = byId(r.checks, 'opt43.sub4');
-  t.equal(port.status, 'fail');
-  t.match(port.detail, /01 bb is the 16-bit integer 443, not ASCII text/);
-  t.match(port.detail, /34 34 33/);
-  t.equal(port.bytes, '04 02 01 bb', 'the whole sub-option in hex');
-  t.equal(port.offset, H(SUB1 + SUB2 + SUB3).length);
-  t.equal(byId(r.checks, 'opt43.order').status, 'pass');
-  t.equal(byId(r.checks, 'opt43.url').status, 'fail', 'no URL without a usable port');
-  t.equal(r.certProvUrl, undefined);
-});
-
-t.test('option 43: dnsmasq\'s real layout, reversed, 01 bb and ff', async (t) => {
-  const bad = H(SUB5 + '04 02 01 bb' + SUB3 + SUB2 + SUB1 + 'ff');
-  const r = checkOption43(bad);
-  t.match(byId(r.checks, 'opt43.order'), { status: 'fail', detail: /order 5,4,3,2,1/ });
-  t.equal(byId(r.checks, 'opt43.end').status, 'fail');
-  t.equal(byId(r.checks, 'opt43.sub4').status, 'fail');
-  for (const id of ['opt43.sub1', 'opt43.sub2', 'opt43.sub3', 'opt43.sub5']) t.equal(byId(r.checks, id).status, 'pass', id);
-});
-
-t.test('option 43: quoted port but still the 0xFF', async (t) => {
-  const r = checkOption43(H(DHCPUTIL_43 + 'ff'));
-  t.equal(byId(r.checks, 'opt43.sub4').status, 'pass');
-  t.equal(byId(r.checks, 'opt43.end').status, 'fail');
-  t.ok(r.certProvUrl, 'the URL can still be built');
-});
-
-t.test('option 43: Cisco IOS cut at 90 bytes, wrong identifier, NUL terminator, missing sub-option', async (t) => {
-  // A 30-character web FQDN makes the value 97 bytes; IOS keeps the first 90.
-  const longFqdn = 'lyncwebservices.schertz.name.x';
-  const full = H(SUB1 + SUB2 + '03' + longFqdn.length.toString(16) + ascii(longFqdn) + SUB4 + SUB5);
-  const cut = checkOption43(full.subarray(0, 90));
-  t.equal(cut.checks.length, 1);
-  t.match(cut.checks[0], { id: 'opt43.structure', status: 'fail', detail: /sub-option 5 declares 37 bytes/ });
-
-  const wrongCase = checkOption43(H('010c' + ascii('ms-uc-client') + SUB2 + SUB3 + SUB4 + SUB5));
-  t.match(byId(wrongCase.checks, 'opt43.sub1'), { status: 'fail', detail: /not exactly "MS-UC-Client"/ });
-
-  const nul = checkOption43(H('0206' + ascii('https') + '00'));
-  t.match(byId(nul.checks, 'opt43.sub2'), { status: 'fail', detail: /NUL terminator/, bytes: '02 06 68 74 74 70 73 00' });
-
-  const missing = checkOption43(H(SUB1 + SUB2 + SUB3 + SUB5));
-  t.match(byId(missing.checks, 'opt43.sub4'), { status: 'fail', detail: 'missing' });
-
-  t.match(checkOption43(undefined).checks, [{ id: 'opt43.present', status: 'fail' }]);
-});
-
-t.test('option 120: DHCPUtil\'s form passes; missing, bare ASCII and addresses fail', async (t) => {
-  const good = checkOption120(H(DHCPUTIL_120));
-  t.match(good.checks, [{ status: 'pass', detail: 'encoding 0, server.fqdn.company.com' }]);
-  t.same(good.names, ['server.fqdn.company.com']);
-
-  t.match(checkOption120(undefined).checks, [{ id: 'opt120', status: 'fail', detail: /not in the reply/ }]);
-
-  const bare = checkOption120(new Uint8Array(Buffer.from('server.fqdn.company.com', 'ascii')));
-  t.equal(bare.checks[0]!.status, 'fail');
-  t.match(bare.checks[0]!.detail, /no encoding byte: the bare ASCII text "server.fqdn.company.com"/);
-  t.equal(bare.checks[0]!.bytes?.slice(0, 8), '73 65 72');
-
-  t.match(checkOption120(H('01 0a 14 00 0a')).checks, [{ status: 'fail', detail: /encoding 1 \(IPv4 addresses, 1\): Lync needs encoding 0/ }]);
-  t.match(checkOption120(H('00')).checks, [{ status: 'fail' }]);
-  t.match(checkOption120(H('00 06 736572766572')).checks, [{ status: 'fail', detail: /without the root label/ }]);
-  // Two names, the second compressed onto the first's "fqdn.company.com" (offset 7 from the start of the names).
-  t.match(checkOption120(H(DHCPUTIL_120 + '03 666f6f c0 07')).checks, [{ status: 'warn', detail: /compression pointers.*2 names/ }]);
-});
-
-t.test('options 15 and 119 give the suffixes the phone tries', async (t) => {
-  const d = checkDomains(new Uint8Array(Buffer.from('eng.apple.com')), H(RFC3397_119));
-  t.same(d.domains, ['eng.apple.com', 'marketing.apple.com']);
-  t.ok(d.checks.every((c) => c.status === 'pass'));
-  const nul = checkDomains(H(ascii('schertz.name') + '00'), undefined);
-  t.match(nul.checks, [{ id: 'opt15', status: 'warn', detail: /trailing NUL/ }, { id: 'opt119', status: 'warn' }]);
-  t.same(nul.domains, ['schertz.name']);
-  t.match(checkDomains(undefined, undefined).checks[0], { status: 'fail' });
-  t.match(checkDomains(undefined, H('03 65 6e 67 c0 08')).checks[1], { id: 'opt119', status: 'fail', detail: /does not point before itself/ });
+t.test('probe and decode give one verdict on the same bytes (reversed, 0xFF, quoted port)', async (t) => {
+  // The issue's case: decode said "usable, with 2 warnings", the probe failed it.
+  const bytes = H(SUB5 + SUB4 + SUB3 + SUB2 + SUB1 + 'ff');
+  const opts = goodOptions();
+  opts.set(43, bytes);
+  const checks = checkReplyOptions(opts, 'ack').checks.filter((c) => c.id.startsWith('opt43'));
+  t.same(checks.map((c) => `${c.status}:${c.id}`).sort(), ['warn:opt43.end-marker', 'warn:opt43.order']);
+  const decoded = analyzeOption(43, bytes);
+  t.equal(exitCodeFor(decoded.findings), 0);
+  t.same(decoded.findings.map((f) => `${f.severity}:${f.code}`).sort(), ['warning:end-marker', 'warning:order']);
+  const report = buildReport({ transport: { kind: 'relay', giaddr: '127.88.0.1', server: '127.0.0.1', port: 6767 }, request: 'discover', identity: { mac: '02:00:00:00:00:01', vendorClass: 'MS-UC-Client', prl: [...PHONE_PRL] }, checks });
+  t.equal(exitCode(report), 0, 'the probe does not fail what decode calls usable');
 });
 
 function goodOptions(): Map<number, Uint8Array> {
@@ -186,7 +121,7 @@ t.test('an ACK without 120, with a bare-ASCII 120, without 6', async (t) => {
 
   const bare = goodOptions();
   bare.set(120, new Uint8Array(Buffer.from('lyncpool.schertz.name')));
-  t.match(byId(checkReplyOptions(bare, 'ack').checks, 'opt120'), { status: 'fail', detail: /no encoding byte/ });
+  t.match(byId(checkReplyOptions(bare, 'ack').checks, 'opt120.bare-ascii'), { status: 'fail', detail: /no encoding byte/ });
 
   const no6 = goodOptions();
   no6.delete(6);
@@ -362,7 +297,9 @@ t.test('DHCP exchange checks', async (t) => {
 });
 
 t.test('report: checklist text, JSON-able, exit code', async (t) => {
-  const bad = checkOption43(H(SUB1 + SUB2 + SUB3 + '04 02 01 bb' + SUB5 + 'ff')).checks;
+  const dnsmasq = goodOptions();
+  dnsmasq.set(43, H(SUB1 + SUB2 + SUB3 + '04 02 01 bb' + SUB5 + 'ff'));
+  const bad = checkReplyOptions(dnsmasq, 'ack').checks;
   const report = buildReport({
     transport: { kind: 'relay', giaddr: '127.88.0.1', server: '127.0.0.1', port: 6767 },
     request: 'discover',
@@ -371,17 +308,17 @@ t.test('report: checklist text, JSON-able, exit code', async (t) => {
   });
   t.equal(report.ok, false);
   t.equal(exitCode(report), 1);
-  t.equal(report.counts.fail, 3);
+  t.equal(report.counts.fail, 1);
   const text = renderText(report);
-  t.match(text, /✘ option 43 sub-option 4 \(WebServerPort\)\s+01 bb is the 16-bit integer 443/);
-  t.match(text, /bytes at offset 46: 04 02 01 bb/);
-  t.match(text, /✘ option 43 end marker/);
-  t.match(text, /✔ option 43 sub-option 1/);
-  t.match(text, /✘ a phone would fail: 6 passed, 0 warnings, 3 failed\n$/);
+  t.match(text, /✘ option 43 \(MS-UC-Client\)\s+sub-option 4 WebServerPort is 443 sent as a 16-bit integer/);
+  t.match(text, /bytes at offset 48: 01 bb/);
+  t.match(text, /⚠ option 43 \(MS-UC-Client\)\s+option 43 ends with a 0xFF end marker/);
+  t.match(text, /✔ option 120 \(SIP server\)/);
+  t.match(text, /✘ a phone would fail: 8 passed, 1 warning, 1 failed\n$/);
   t.notMatch(text, /\x1b\[/, 'no colour unless asked');
   t.same(JSON.parse(JSON.stringify(report)), report);
 
-  const good = buildReport({ ...report, checks: checkOption43(H(DHCPUTIL_43)).checks, certProvUrl: 'https://x:443/y' });
+  const good = buildReport({ ...report, checks: checkReplyOptions(goodOptions(), 'ack').checks, certProvUrl: 'https://x:443/y' });
   t.equal(exitCode(good), 0);
   t.match(renderText(good), /✔ a phone would get through/);
 });

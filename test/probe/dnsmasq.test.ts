@@ -2,8 +2,10 @@
 // the way admins write it from the usual guides: an unquoted
 // `dhcp-option=vendor:MS-UC-Client,4,443`. dnsmasq then sends the port as the
 // integer `01 bb` and appends 0xFF inside option 43 (lpe-facts, lab-notes):
-// the probe must flag both and exit non-zero. With the port quoted, the 0xFF
-// alone must still fail.
+// the probe must fail the port and warn about the 0xFF and the reversed order
+// (whether a phone tolerates those is not known: src/lpe/README.md). With the
+// port quoted the phone can build its URL: the same two warnings, exit 0, the
+// verdict `provlab decode` gives on the same bytes.
 import t from 'tap';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -71,38 +73,35 @@ async function withDnsmasq(t: Parameters<Parameters<typeof t.test>[2]>[0], port:
   return { run, report: run.report!, log, lab };
 }
 
-t.test('unquoted port: ✘ for 01 bb and for the 0xFF, exit non-zero', { skip }, async (t) => {
+t.test('unquoted port: ✘ for 01 bb, ⚠ for the 0xFF and the order, exit non-zero', { skip }, async (t) => {
   const { run, report, lab } = await withDnsmasq(t, '443');
   const byId = (id: string) => report.checks.find((c) => c.id === id);
   t.match(byId('dhcp.offer'), { status: 'pass' });
   t.match(byId('dhcp.ack'), { status: 'pass' });
-  t.match(byId('opt43.sub4'), { status: 'fail', detail: /01 bb is the 16-bit integer 443, not ASCII text/, bytes: '04 02 01 bb' });
-  t.match(byId('opt43.end'), { status: 'fail', detail: /0xFF end marker/ });
-  t.match(byId('opt43.end')?.bytes, /^ff/);
-  t.match(byId('opt43.url'), { status: 'fail' });
+  t.match(byId('opt43.port-binary'), { status: 'fail', detail: /443 sent as a 16-bit integer, as dnsmasq does without quotes: 01 bb/, bytes: '01 bb' });
+  t.match(byId('opt43.end-marker'), { status: 'warn', detail: /0xFF end marker/, bytes: 'ff' });
+  t.match(byId('opt43.order'), { status: 'warn', detail: /order 5, 4, 3, 2, 1 \(reversed, as dnsmasq sends them\)/ }, 'dnsmasq sends 43 reversed');
+  t.same(report.checks.filter((c) => c.id.startsWith('opt43')).map((c) => c.id).sort(), ['opt43.end-marker', 'opt43.order', 'opt43.port-binary'], 'nothing else wrong in 43');
+  t.equal(report.certProvUrl, undefined, 'no usable URL');
   t.equal(report.ok, false);
   t.equal(run.code, 1, 'a phone would fail: exit 1');
-  // The other sub-options dnsmasq got right.
-  for (const id of ['opt43.sub1', 'opt43.sub2', 'opt43.sub3', 'opt43.sub5']) t.match(byId(id), { status: 'pass' }, id);
-  t.match(byId('opt43.order'), { status: 'fail', detail: /order 5,4,3,2,1/ }, 'dnsmasq sends 43 reversed');
   t.comment(`dnsmasq's option 120: ${byId('opt120')?.status} ${byId('opt120')?.detail}`);
 
-
-  // The checklist a person reads: both problems marked, with the bytes.
+  // The checklist a person reads: the problems marked, with the bytes.
   const text = await runProbeCli(['--interface', lab.clientIf, '--timeout', '1500'], { ns: lab.client });
   t.equal(text.code, 1);
   if (process.env.PROBE_SHOW) process.stderr.write(text.stdout);
-  t.match(text.stdout, /✘ option 43 sub-option 4 \(WebServerPort\)\s+01 bb is the 16-bit integer 443/);
-  t.match(text.stdout, /bytes at offset \d+: 04 02 01 bb/);
-  t.match(text.stdout, /✘ option 43 end marker\s+0xFF end marker/);
+  t.match(text.stdout, /✘ option 43 \(MS-UC-Client\)\s+sub-option 4 WebServerPort is 443 sent as a 16-bit integer/);
+  t.match(text.stdout, /bytes at offset \d+: 01 bb/);
+  t.match(text.stdout, /⚠ option 43 \(MS-UC-Client\)\s+option 43 ends with a 0xFF end marker/);
   t.match(text.stdout, /✘ a phone would fail/);
 });
 
-t.test('quoted port: 443 is right, the 0xFF still fails', { skip }, async (t) => {
+t.test('quoted port: 443 is right; the 0xFF and the order are warnings, as decode says', { skip }, async (t) => {
   const { run, report } = await withDnsmasq(t, '"443"');
   const byId = (id: string) => report.checks.find((c) => c.id === id);
-  t.match(byId('opt43.sub4'), { status: 'pass', detail: '"443"' });
-  t.match(byId('opt43.end'), { status: 'fail' });
+  t.same(report.checks.filter((c) => c.id.startsWith('opt43')).map((c) => `${c.status}:${c.id}`).sort(), ['warn:opt43.end-marker', 'warn:opt43.order']);
+  t.match(byId('opt43.end-marker'), { bytes: 'ff' });
   t.ok(report.certProvUrl?.startsWith('https://lyncweb.schertz.name:443/'));
-  t.equal(run.code, 1);
+  t.equal(run.code, 0, 'usable, with warnings: exit 0');
 });

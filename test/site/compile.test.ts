@@ -214,3 +214,27 @@ t.test('shipped config files load and compile', async (t) => {
   const ex = compilePlan(loadSite(join(root, 'config', 'site.example.yaml')), 'x.yaml');
   t.equal(ex.certProvUrl, 'https://lyncweb.schertz.name:443/CertProv/CertProvisioningService.svc');
 });
+
+t.test('one list of the site\'s domains: option 15, then 119, then what classes send instead, as the bytes decode', async (t) => {
+  // RFC 3397's example names, written as a class's raw option 119 (RFC 3397 §2 bytes).
+  const site = parseSite(
+    `site: domains
+address: 10.20.0.1
+dhcp:
+  subnet: 10.20.0.0/24
+  pool: 10.20.0.100-10.20.0.199
+  classes:
+    - vendor: Polycom-Lab
+      options:
+        119: { hex: "03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04" }
+        15: { text: "Schertz.Name" }
+domains: { primary: Schertz.name, search: [schertz.name, corp.schertz.name] }
+lync: { pool: lyncpool.schertz.name, address: 10.20.0.10 }
+`,
+    'domains.yaml',
+  );
+  const plan = compilePlan(site, 'domains.yaml');
+  t.same(plan.domains, ['schertz.name', 'corp.schertz.name', 'eng.apple.com', 'marketing.apple.com']);
+  const names = plan.dns.zones.flatMap((z) => z.records.map((r) => r.name));
+  for (const d of plan.domains) t.ok(names.includes(`ucupdates-r2.${d}`), `DNS answers ucupdates-r2.${d}`);
+});

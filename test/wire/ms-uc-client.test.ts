@@ -1,5 +1,6 @@
 import t from 'tap';
-import { MS_UC_CLIENT, certProvUrl, decodeEncapsulated, encodeEncapsulated, encodeMsUcClient, type MsUcClientSettings } from '../../src/wire/ms-uc-client.js';
+import { MS_UC_CLIENT, certProvUrl, encodeMsUcClient, type MsUcClientSettings } from '../../src/wire/ms-uc-client.js';
+import { decodeEncapsulated } from '../../src/wire/rfc2132-encapsulated.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -67,30 +68,3 @@ t.test('values the phone cannot take are refused', async (t) => {
   t.throws(() => encodeMsUcClient({ ...settings, ucIdentifier: 'MS-UC-Client\0' }), RangeError, 'NUL terminator');
 });
 
-t.test('decodeEncapsulated: pad, end, trailing, truncation', async (t) => {
-  // dnsmasq's mistakes (lpe-facts): port as the integer 01 bb, and an ff inside option 43.
-  const dnsmasq = decodeEncapsulated(hex('0403 343433 00 00 0402 01bb ff 0102'));
-  t.ok(dnsmasq.ok);
-  if (dnsmasq.ok) {
-    t.same(dnsmasq.value.subOptions.map((s) => [s.code, s.offset, toHex(s.data)]), [
-      [4, 0, '343433'],
-      [4, 7, '01bb'],
-    ], 'pads skipped, offsets point at code bytes');
-    t.equal(dnsmasq.value.endMarker, true);
-    t.equal(toHex(dnsmasq.value.trailing), '0102');
-  }
-  const empty = decodeEncapsulated(new Uint8Array(0));
-  t.same(empty.ok && [empty.value.subOptions.length, empty.value.endMarker], [0, false]);
-  const noLength = decodeEncapsulated(hex('0103616263 02'));
-  t.same(noLength.ok ? null : [noLength.error.code, noLength.error.offset], ['truncated', 5]);
-  const tooLong = decodeEncapsulated(hex('0105616263'));
-  t.same(tooLong.ok ? null : [tooLong.error.code, tooLong.error.offset], ['truncated', 0]);
-});
-
-t.test('encodeEncapsulated', async (t) => {
-  t.equal(toHex(encodeEncapsulated([{ code: 1, data: hex('aabb') }, { code: 9, data: new Uint8Array(0) }])), '0102aabb0900');
-  t.equal(toHex(encodeEncapsulated([], { appendEnd: true })), 'ff');
-  t.throws(() => encodeEncapsulated([{ code: 1, data: new Uint8Array(256) }]), RangeError);
-  t.throws(() => encodeEncapsulated([{ code: 0, data: new Uint8Array(1) }]), RangeError);
-  t.throws(() => encodeEncapsulated([{ code: 255, data: new Uint8Array(1) }]), RangeError);
-});

@@ -2,7 +2,7 @@
 // journal), short offer holds, DECLINE quarantines, and reservations from the plan.
 // Allocation is bounded: one pass over the pool at most, so a full pool yields
 // `null` at once instead of a hang (node-dhcp loops forever there).
-import type { LeaseRecord } from './lease-journal.js';
+import type { LeaseRecord } from './lease-record.js';
 import type { DhcpPlan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { parseDottedQuad } from '../wire/dhcp-message.js';

@@ -2,7 +2,7 @@
 // it decides the reply, where it goes, and which lease record must be made
 // durable before the reply leaves. No sockets, no clock, no disk here.
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
-import type { LeaseRecord } from './lease-journal.js';
+import type { LeaseRecord } from './lease-record.js';
 import type { LeaseTable } from './lease-table.js';
 import { MessageType, emptyMessage, encodeMessage, macOf, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';

@@ -53,7 +53,8 @@ export class LeaseTable {
   /**
    * No bound lease expires before this (it may be earlier than the true first
    * expiry, never later): the 10-s sweep skips the walk over every lease until
-   * then. With 80,000 leases that walk held the daemon for 14 ms (bench profile).
+   * then: at tens of thousands of leases that walk stalls the daemon (BENCHMARKS.md,
+   * "DHCP: where the last drops were").
    */
   private earliestExpiry = Infinity;
   /**

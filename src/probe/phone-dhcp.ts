@@ -1,7 +1,7 @@
 // The DHCP messages a Lync Phone Edition phone sends, and the checks on the
 // server's replies. Pure: messages in and out; the transport lives in io.ts.
 
-import { emptyMessage, macOf, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { emptyMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { readIp, writeIp } from '../wire/ipv4.js';
 import { check, latin1, type Check } from './check.js';
 
@@ -185,12 +185,6 @@ export function checkServers(replies: readonly SeenReply[]): Check | null {
   const ids = new Set(replies.map((r) => serverIdOf(r.message) ?? r.from));
   if (ids.size <= 1) return null;
   return dhcp('dhcp.servers', 'DHCP servers', 'warn', `${ids.size} servers answered (${[...ids].join(', ')}): a phone takes whichever answers first`);
-}
-
-export function describeIdentity(id: PhoneIdentity): string {
-  const m = emptyMessage();
-  m.chaddr = id.mac;
-  return `MAC ${macOf(m)}, option 60 "${id.vendorClass}", option 55 ${id.prl.join(',')}`;
 }
 
 export function parseMac(text: string): Uint8Array | null {

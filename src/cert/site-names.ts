@@ -9,7 +9,7 @@ import type { Plan } from '../site/plan.js';
 import type { Site } from '../site/schema.js';
 import { decodeSearchList } from '../wire/rfc3397-search.js';
 
-/** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (seed article). */
+/** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (docs/seed-article.md). */
 export const UCUPDATES = 'ucupdates-r2';
 
 export interface SiteCertNames {

@@ -1,5 +1,5 @@
 // What an LPE phone needs from the options of the final DHCPACK, checked
-// byte by byte against /work/shared/lpe-facts.md. Pure: option bytes in,
+// byte by byte against docs/lpe-facts.md. Pure: option bytes in,
 // checklist lines and the facts the DNS and NTP steps need out.
 
 import { decodeEncapsulated, MS_UC_CLIENT } from '../wire/ms-uc-client.js';
@@ -38,7 +38,7 @@ function isFqdn(name: string): boolean {
 
 /**
  * Option 43 for vendor class MS-UC-Client: plain RFC 2132 §8.4 TLVs 1..5 in
- * ascending order, ASCII without NUL, port as ASCII digits, no 0xFF (lpe-facts,
+ * ascending order, ASCII without NUL, port as ASCII digits, no 0xFF (docs/lpe-facts.md §Option 43,
  * from DHCPUtil's output). Every deviation is its own line so that dnsmasq's
  * two mistakes (`01 bb`, trailing `ff`) both show.
  */
@@ -174,7 +174,7 @@ export interface Option120Result {
 /**
  * RFC 3361: encoding 0 + RFC 1035 names. Lync needs an FQDN (TLS), not
  * addresses; DHCPUtil writes one uncompressed name, and whether the phone
- * accepts compression or several names is unknown (lpe-facts [U]): warnings.
+ * accepts compression or several names is unknown (docs/lpe-facts.md §Option 120 [U]): warnings.
  */
 export function checkOption120(data: Uint8Array | undefined): Option120Result {
   const c = (status: Check['status'], detail: string, extra?: { bytes?: Uint8Array; offset?: number }): Check =>

@@ -7,7 +7,7 @@ import { check, latin1, type Check } from './check.js';
 
 /**
  * The parameter request list (55). The phone's real list is unknown
- * (lpe-facts [U]); this one asks for everything the phone is known or
+ * (docs/lpe-facts.md §Option 60 [U]); this one asks for everything the phone is known or
  * believed to use, in an order close to a Windows client's:
  *   1 subnet mask, 3 router, 6 DNS, 15 domain name   every client's basics
  *   42 NTP, 4 time server                            sources disagree which one the phone reads: ask both

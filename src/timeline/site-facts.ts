@@ -1,7 +1,7 @@
 // What the timeline needs to know of the site: its name and the domains a phone
 // is handed. Taken from the option 15 and 119 bytes the DHCP server really
 // sends, decoded by the wire layer: those, not the YAML, are what the phone
-// appends to ucupdates-r2 (seed article: the AD domain from DHCP).
+// appends to ucupdates-r2 (docs/seed-article.md: the AD domain from DHCP).
 import type { Plan } from '../site/plan.js';
 import { decodeOptionValue } from '../wire/option-codec.js';
 import { findOptionDef } from '../wire/option-defs.js';

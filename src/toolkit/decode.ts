@@ -1,6 +1,6 @@
 // `provlab decode`: an annotated byte-by-byte reading of DHCP options 43
 // (MS-UC-Client), 119, 120, 60 and 55, with every pitfall known to stop a Lync
-// Phone Edition phone flagged (lpe-facts.md). Pure: bytes or pasted hex in, a
+// Phone Edition phone flagged (docs/lpe-facts.md). Pure: bytes or pasted hex in, a
 // report out; no I/O. Built on the wire codecs, so what this tool accepts is
 // what the daemon would have sent.
 
@@ -98,7 +98,7 @@ export interface DecodeContext {
 
 const MS_UC_NAMES: Record<number, string> = { 1: 'UCIdentifier', 2: 'URLScheme', 3: 'WebServerFqdn', 4: 'WebServerPort', 5: 'CertProvRelPath' };
 const DEFAULT_CERTPROV_PATH = '/CertProv/CertProvisioningService.svc';
-/** Cisco IOS 15.1(3)S and later cut `option 43 hex` to this many bytes (lpe-facts). */
+/** Cisco IOS 15.1(3)S and later cut `option 43 hex` to this many bytes (docs/lpe-facts.md §Option 43). */
 const IOS_CUT = 90;
 
 const hexOf = (b: Uint8Array): string => toHex(b, ' ');

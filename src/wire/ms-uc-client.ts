@@ -1,6 +1,6 @@
 // DHCP option 43 for vendor class MS-UC-Client (Lync Phone Edition), and the
 // generic RFC 2132 §8.4 encapsulated-options TLV walker the option codec uses.
-// What the phone wants (lpe-facts, from DHCPUtil output): sub-options 1..5 in
+// What the phone wants (docs/lpe-facts.md §Option 43, from DHCPUtil output): sub-options 1..5 in
 // ascending order, ASCII values without a NUL terminator, no 0xFF end marker,
 // and the port as ASCII text ("443" = 34 34 33), not a 16-bit integer.
 
@@ -80,7 +80,7 @@ export function decodeEncapsulated(data: Uint8Array): Result<{ subOptions: SubOp
   return ok({ subOptions, endMarker: false, trailing: data.subarray(data.length) });
 }
 
-/** ASCII without NUL: the phone reads these as plain strings (lpe-facts: no NUL terminator). */
+/** ASCII without NUL: the phone reads these as plain strings (docs/lpe-facts.md §Option 43: no NUL terminator). */
 function asciiBytes(code: number, text: string): Uint8Array {
   if (text.length > 255) throw new RangeError(`MS-UC-Client sub-option ${code} is ${text.length} bytes; at most 255 fit`);
   const out = new Uint8Array(text.length);
@@ -114,7 +114,7 @@ export function encodeMsUcClient(s: MsUcClientSettings, options?: { order?: read
   return encodeEncapsulated(subs, { appendEnd: options?.appendEnd ?? false });
 }
 
-/** The URL the phone builds from sub-options 2, 3, 4 and 5 (lpe-facts). */
+/** The URL the phone builds from sub-options 2, 3, 4 and 5 (docs/lpe-facts.md §Option 43). */
 export function certProvUrl(s: MsUcClientSettings): string {
   return `${s.urlScheme}://${s.webServerFqdn}:${s.webServerPort}${s.certProvRelPath}`;
 }

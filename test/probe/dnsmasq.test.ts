@@ -1,7 +1,7 @@
 // `provlab probe` against a real dnsmasq (Debian's) in a namespace, set up
 // the way admins write it from the usual guides: an unquoted
 // `dhcp-option=vendor:MS-UC-Client,4,443`. dnsmasq then sends the port as the
-// integer `01 bb` and appends 0xFF inside option 43 (lpe-facts, lab-notes):
+// integer `01 bb` and appends 0xFF inside option 43 (docs/lpe-facts.md §Option 43, lab-notes):
 // the probe must flag both and exit non-zero. With the port quoted, the 0xFF
 // alone must still fail.
 import t from 'tap';

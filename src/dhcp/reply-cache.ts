@@ -57,7 +57,9 @@ interface Entry {
  * are encoded once: reply-template.ts). Valid for one plan: `clear` on reload.
  */
 export class ReplyOptionsCache {
-  private entries = new Map<string, Entry>();
+  /** Per class (by identity: the plan's objects), per option 55 as text. */
+  private entries = new Map<ClientClassPlan | undefined, Map<string, Entry>>();
+  private size = 0;
   /** The last entry used: DISCOVER and REQUEST of one phone model hit it without building a key. */
   private last: Entry | undefined;
 
@@ -65,26 +67,31 @@ export class ReplyOptionsCache {
     private readonly build: (cls: ClientClassPlan | undefined, prl: readonly number[], kind: ReplyKind) => Map<number, Uint8Array>,
   ) {}
 
-  /** `classIndex` tells classes apart in the key (-1: none); `prl` interned (the same array means the same bytes). */
-  get(cls: ClientClassPlan | undefined, classIndex: number, prl: readonly number[], kind: ReplyKind): ReadonlyMap<number, Uint8Array> {
-    const entry = this.entryFor(cls, classIndex, prl);
+  /** `prl` interned: the same array means the same bytes. */
+  get(cls: ClientClassPlan | undefined, prl: readonly number[], kind: ReplyKind): ReadonlyMap<number, Uint8Array> {
+    const entry = this.entryFor(cls, prl);
     return (entry.replies[kind] ??= shareOptions(this.build(cls, prl, kind)));
   }
 
   clear(): void {
     this.entries = new Map();
+    this.size = 0;
     this.last = undefined;
   }
 
-  private entryFor(cls: ClientClassPlan | undefined, classIndex: number, prl: readonly number[]): Entry {
+  private entryFor(cls: ClientClassPlan | undefined, prl: readonly number[]): Entry {
     const last = this.last;
     if (last !== undefined && last.cls === cls && last.prl === prl) return last;
-    const key = `${classIndex}:${prl.join(',')}`;
-    let entry = this.entries.get(key);
+    const key = prl.join(',');
+    let forClass = this.entries.get(cls);
+    let entry = forClass?.get(key);
     if (entry === undefined) {
+      if (this.size >= MAX_ENTRIES) this.clear();
       entry = { cls, prl, replies: {} };
-      if (this.entries.size >= MAX_ENTRIES) this.entries.clear();
-      this.entries.set(key, entry);
+      forClass = this.entries.get(cls);
+      if (forClass === undefined) this.entries.set(cls, (forClass = new Map()));
+      forClass.set(key, entry);
+      this.size++;
     }
     // Remembered only for an interned list: another array with the same bytes builds the key.
     if (entry.prl === prl) this.last = entry;

@@ -297,7 +297,6 @@ export class Rfc2131 {
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
   private reply(msg: DhcpMessage, f: ClientFacts, kind: ReplyKind, yiaddr: string): { message: DhcpMessage; to: Destination; maxSize: number } {
-    const cls = this.classFor(f.vendorClass);
     const m: DhcpMessage = {
       op: 2,
       htype: msg.htype,
@@ -316,7 +315,7 @@ export class Rfc2131 {
       sname: NO_SNAME,
       file: NO_FILE,
       // Shared between replies of one kind to one (class, option 55): never mutate (encodeReply copies before trimming).
-      options: this.replyOptions.get(cls, cls ? this.plan.classes.indexOf(cls) : -1, f.prl, kind) as Map<number, Uint8Array>,
+      options: this.replyOptions.get(this.classFor(f.vendorClass), f.prl, kind) as Map<number, Uint8Array>,
     };
     return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
   }

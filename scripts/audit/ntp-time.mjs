@@ -3,7 +3,7 @@
 // server? Loopback only (127.0.0.1, ephemeral high ports); exits by itself.
 // Run from the project root: node scripts/audit/ntp-time.mjs
 //
-// What a correct server must do (RFC 5905 §7.3, §8; /work/shared/lpe-facts.md):
+// What a correct server must do (RFC 5905 §7.3, §8; docs/lpe-facts.md §NTP):
 // answer mode 3 with mode 4, copy the client's transmit timestamp into the
 // origin field byte for byte, fill receive/transmit with real sub-second time,
 // LI=0, its own version/stratum/refid.

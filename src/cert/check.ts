@@ -1,6 +1,6 @@
 // `provlab cert check`: would a Lync Phone Edition phone accept this
 // certificate at https://ucupdates-r2/ ? One line per requirement of the seed
-// article (/work/shared/seed: "Device Update certificate must have SAN entries
+// article (docs/seed-article.md: "Device Update certificate must have SAN entries
 // containing the hostname and FQDN"), plus what makes any TLS client refuse it.
 //
 // Structure (extensions, SAN types, key usage bits) is read with node-forge's

@@ -1,7 +1,7 @@
 // `provlab cert lab-ca`: a throwaway root CA and the web-services certificate
 // a Lync Front End (or provlab's own lab web server) presents at ucupdates-r2.
 // Lab use only: the phone trusts this root after fetching it through
-// GetRootCertChains during a PIN sign-in attempt (seed article).
+// GetRootCertChains during a PIN sign-in attempt (docs/seed-article.md).
 
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -121,7 +121,7 @@ export function createLabCa(o: LabCaOptions): LabCa {
     // keyEncipherment: RSA key exchange, what a TLS 1.0-only client such as LPE [S2] negotiates; digitalSignature for (EC)DHE_RSA.
     { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
     { name: 'extKeyUsage', serverAuth: true },
-    // dNSName (type 2) entries; the phone matches the short name (seed article).
+    // dNSName (type 2) entries; the phone matches the short name (docs/seed-article.md).
     { name: 'subjectAltName', altNames: sans.map((value) => ({ type: 2, value })) },
     { name: 'subjectKeyIdentifier' },
     // forge's `keyIdentifier: true` would hash the *subject's* key; the AKI must name the issuer's.

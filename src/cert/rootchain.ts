@@ -1,6 +1,6 @@
 // The blob `GetRootCertChains` returns inside <Chain>: a "certs-only"
 // PKCS#7 SignedData (RFC 2315 §9.1; a .p7b) in base64 DER, no PEM armour.
-// The seed article's sample starts `MIIDmgYJKoZIhvcNAQcCoIIDizCC`, which
+// docs/seed-article.md's sample starts `MIIDmgYJKoZIhvcNAQcCoIIDizCC`, which
 // decodes to SEQUENCE(0x39a) { OID 1.2.840.113549.1.7.2 (signedData),
 // [0](0x38b) { SEQUENCE ... } }: the same outer shape this file builds.
 

@@ -13,7 +13,7 @@ import { DhcpDaemon } from '../dhcp/daemon.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
 import { NtpDaemon } from '../ntp/daemon.js';
 import { DnsDaemon } from '../dns/daemon.js';
-import type { LeaseRecord } from '../dhcp/lease-journal.js';
+import type { LeaseRecord } from '../dhcp/lease-record.js';
 import { createTimeline, timelineDhcpEvents, timelineNtpEvents } from '../timeline/index.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 

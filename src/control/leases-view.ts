@@ -1,6 +1,6 @@
 // Lease records as `provlab leases` and /api/leases show them: one row per
 // address, sorted by address, with "active" worked out against the clock.
-import type { LeaseRecord } from '../dhcp/lease-journal.js';
+import type { LeaseRecord } from '../dhcp/lease-record.js';
 import { ipToInt, isIPv4 } from '../wire/ipv4.js';
 
 export interface LeaseRow {

@@ -8,7 +8,7 @@
 // it through DNS rebinding. Nothing here changes the appliance's state.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LeaseRecord } from '../dhcp/lease-journal.js';
+import type { LeaseRecord } from '../dhcp/lease-record.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { timelineSite } from '../timeline/site-facts.js';

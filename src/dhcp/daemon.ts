@@ -5,7 +5,8 @@
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { decodeMessage, MessageType, type DhcpMessage } from '../wire/dhcp-message.js';
-import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
+import { LeaseJournal } from './lease-journal.js';
+import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
 import { Rfc2131, encodeReply, type Decision, type Ingress } from './rfc2131.js';
 import { openTransport, type Transport } from './transport.js';

@@ -1,4 +1,6 @@
-// Durable lease storage: a checksummed append-only journal over a snapshot.
+// Durable lease storage: a checksummed append-only journal over a snapshot,
+// with group commit and compaction. The line format is lease-line.ts, the
+// single-writer lock lease-lock.ts.
 //
 // Files in the state dir:
 //   leases.snapshot       header line + one line per lease, replaced atomically by rename
@@ -6,30 +8,18 @@
 //   leases.journal.next   only while a compaction runs (appends go there meanwhile)
 //   leases.lock           pid + boot id of the single writer
 //
-// Every line is `<crc32 as 8 hex digits> <json>\n`. The CRC covers the JSON bytes, so a
-// torn tail (kill -9 / power loss mid-write) or a flipped byte in the middle is detected
-// and that one line is skipped with a warning; the lines around it still load.
-//
 // Headers carry a generation number. A snapshot of generation g is followed by the
 // journals of generation >= g, in order; a journal of a lower generation is a leftover of
 // a compaction that was interrupted after its snapshot landed, and is ignored.
 
-import { promises as fs, constants as fsConstants } from 'node:fs';
-import * as zlib from 'node:zlib';
+import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ShardedMap } from './sharded-map.js';
-
-export interface LeaseRecord {
-  ip: string; // key: the latest record per ip wins
-  clientId: string; // hex of option 61, or "mac:" + mac when no option 61
-  mac: string; // lower-case colon form
-  state: 'bound' | 'released' | 'declined' | 'expired';
-  expiresAt: number; // ms since epoch (for 'declined' = end of quarantine)
-  hostname?: string;
-  vendorClass?: string;
-  updatedAt: number; // ms since epoch
-}
+import { recordProblem, type LeaseRecord } from './lease-record.js';
+import { encodeHeaderLine, encodeRecordLine, parseLeaseFile, type LeaseFileKind, type ParsedLeaseFile } from './lease-line.js';
+import { acquireLock, releaseLock } from './lease-lock.js';
+import { syncDir, unlinkIfExists, writeAll } from './durable-file.js';
 
 export interface JournalLoad {
   journal: LeaseJournal;
@@ -60,60 +50,10 @@ export interface JournalOptions {
   commitIntervalMs?: number;
 }
 
-/** Thrown by `LeaseJournal.open` when another live process holds the state dir. */
-export class JournalLockedError extends Error {
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-    readonly lockFile: string,
-  ) {
-    super(
-      `lease state dir ${dir} is in use by another provlab process (pid ${pid}${pid === process.pid ? ', this very process' : ''}); ` +
-        `lock file ${lockFile}. Stop that process first: two writers would corrupt the lease journal.`,
-    );
-    this.name = 'JournalLockedError';
-  }
-}
-
-// ---------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320). zlib.crc32 (Node >= 20.15)
-// is the same function in C and far faster; the table is for older Node 20s.
-
-const CRC_TABLE = (() => {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-})();
-
-const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array | string) => number }).crc32;
-
-export function crc32(bytes: Uint8Array, start = 0, end = bytes.length): number {
-  if (nativeCrc32 !== undefined) return nativeCrc32(start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)) >>> 0;
-  let c = 0xffffffff;
-  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-// ---------------------------------------------------------------------------
-// Line codec
-
 const SNAPSHOT = 'leases.snapshot';
 const SNAPSHOT_TMP = 'leases.snapshot.tmp';
 const JOURNAL = 'leases.journal';
 const JOURNAL_NEXT = 'leases.journal.next';
-const LOCK = 'leases.lock';
-const FORMAT_VERSION = 1;
-const NL = 0x0a;
-
-function encodeLine(json: string): string {
-  // zlib.crc32 takes the string as is (as UTF-8), without a Buffer per line.
-  const crc = nativeCrc32 !== undefined ? nativeCrc32(json) >>> 0 : crc32(Buffer.from(json, 'utf8'));
-  return `${crc.toString(16).padStart(8, '0')} ${json}\n`;
-}
 
 /** Lets the event loop run (a DHCP socket fills in a few ms at thousands of packets a second). */
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -121,238 +61,19 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 /** Records serialised between two yields while a snapshot is built. */
 const SNAPSHOT_CHUNK = 500;
 
-type LineResult = { ok: true; value: unknown } | { ok: false; reason: string };
-
-function decodeLine(buf: Buffer, start: number, end: number): LineResult {
-  if (end - start < 10 || buf[start + 8] !== 0x20) return { ok: false, reason: 'malformed line (no checksum field)' };
-  const hex = buf.toString('latin1', start, start + 8);
-  if (!/^[0-9a-f]{8}$/.test(hex)) return { ok: false, reason: 'malformed checksum field' };
-  if (parseInt(hex, 16) !== crc32(buf, start + 9, end)) return { ok: false, reason: 'checksum mismatch' };
-  try {
-    return { ok: true, value: JSON.parse(buf.toString('utf8', start + 9, end)) as unknown };
-  } catch {
-    return { ok: false, reason: 'checksum matches but JSON does not parse' };
-  }
-}
-
-const STATES: ReadonlySet<string> = new Set(['bound', 'released', 'declined', 'expired']);
-
-// Checked on every append and every snapshot record: plain tests, no arrays built per call.
-function recordProblem(v: unknown): string | undefined {
-  if (typeof v !== 'object' || v === null) return 'not an object';
-  const r = v as Record<string, unknown>;
-  if (typeof r.ip !== 'string' || r.ip === '') return 'ip must be a non-empty string';
-  if (typeof r.clientId !== 'string' || r.clientId === '') return 'clientId must be a non-empty string';
-  if (typeof r.mac !== 'string' || r.mac === '') return 'mac must be a non-empty string';
-  if (typeof r.state !== 'string' || !STATES.has(r.state)) return `state must be one of ${[...STATES].join('/')}`;
-  if (typeof r.expiresAt !== 'number' || !Number.isFinite(r.expiresAt)) return 'expiresAt must be a finite number';
-  if (typeof r.updatedAt !== 'number' || !Number.isFinite(r.updatedAt)) return 'updatedAt must be a finite number';
-  if (r.hostname !== undefined && typeof r.hostname !== 'string') return 'hostname must be a string when present';
-  if (r.vendorClass !== undefined && typeof r.vendorClass !== 'string') return 'vendorClass must be a string when present';
-  return undefined;
-}
-
-/** Copy only the known fields, in a fixed order, so callers' extra properties never reach disk. */
-function normalize(r: LeaseRecord): LeaseRecord {
-  const out: LeaseRecord = {
-    ip: r.ip,
-    clientId: r.clientId,
-    mac: r.mac,
-    state: r.state,
-    expiresAt: r.expiresAt,
-    updatedAt: r.updatedAt,
-  };
-  if (r.hostname !== undefined) out.hostname = r.hostname;
-  if (r.vendorClass !== undefined) out.vendorClass = r.vendorClass;
-  return out;
-}
-
-interface Header {
-  provlab: string;
-  v: number;
-  gen: number;
-  count?: number;
-}
-
-function asHeader(v: unknown, kind: 'lease-journal' | 'lease-snapshot'): Header | undefined {
-  if (typeof v !== 'object' || v === null) return undefined;
-  const h = v as Record<string, unknown>;
-  if (h.provlab !== kind || typeof h.gen !== 'number' || !Number.isInteger(h.gen)) return undefined;
-  if (typeof h.v !== 'number') return undefined;
-  const out: Header = { provlab: kind, v: h.v, gen: h.gen };
-  if (typeof h.count === 'number') out.count = h.count;
-  return out;
-}
-
-interface ParsedFile {
+interface ParsedFile extends ParsedLeaseFile {
   exists: boolean;
-  gen: number | undefined;
-  count: number | undefined;
-  records: LeaseRecord[];
-  warnings: string[];
 }
 
-async function readLeaseFile(file: string, kind: 'lease-journal' | 'lease-snapshot'): Promise<ParsedFile> {
-  const name = path.basename(file);
-  const out: ParsedFile = { exists: false, gen: undefined, count: undefined, records: [], warnings: [] };
+async function readLeaseFile(file: string, kind: LeaseFileKind): Promise<ParsedFile> {
   let buf: Buffer;
   try {
     buf = await fs.readFile(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return out;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, gen: undefined, count: undefined, records: [], warnings: [] };
     throw e;
   }
-  out.exists = true;
-  let start = 0;
-  let lineNo = 0;
-  while (start < buf.length) {
-    lineNo++;
-    const nl = buf.indexOf(NL, start);
-    const end = nl === -1 ? buf.length : nl;
-    const torn = nl === -1;
-    const decoded = start === end ? ({ ok: false, reason: 'empty line' } as const) : decodeLine(buf, start, end);
-    if (lineNo === 1) {
-      const h = decoded.ok ? asHeader(decoded.value, kind) : undefined;
-      if (h) {
-        if (h.v !== FORMAT_VERSION) {
-          throw new Error(`${file}: format version ${h.v} is not supported (this build reads version ${FORMAT_VERSION})`);
-        }
-        out.gen = h.gen;
-        out.count = h.count;
-        // Whatever followed it was cut off (by a crash, nothing acknowledged was; by damage, it may have been).
-        if (torn) out.warnings.push(`${name} line 1: header has no trailing newline (interrupted write); nothing follows it`);
-        start = end + 1;
-        continue;
-      }
-      // A header lost to a crash right after the file was created: nothing in it was acknowledged.
-      if (torn) {
-        out.warnings.push(`${name} line 1: torn header (${end - start} bytes, no newline): file ignored`);
-        return out;
-      }
-      out.warnings.push(
-        `${name} line 1: header unreadable (${decoded.ok ? 'not a ' + kind + ' header' : decoded.reason}); ` +
-          (kind === 'lease-journal' ? 'assuming it belongs to the current snapshot' : 'every journal will be replayed over it'),
-      );
-      // fall through: the line may still be a record
-    }
-    if (decoded.ok) {
-      const problem = recordProblem(decoded.value);
-      if (problem === undefined) {
-        out.records.push(normalize(decoded.value as LeaseRecord));
-        if (torn) {
-          out.warnings.push(`${name} line ${lineNo}: last record has no trailing newline (interrupted write); it is complete and was kept`);
-        }
-      } else if (lineNo !== 1) {
-        out.warnings.push(`${name} line ${lineNo}: not a lease record (${problem}): skipped`);
-      }
-    } else if (torn) {
-      out.warnings.push(
-        `${name} line ${lineNo}: torn record at end of file (${end - start} bytes, no newline, ${decoded.reason}): skipped; ` +
-          'it was never acknowledged',
-      );
-    } else if (lineNo !== 1) {
-      out.warnings.push(`${name} line ${lineNo}: ${decoded.reason}: record skipped`);
-    }
-    start = end + 1;
-  }
-  return out;
-}
-
-// ---------------------------------------------------------------------------
-// Low-level file helpers
-
-async function writeAll(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off, position + off);
-    if (bytesWritten <= 0) throw new Error('write made no progress');
-    off += bytesWritten;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const d = await fs.open(dir, fsConstants.O_RDONLY);
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
-  }
-}
-
-async function unlinkIfExists(file: string): Promise<void> {
-  try {
-    await fs.unlink(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Single-writer lock: pid + boot id, created atomically with link() so the file
-// never exists without its content. A holder is stale when its pid is gone or it
-// was written during another boot (after a power cut the old pid may belong to
-// anything).
-
-async function readBootId(): Promise<string> {
-  try {
-    return (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-  } catch {
-    return '';
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function acquireLock(dir: string): Promise<string> {
-  const lockFile = path.join(dir, LOCK);
-  const bootId = await readBootId();
-  const tmp = path.join(dir, `${LOCK}.${process.pid}.tmp`);
-  await fs.writeFile(tmp, `${process.pid}\n${bootId}\n`, { flag: 'w' });
-  try {
-    for (let attempt = 0; attempt < 5; attempt++) {
-      try {
-        await fs.link(tmp, lockFile);
-        return lockFile;
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      }
-      let text: string;
-      try {
-        text = await fs.readFile(lockFile, 'utf8');
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw e;
-      }
-      const [pidText = '', holderBoot = ''] = text.split('\n');
-      const pid = /^\d+$/.test(pidText.trim()) ? Number(pidText.trim()) : NaN;
-      const sameBoot = holderBoot.trim() === '' || bootId === '' || holderBoot.trim() === bootId;
-      if (Number.isInteger(pid) && pid > 0 && sameBoot && pidAlive(pid)) {
-        throw new JournalLockedError(dir, pid, lockFile);
-      }
-      // Stale. Two processes taking over the same stale lock at the same instant could
-      // both unlink; link() then lets only one of them in on the next round.
-      await unlinkIfExists(lockFile);
-    }
-    throw new Error(`could not take the lock ${lockFile} (it keeps reappearing)`);
-  } finally {
-    await unlinkIfExists(tmp);
-  }
-}
-
-async function releaseLock(lockFile: string): Promise<void> {
-  try {
-    const text = await fs.readFile(lockFile, 'utf8');
-    if (text.split('\n')[0]?.trim() === String(process.pid)) await fs.unlink(lockFile);
-  } catch {
-    // Best effort: a lock left behind is detected as stale by the next start.
-  }
+  return { exists: true, ...parseLeaseFile(buf, file, path.basename(file), kind) };
 }
 
 // ---------------------------------------------------------------------------
@@ -511,12 +232,12 @@ export class LeaseJournal {
         await writeAll(fh, buf, position);
         position += buf.length;
       };
-      await put(encodeLine(JSON.stringify({ provlab: 'lease-snapshot', v: FORMAT_VERSION, gen, count: all.length })));
+      await put(encodeHeaderLine('lease-snapshot', gen, all.length));
       // Serialised and written in chunks: tens of thousands of leases in one go would
       // stall the daemon long enough for its socket's receive buffer to overflow.
       for (let i = 0; i < all.length; i += SNAPSHOT_CHUNK) {
         let text = '';
-        for (const r of all.slice(i, i + SNAPSHOT_CHUNK)) text += encodeLine(JSON.stringify(normalize(r)));
+        for (const r of all.slice(i, i + SNAPSHOT_CHUNK)) text += encodeRecordLine(r);
         await put(text);
       }
       if (doSync) await fh.sync();
@@ -532,7 +253,7 @@ export class LeaseJournal {
     const file = path.join(dir, JOURNAL_NEXT);
     const fh = await fs.open(file, 'w');
     try {
-      const header = Buffer.from(encodeLine(JSON.stringify({ provlab: 'lease-journal', v: FORMAT_VERSION, gen })), 'utf8');
+      const header = Buffer.from(encodeHeaderLine('lease-journal', gen), 'utf8');
       await writeAll(fh, header, 0);
       if (doSync) {
         await fh.datasync();
@@ -569,7 +290,7 @@ export class LeaseJournal {
     if (problem !== undefined) return Promise.reject(new TypeError(`invalid lease record: ${problem}`));
     const file = this.active;
     if (file.failed) return Promise.reject(file.failed);
-    const line = encodeLine(JSON.stringify(normalize(record)));
+    const line = encodeRecordLine(record);
     // The caller's record itself (records are replaced, never changed): no second copy of
     // every lease to keep until the next compaction, which normalizes what it writes.
     if (this.sinceSnapshot.has(record.ip)) file.superseding++;

@@ -2,7 +2,7 @@
 // journal), short offer holds, DECLINE quarantines, and reservations from the plan.
 // Allocation is bounded: one pass over the pool at most, so a full pool yields
 // `null` at once instead of a hang (node-dhcp loops forever there).
-import type { LeaseRecord } from './lease-journal.js';
+import type { LeaseRecord } from './lease-record.js';
 import type { DhcpPlan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { parseDottedQuad } from '../wire/dhcp-message.js';
@@ -53,7 +53,8 @@ export class LeaseTable {
   /**
    * No bound lease expires before this (it may be earlier than the true first
    * expiry, never later): the 10-s sweep skips the walk over every lease until
-   * then. With 80,000 leases that walk held the daemon for 14 ms (bench profile).
+   * then: at tens of thousands of leases that walk stalls the daemon (BENCHMARKS.md,
+   * "DHCP: where the last drops were").
    */
   private earliestExpiry = Infinity;
   /**

@@ -2,11 +2,12 @@
 // it decides the reply, where it goes, and which lease record must be made
 // durable before the reply leaves. No sockets, no clock, no disk here.
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
-import type { LeaseRecord } from './lease-journal.js';
+import type { LeaseRecord } from './lease-record.js';
 import type { LeaseTable } from './lease-table.js';
 import { MessageType, emptyMessage, encodeMessage, macOf, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
-import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared, shareOptions } from './reply-template.js';
+import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared } from './reply-template.js';
+import { Interned, LastAnswer, ReplyOptionsCache, type ReplyKind } from './reply-cache.js';
 
 export const ZERO = '0.0.0.0';
 export const BROADCAST = '255.255.255.255';
@@ -22,9 +23,12 @@ export interface Destination {
   arp?: { ip: string; mac: string };
 }
 
+/** Which handler decided (RFC 2131 §4.3), or that the packet was ignored: names the daemon's counter. */
+export type DecisionKind = 'ignored' | 'discover' | 'request' | 'decline' | 'release' | 'inform';
+
 export interface Decision {
   /** What the log line and counters need. */
-  kind: string;
+  kind: DecisionKind;
   reply?: { message: DhcpMessage; to: Destination; maxSize: number };
   /** Made durable (journal + fsync) before the reply is sent. */
   commit?: LeaseRecord;
@@ -57,32 +61,6 @@ function ipFrom(data: Uint8Array | undefined): string | undefined {
   return `${data[0]}.${data[1]}.${data[2]}.${data[3]}`;
 }
 
-// '0'..'9', 'a'..'f' as char codes.
-const HEX_DIGITS = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
-const COLON = 0x3a;
-
-/**
- * macOf for the usual 6-byte chaddr as one flat string, "00:04:f2:95:31:a2"
- * (no array of parts, no join); with `id`, the clientId for it, "mac:" + that.
- * Other lengths: macOf.
- */
-function mac6(msg: DhcpMessage, id: boolean): string {
-  const c = msg.chaddr;
-  const h = HEX_DIGITS;
-  const a = c[0]!, b = c[1]!, d = c[2]!, e = c[3]!, f = c[4]!, g = c[5]!;
-  if (id) {
-    return String.fromCharCode(
-      0x6d, 0x61, 0x63, COLON, // "mac:"
-      h[a >> 4]!, h[a & 15]!, COLON, h[b >> 4]!, h[b & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
-      h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
-    );
-  }
-  return String.fromCharCode(
-    h[a >> 4]!, h[a & 15]!, COLON, h[b >> 4]!, h[b & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
-    h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
-  );
-}
-
 function hex(data: Uint8Array): string {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
 }
@@ -96,39 +74,6 @@ function maxSizeOf(max: Uint8Array | undefined): number {
 // RFC 2132 §2: receivers should be prepared to drop trailing NULs from text options.
 function vendorClassText(vc: Uint8Array): string {
   return text.decode(vc).replace(/\0+$/, '');
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * The last few distinct values of one option, decoded once: phones of one
- * model all send the same option 55 and 60 bytes, so they share one array or
- * string (and one cache key) instead of a new one per packet.
- */
-class Interned<T> {
-  private readonly keys: Uint8Array[] = [];
-  private readonly values: T[] = [];
-  constructor(
-    private readonly make: (bytes: Uint8Array) => T,
-    private readonly size = 8,
-  ) {}
-
-  get(bytes: Uint8Array): T {
-    for (let i = 0; i < this.keys.length; i++) if (sameBytes(this.keys[i]!, bytes)) return this.values[i]!;
-    const value = this.make(bytes);
-    if (this.keys.length >= this.size) {
-      this.keys.pop();
-      this.values.pop();
-    }
-    // A copy: decoded option values are views into the datagram.
-    this.keys.unshift(bytes.slice());
-    this.values.unshift(value);
-    return value;
-  }
 }
 
 const NO_PRL: number[] = [];
@@ -153,23 +98,6 @@ function ipBytes(ip: string): Uint8Array {
   return u32(ipToInt(ip));
 }
 
-/** Cached option orders per (class, parameter request list): phones of one model all ask alike. */
-const MAX_CACHED_ORDERS = 256;
-
-/**
- * One (class, parameter request list): the options in send order, and the
- * whole options map of each reply kind built from them, shared by every reply
- * of that kind (so its bytes are encoded once: reply-template.ts).
- */
-interface OrderEntry {
-  readonly cls: ClientClassPlan | undefined;
-  readonly prl: readonly number[];
-  readonly ordered: ReadonlyMap<number, Uint8Array>;
-  offer?: ReadonlyMap<number, Uint8Array>;
-  ack?: ReadonlyMap<number, Uint8Array>;
-  informAck?: ReadonlyMap<number, Uint8Array>;
-}
-
 export class Rfc2131 {
   private plan!: DhcpPlan;
   private subnet!: Cidr;
@@ -178,11 +106,9 @@ export class Rfc2131 {
   private leaseBytes!: Uint8Array;
   private renewBytes!: Uint8Array;
   private rebindBytes!: Uint8Array;
-  private orders = new Map<string, OrderEntry>();
-  /** The last entry used: DISCOVER and REQUEST of one phone model hit it without building a key. */
-  private lastOrder: OrderEntry | undefined;
-  /** Last relay address checked: every relayed packet of a VLAN carries the same giaddr. */
-  private lastRelay = { ip: '', inSubnet: false };
+  // Shared between packets (reply-cache.ts): phones of one model send and get alike.
+  private readonly replyOptions = new ReplyOptionsCache((cls, prl, kind) => this.buildReplyOptions(cls, prl, kind));
+  private readonly relayInSubnet = new LastAnswer((giaddr) => this.inSubnet(giaddr));
   private readonly prls = new Interned<number[]>((b) => Array.from(b));
   private readonly vendorClasses = new Interned<string>(vendorClassText);
 
@@ -199,9 +125,8 @@ export class Rfc2131 {
     this.leaseBytes = u32(plan.leaseSeconds);
     this.renewBytes = u32(plan.renewSeconds);
     this.rebindBytes = u32(plan.rebindSeconds);
-    this.orders = new Map();
-    this.lastOrder = undefined;
-    this.lastRelay = { ip: '', inSubnet: false };
+    this.replyOptions.clear();
+    this.relayInSubnet.clear();
     this.leases.setPlan(plan);
   }
 
@@ -220,15 +145,14 @@ export class Rfc2131 {
 
   /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */
   private factsOf(msg: DhcpMessage): ClientFacts {
-    const six = msg.hlen === 6 && msg.chaddr.length >= 6;
-    const mac = six ? mac6(msg, false) : macOf(msg);
+    const mac = macOf(msg);
     const id = msg.options.get(61);
     const vc = msg.options.get(60);
     const prl = msg.options.get(55);
     const host = msg.options.get(12);
     return {
       mac,
-      clientId: id && id.length > 0 ? hex(id) : six ? mac6(msg, true) : `mac:${mac}`,
+      clientId: id && id.length > 0 ? hex(id) : `mac:${mac}`,
       vendorClass: vc ? this.vendorClasses.get(vc) : undefined,
       prl: prl ? this.prls.get(prl) : NO_PRL,
       hostname: host ? text.decode(host) : undefined,
@@ -236,11 +160,6 @@ export class Rfc2131 {
       serverId: ipFrom(msg.options.get(54)),
       maxSize: maxSizeOf(msg.options.get(57)),
     };
-  }
-
-  private relayInSubnet(giaddr: string): boolean {
-    if (giaddr !== this.lastRelay.ip) this.lastRelay = { ip: giaddr, inSubnet: this.inSubnet(giaddr) };
-    return this.lastRelay.inSubnet;
   }
 
   handle(msg: DhcpMessage, ingress: Ingress, now: number): Decision {
@@ -252,7 +171,7 @@ export class Rfc2131 {
     // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
     // interface it arrived on. The relay-only socket never serves a broadcast.
     if (msg.giaddr !== ZERO) {
-      if (!this.relayInSubnet(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
+      if (!this.relayInSubnet.get(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
     } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
       return ignored(facts, 'direct request on the relay-only socket (no interface in the site file)');
     }
@@ -285,7 +204,7 @@ export class Rfc2131 {
       return { ...baseOf(f), kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
     }
     this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
-    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, MessageType.OFFER, ip, true) };
+    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, 'offer', ip) };
   }
 
   private request(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
@@ -329,7 +248,7 @@ export class Rfc2131 {
       prl: f.prl,
       kind: 'request',
       commit,
-      reply: this.reply(msg, f, MessageType.ACK, ip, true),
+      reply: this.reply(msg, f, 'ack', ip),
     };
   }
 
@@ -351,7 +270,7 @@ export class Rfc2131 {
   }
 
   private decline(f: ClientFacts, now: number): Decision {
-    const base = { ...baseOf(f), kind: 'decline' };
+    const base = { ...baseOf(f), kind: 'decline' as const };
     if (f.serverId !== undefined && f.serverId !== this.plan.serverId) return { ...base, note: `decline for server ${f.serverId}` };
     const ip = f.requestedIp;
     const lease = ip ? this.leases.get(ip) : undefined;
@@ -365,7 +284,7 @@ export class Rfc2131 {
   }
 
   private release(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
-    const base = { ...baseOf(f), kind: 'release' };
+    const base = { ...baseOf(f), kind: 'release' as const };
     const lease = this.leases.get(msg.ciaddr);
     if (!lease || lease.clientId !== f.clientId || lease.state !== 'bound') return { ...base, note: `release of ${msg.ciaddr}, which this client does not hold` };
     return { ...base, commit: { ...lease, state: 'released', expiresAt: now, updatedAt: now } };
@@ -373,11 +292,11 @@ export class Rfc2131 {
 
   private inform(msg: DhcpMessage, f: ClientFacts): Decision {
     // RFC 2131 §4.3.5: options only; no yiaddr, no lease time; unicast to ciaddr.
-    return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, MessageType.ACK, ZERO, false) };
+    return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, 'inform-ack', ZERO) };
   }
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
-  private reply(msg: DhcpMessage, f: ClientFacts, type: number, yiaddr: string, leasing: boolean): { message: DhcpMessage; to: Destination; maxSize: number } {
+  private reply(msg: DhcpMessage, f: ClientFacts, kind: ReplyKind, yiaddr: string): { message: DhcpMessage; to: Destination; maxSize: number } {
     const m: DhcpMessage = {
       op: 2,
       htype: msg.htype,
@@ -387,7 +306,7 @@ export class Rfc2131 {
       secs: 0,
       flags: msg.flags,
       // RFC 2131 table 3: ciaddr is 0 in an OFFER, echoed in an ACK.
-      ciaddr: type === MessageType.OFFER ? ZERO : msg.ciaddr,
+      ciaddr: kind === 'offer' ? ZERO : msg.ciaddr,
       yiaddr,
       siaddr: ZERO,
       giaddr: msg.giaddr,
@@ -396,33 +315,24 @@ export class Rfc2131 {
       sname: NO_SNAME,
       file: NO_FILE,
       // Shared between replies of one kind to one (class, option 55): never mutate (encodeReply copies before trimming).
-      options: this.replyOptions(f, type, leasing) as Map<number, Uint8Array>,
+      options: this.replyOptions.get(this.classFor(f.vendorClass), f.prl, kind) as Map<number, Uint8Array>,
     };
     return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
   }
 
-  /** The whole options map of an OFFER, an ACK or an INFORM's ACK to this client, in send order. */
-  private replyOptions(f: ClientFacts, type: number, leasing: boolean): ReadonlyMap<number, Uint8Array> {
-    const entry = this.orderEntry(f);
-    if (type === MessageType.OFFER && leasing) return (entry.offer ??= this.buildReplyOptions(entry, type, leasing));
-    if (type === MessageType.ACK) {
-      if (leasing) return (entry.ack ??= this.buildReplyOptions(entry, type, leasing));
-      return (entry.informAck ??= this.buildReplyOptions(entry, type, leasing));
-    }
-    return this.buildReplyOptions(entry, type, leasing);
-  }
-
-  private buildReplyOptions(entry: OrderEntry, type: number, leasing: boolean): ReadonlyMap<number, Uint8Array> {
+  /** The whole options map of an OFFER, an ACK or an INFORM's ACK: type, server id, lease times when leasing, then the options. */
+  private buildReplyOptions(cls: ClientClassPlan | undefined, prl: readonly number[], kind: ReplyKind): Map<number, Uint8Array> {
     const options = new Map<number, Uint8Array>();
-    options.set(53, type === MessageType.OFFER ? OFFER_TYPE : type === MessageType.ACK ? ACK_TYPE : Uint8Array.of(type));
+    options.set(53, kind === 'offer' ? OFFER_TYPE : ACK_TYPE);
     options.set(54, this.serverIdBytes);
-    if (leasing) {
+    // RFC 2131 §4.3.5: no lease times in the ACK to an INFORM.
+    if (kind !== 'inform-ack') {
       options.set(51, this.leaseBytes);
       options.set(58, this.renewBytes);
       options.set(59, this.rebindBytes);
     }
-    for (const [code, value] of entry.ordered) options.set(code, value);
-    return shareOptions(options);
+    for (const [code, value] of this.optionsInSendOrder(cls, prl)) options.set(code, value);
+    return options;
   }
 
   /**
@@ -432,37 +342,11 @@ export class Rfc2131 {
    * so we err on the side of sending, and the daemon trims from the end when
    * the reply would not fit the client's maximum message size.
    */
-  optionsFor(f: ClientFacts): Map<number, Uint8Array> {
-    return new Map(this.orderedOptions(f));
-  }
-
-  /** optionsFor, cached: the result is shared, never mutate it. */
-  private orderedOptions(f: ClientFacts): ReadonlyMap<number, Uint8Array> {
-    return this.orderEntry(f).ordered;
-  }
-
-  private orderEntry(f: ClientFacts): OrderEntry {
-    const cls = this.classFor(f.vendorClass);
-    const last = this.lastOrder;
-    if (last !== undefined && last.cls === cls && last.prl === f.prl) return last;
-    const key = `${cls ? this.plan.classes.indexOf(cls) : -1}:${f.prl.join(',')}`;
-    let entry = this.orders.get(key);
-    if (entry === undefined) {
-      entry = { cls, prl: f.prl, ordered: this.computeOptions(f, cls) };
-      // Bounded: a client cycling random request lists must not grow memory.
-      if (this.orders.size >= MAX_CACHED_ORDERS) this.orders.clear();
-      this.orders.set(key, entry);
-    }
-    // Remembered only for an interned list (the same array object means the same bytes).
-    if (entry.prl === f.prl) this.lastOrder = entry;
-    return entry;
-  }
-
-  private computeOptions(f: ClientFacts, cls: ClientClassPlan | undefined): Map<number, Uint8Array> {
+  private optionsInSendOrder(cls: ClientClassPlan | undefined, prl: readonly number[]): Map<number, Uint8Array> {
     const available = new Map<number, Uint8Array>(this.plan.baseOptions);
     if (cls) for (const [code, v] of cls.options) available.set(code, v);
     const out = new Map<number, Uint8Array>();
-    for (const code of f.prl) {
+    for (const code of prl) {
       const v = available.get(code);
       if (v !== undefined && !out.has(code)) out.set(code, v);
     }

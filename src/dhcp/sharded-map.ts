@@ -2,11 +2,11 @@
 //
 // V8 grows a Map by rehashing every entry into a new table twice the size, in
 // one go. The lease table's two indexes and the journal's records since the
-// last snapshot each hold one entry per lease and grow in step: at 8000 new
-// phones a second, the three of them crossing 65,536 entries took 10-18 ms of
-// one packet's handling (CPU profile of the bench: 26-46 ms of work without an
-// idle moment, with the GC that followed), long enough to overflow a relay's
-// queue. Split 64 ways, a growth moves 1/64 of the entries. Iteration goes
+// last snapshot each hold one entry per lease and grow in step: under a flood
+// of new phones the three of them cross the same power of two together, inside
+// one packet's handling, long enough to overflow a relay's queue (the CPU
+// profile is in BENCHMARKS.md, "DHCP: where the last drops were").
+// Split 64 ways, a growth moves 1/64 of the entries. Iteration goes
 // shard by shard, not in insertion order: nothing here needs that order.
 const SHARDS = 64;
 

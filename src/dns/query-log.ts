@@ -1,6 +1,6 @@
 // The per-query log line ("dns query": client, name, type, rcode), written
-// without pino's per-call work. At 100k+ queries/s, `logger.info(obj, msg)`
-// cost ~4 µs a query (more than answering it): pino walks the object, runs
+// without pino's per-call work. At the bench's query rates `logger.info(obj, msg)`
+// cost more than answering the query (BENCHMARKS.md, DNS): pino walks the object, runs
 // serializers and formatters, and writes once per line. Here the line is the
 // exact JSON pino would write for that call (same key order, same bindings,
 // same time function), built from a template, and a batch of lines goes to

@@ -9,7 +9,7 @@
 //   Services Command Reference) for 15.1(3)S: "A maximum limit of 180
 //   characters was set for the dotted hexadecimal data"; 180 hex digits are
 //   90 bytes, so `option 43 hex` loses everything after byte 90 without an
-//   error, and the phone never offers PIN sign-in (lpe-facts). DHCPUtil's
+//   error, and the phone never offers PIN sign-in (docs/lpe-facts.md §Option 43). DHCPUtil's
 //   option 43 is 67 bytes + the web FQDN, so any FQDN over 23 characters.
 // - The fix, `option ext CODE hex`, introduced in IOS XE 3.2.1S ("an ASCII
 //   string up to 255 characters or 255 bytes of hexadecimal data"), written as

@@ -6,7 +6,7 @@
 // What dnsmasq does with each option, seen on the wire:
 // - `vendor:MS-UC-Client,N,"text"` lines: dnsmasq builds option 43 itself, in
 //   REVERSE order (5, 4, 3, 2, 1) and with an end marker 0xFF inside
-//   (lpe-facts and lab-notes, confirmed by the test). An unquoted 443 becomes
+//   (docs/lpe-facts.md §Option 43 and lab-notes, confirmed by the test). An unquoted 443 becomes
 //   the integer 01 bb: every value here is quoted.
 // - `tag:msuc,43,<hex>`: the bytes go out unchanged (no reordering, no 0xFF).
 // - 119 as names: dnsmasq compresses them as provlab does. 119 as hex is NOT

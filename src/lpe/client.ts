@@ -5,7 +5,7 @@ import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
 import { finding, type Finding } from './findings.js';
 import { textOf } from './text.js';
 
-/** Option 60: the phone sends MS-UC-Client, case-sensitive (lpe-facts [S]); CPE-OCPHONE asks for its VLAN ID. */
+/** Option 60: the phone sends MS-UC-Client, case-sensitive (docs/lpe-facts.md [S]); CPE-OCPHONE asks for its VLAN ID. */
 export function judgeVendorClass(v: Uint8Array): Finding[] {
   const text = textOf(v);
   const bare = text.replace(/\0+$/, '');
@@ -17,7 +17,7 @@ export function judgeVendorClass(v: Uint8Array): Finding[] {
   return [finding('info', 'other-vendor-class', 'not a Lync Phone Edition vendor class')];
 }
 
-/** Option 55: the phone's INFORM asks for 43 and 120 (lpe-facts [S]); its full list is not known. */
+/** Option 55: the phone's INFORM asks for 43 and 120 (docs/lpe-facts.md [S]); its full list is not known. */
 export function judgeParameterRequestList(v: Uint8Array): Finding[] {
   if (v.length === 0) return [finding('warning', 'empty', 'option 55 requests nothing')];
   const set = new Set(v);

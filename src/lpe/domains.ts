@@ -1,5 +1,5 @@
 // Options 15 and 119: the domains the phone appends to ucupdates-r2 to reach
-// Device Update before sign-in, and to the Lync and time names (lpe-facts; the
+// Device Update before sign-in, and to the Lync and time names (docs/lpe-facts.md; the
 // seed article: the AD domain from DHCP, not the SIP domain).
 
 import { isValidDomainName } from '../wire/rfc1035-names.js';
@@ -7,7 +7,7 @@ import { finding, type Finding } from './findings.js';
 import { nameListFindings, readNameList, type NameList } from './names.js';
 import { textOf } from './text.js';
 
-/** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (seed article). */
+/** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (docs/seed-article.md). */
 export const UCUPDATES = 'ucupdates-r2';
 
 /** Lower case, no trailing dot: the form domains are compared and listed in. */

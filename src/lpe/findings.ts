@@ -5,7 +5,7 @@
 /**
  * error: a phone would fail with these bytes (known from a source, or the
  * bytes cannot be read at all). warning: a deviation from the known-good form
- * (DHCPUtil's output, lpe-facts) whose effect on the phone is not known, or a
+ * (DHCPUtil's output, docs/lpe-facts.md) whose effect on the phone is not known, or a
  * value that works but is unusual enough to check. info: a remark.
  */
 export type Severity = 'error' | 'warning' | 'info';

@@ -1,6 +1,6 @@
 // Option 120 (RFC 3361) for Lync: encoding 0 and the pool FQDN. DHCPUtil writes
 // one uncompressed name; whether the phone follows compression or tries more
-// than one name is not known (lpe-facts [U]): warnings. Addresses (encoding 1)
+// than one name is not known (docs/lpe-facts.md [U]): warnings. Addresses (encoding 1)
 // do not work for Lync, which needs a name for TLS [S2].
 
 import { decodeName, isValidDomainName } from '../wire/rfc1035-names.js';

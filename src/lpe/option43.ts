@@ -1,5 +1,5 @@
 // Option 43 for vendor class MS-UC-Client, judged against the known-good form
-// (lpe-facts, DHCPUtil's output decoded byte by byte): RFC 2132 §8.4 TLVs 1..5,
+// (docs/lpe-facts.md, DHCPUtil's output decoded byte by byte): RFC 2132 §8.4 TLVs 1..5,
 // ascending, each once, ASCII without NUL, port as ASCII digits, no pad and no
 // 0xFF. What is known to break a phone is an error; a deviation whose effect on
 // the phone is not known (order, end marker, pad) is a warning: see README.md.
@@ -11,7 +11,7 @@ import { finding, type Finding } from './findings.js';
 import { escapeText, firstNonPrintable, quoteText, textOf } from './text.js';
 
 export const DEFAULT_CERTPROV_PATH = '/CertProv/CertProvisioningService.svc';
-/** Cisco IOS 15.1(3)S and later cut `option 43 hex` to this many bytes (lpe-facts). */
+/** Cisco IOS 15.1(3)S and later cut `option 43 hex` to this many bytes (docs/lpe-facts.md). */
 export const IOS_CUT = 90;
 
 export interface Option43Reading {

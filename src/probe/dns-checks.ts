@@ -25,7 +25,7 @@ export interface DhcpFacts {
 }
 
 /**
- * lpe-facts: ucupdates-r2.<option 15 and each 119 domain> (Device Update
+ * docs/lpe-facts.md §Names: ucupdates-r2.<option 15 and each 119 domain> (Device Update
  * before sign-in); SRV _ntp._udp.<domain>, then A time.windows.com (time);
  * SRV _sipinternaltls._tcp.<domain> (registrar discovery). Beyond the brief's
  * list, the web services FQDN from 43 and the pool FQDN from 120 must resolve

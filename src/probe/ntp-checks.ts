@@ -1,5 +1,5 @@
 // One SNTP exchange as the phone makes it, and the checks on the answer
-// (RFC 5905 §8, §9): without good time the phone cannot do TLS (lpe-facts).
+// (RFC 5905 §8, §9): without good time the phone cannot do TLS (docs/lpe-facts.md §NTP).
 // Pure: the caller passes the clock readings.
 
 import { decodeNtp, encodeNtp, NtpMode, ntpDiffSeconds, refIdText, ZERO_TIMESTAMP, isZeroTimestamp, type NtpTimestamp } from '../wire/ntp-packet.js';

@@ -1,13 +1,13 @@
 // The DHCP messages a Lync Phone Edition phone sends, and the checks on the
 // server's replies. Pure: messages in and out; the transport lives in io.ts.
 
-import { emptyMessage, macOf, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { emptyMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { readIp, writeIp } from '../wire/ipv4.js';
 import { check, latin1, type Check } from './check.js';
 
 /**
  * The parameter request list (55). The phone's real list is unknown
- * (lpe-facts [U]); this one asks for everything the phone is known or
+ * (docs/lpe-facts.md §Option 60 [U]); this one asks for everything the phone is known or
  * believed to use, in an order close to a Windows client's:
  *   1 subnet mask, 3 router, 6 DNS, 15 domain name   every client's basics
  *   42 NTP, 4 time server                            sources disagree which one the phone reads: ask both
@@ -185,12 +185,6 @@ export function checkServers(replies: readonly SeenReply[]): Check | null {
   const ids = new Set(replies.map((r) => serverIdOf(r.message) ?? r.from));
   if (ids.size <= 1) return null;
   return dhcp('dhcp.servers', 'DHCP servers', 'warn', `${ids.size} servers answered (${[...ids].join(', ')}): a phone takes whichever answers first`);
-}
-
-export function describeIdentity(id: PhoneIdentity): string {
-  const m = emptyMessage();
-  m.chaddr = id.mac;
-  return `MAC ${macOf(m)}, option 60 "${id.vendorClass}", option 55 ${id.prl.join(',')}`;
 }
 
 export function parseMac(text: string): Uint8Array | null {

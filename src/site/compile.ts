@@ -20,13 +20,13 @@ function encodeStd(code: number, value: WireValue): Uint8Array {
   return encodeOptionValue(def, value);
 }
 
-/** Order is send order: 1, 3, 6, 15, 119, 42, 4 (lpe-facts: sources disagree on 4 vs 42, so both). */
+/** Order is send order: 1, 3, 6, 15, 119, 42, 4 (docs/lpe-facts.md §Names: sources disagree on 4 vs 42, so both). */
 function baseOptions(site: Site, mask: string): OptionBytes {
   const m = new Map<number, Uint8Array>();
   m.set(1, encodeStd(1, { type: 'ipv4', value: mask }));
   if (site.dhcp.router !== null) m.set(3, encodeStd(3, { type: 'ipv4-list', value: [site.dhcp.router] }));
   m.set(6, encodeStd(6, { type: 'ipv4-list', value: site.dhcp.dns }));
-  // The phone looks up ucupdates-r2.<option 15 domain> before sign-in (lpe-facts).
+  // The phone looks up ucupdates-r2.<option 15 domain> before sign-in (docs/lpe-facts.md §Names).
   m.set(15, encodeStd(15, { type: 'text', value: site.domains.primary }));
   m.set(119, encodeStd(119, { type: 'fqdn-list', value: site.domains.search }));
   m.set(42, encodeStd(42, { type: 'ipv4-list', value: site.ntp.servers }));
@@ -37,7 +37,7 @@ function baseOptions(site: Site, mask: string): OptionBytes {
 function msUcClientClass(site: Site): ClientClassPlan {
   const options = new Map<number, Uint8Array>();
   options.set(43, encodeOption43(site.lync));
-  // Lync needs encoding 0 with an FQDN (TLS); encoding 1 is a lab experiment (lpe-facts).
+  // Lync needs encoding 0 with an FQDN (TLS); encoding 1 is a lab experiment (docs/lpe-facts.md §Option 120).
   options.set(
     120,
     encodeStd(120, {

@@ -1,5 +1,5 @@
 // Site -> DNS zones: every name an LPE phone looks up on the provisioning
-// VLAN (lpe-facts, "Names the phone looks up"), derived from the site file,
+// VLAN (docs/lpe-facts.md, "Names the phone looks up"), derived from the site file,
 // plus the admin's dns.records. Pure: the DNS daemon only turns this into bytes.
 //
 // Built-in records, per zone:
@@ -138,13 +138,13 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   add(ns, { type: 'A', address: site.address }, 'the appliance, name server of every zone');
   for (const d of phoneDomains) {
     const what = d === primary ? `primary domain ${d} (option 15)` : search.includes(d) ? `search domain ${d} (option 119)` : `domain ${d} (option 15 or 119 of a client class)`;
-    // The phone appends each DHCP domain to ucupdates-r2 to reach Device Update before sign-in (lpe-facts).
+    // The phone appends each DHCP domain to ucupdates-r2 to reach Device Update before sign-in (docs/lpe-facts.md).
     add(`${UCUPDATES}.${d}`, { type: 'A', address: lyncAddress }, `Device Update for the ${what}`);
-    // Time: SRV _ntp._udp.<domain> first, its target inside the same domain (lpe-facts).
+    // Time: SRV _ntp._udp.<domain> first, its target inside the same domain (docs/lpe-facts.md).
     add(`_ntp._udp.${d}`, { type: 'SRV', priority: 0, weight: 0, port: 123, target: `ntp.${d}` }, `NTP discovery for the ${what}`);
     add(`ntp.${d}`, { type: 'A', address: ntpServer }, `NTP server for the ${what}`);
   }
-  // Registrar discovery (lpe-facts): SRV first, then A sipinternal.<sip>, sip.<sip>.
+  // Registrar discovery (docs/lpe-facts.md): SRV first, then A sipinternal.<sip>, sip.<sip>.
   // _sip._tls goes to the pool's 5061 too: the VLAN has no Edge server to answer 443.
   const sipSrv: [string, number][] = [
     ['_sipinternaltls._tcp', 5061],
@@ -158,7 +158,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   add(`sip.${sip}`, { type: 'A', address: lyncAddress }, `Lync registrar fallback in SIP domain ${sip}`);
   add(pool, { type: 'A', address: lyncAddress }, 'Lync pool (lync.pool)');
   if (web !== pool) add(web, { type: 'A', address: lyncAddress }, 'Lync web services (lync.web)');
-  // The phone's time fallback; the VLAN has no internet (lpe-facts).
+  // The phone's time fallback; the VLAN has no internet (docs/lpe-facts.md).
   add('time.windows.com', { type: 'A', address: ntpServer }, 'the phone time fallback');
   for (const r of site.dhcp.reservations) {
     if (r.name !== undefined) add(`${r.name}.${primary}`, { type: 'A', address: r.ip }, `reservation ${r.mac}`);
@@ -213,7 +213,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   }
   const records = [...builtin.filter((b) => !overridden.includes(b)), ...kept];
 
-  // SRV targets inside the SRV's own domain: firmware CU7+ refuses others (lpe-facts).
+  // SRV targets inside the SRV's own domain: firmware CU7+ refuses others (docs/lpe-facts.md).
   for (const r of records) {
     if (r.data.type !== 'SRV') continue;
     const domain = srvDomain(r.name);

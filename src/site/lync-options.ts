@@ -18,7 +18,7 @@ export function msUcClientSettings(l: LyncOption43Fields): MsUcClientSettings {
     ucIdentifier: MS_UC_CLIENT,
     urlScheme: l.scheme,
     webServerFqdn: l.web,
-    // Sub-option 4 is ASCII text ("443" = 34 34 33), never a 16-bit integer (lpe-facts).
+    // Sub-option 4 is ASCII text ("443" = 34 34 33), never a 16-bit integer (docs/lpe-facts.md §Option 43).
     webServerPort: String(l.port),
     certProvRelPath: l.certprov,
   };

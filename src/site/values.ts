@@ -2,7 +2,7 @@
 // durations, MAC addresses in the three common spellings, address ranges.
 // Pure: they return null on bad input and let the schema word the error.
 
-import { ipToInt, isIPv4 } from '../wire/ipv4.js';
+import { isIPv4 } from '../wire/ipv4.js';
 
 const DURATION = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
 
@@ -53,10 +53,6 @@ export function parseRange(text: string): IpRange | null {
   const m = /^\s*([0-9.]+)\s*-\s*([0-9.]+)\s*$/.exec(text);
   if (!m || !isIPv4(m[1]!) || !isIPv4(m[2]!)) return null;
   return { start: m[1]!, end: m[2]! };
-}
-
-export function rangeSize(r: IpRange): number {
-  return ipToInt(r.end) - ipToInt(r.start) + 1;
 }
 
 /** Hex as admins paste it: "0a0b", "0a:0b", "0a 0b", "0x0a0b". */

@@ -1,5 +1,5 @@
 // Judges one phone's record against what a Lync Phone Edition boot needs
-// (lpe-facts.md, the seed article): lease with option 60 MS-UC-Client, an
+// (docs/lpe-facts.md, docs/seed-article.md): lease with option 60 MS-UC-Client, an
 // INFORM answered with 43 and 120, ucupdates-r2.<domain> for a domain the site
 // hands out, a time source, NTP. Pure: state + site domains in, JSON view out.
 import { formatOffset, type InformState, type PhoneState, type QueryState } from './state.js';

@@ -1,6 +1,6 @@
 // `provlab decode`: an annotated byte-by-byte reading of DHCP options 43
 // (MS-UC-Client), 119, 120, 60 and 55, with every pitfall known to stop a Lync
-// Phone Edition phone flagged (lpe-facts.md). Pure: bytes or pasted hex in, a
+// Phone Edition phone flagged (docs/lpe-facts.md). Pure: bytes or pasted hex in, a
 // report out; no I/O. Built on the wire codecs, so what this tool accepts is
 // what the daemon would have sent.
 

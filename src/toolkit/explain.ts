@@ -1,7 +1,7 @@
 // `provlab explain`: what a Lync Phone Edition "Last Update Status" code such
 // as 0x2F0D/0 means and what to check on the provisioning VLAN. The codes are
 // WinINet/WinHTTP error constants (Microsoft's headers); which failure on the
-// VLAN produces which code comes from the seed article and lpe-facts.md, and
+// VLAN produces which code comes from docs/seed-article.md and docs/lpe-facts.md, and
 // is marked as inference where no report confirms it.
 
 import { fail, ok, type Result } from '../wire/result.js';
@@ -18,9 +18,9 @@ export interface StatusCodeEntry {
   checks: string[];
 }
 
-const SEEN = 'constant from Microsoft\'s WinINet/WinHTTP headers; reported by Lync Phone Edition phones (seed article, lpe-facts.md)';
-const LISTED = 'constant from Microsoft\'s WinINet/WinHTTP headers, listed in lpe-facts.md; which VLAN fault makes the phone report it is inferred';
-const INFERRED = 'constant from Microsoft\'s WinINet/WinHTTP headers, not in lpe-facts.md; what it means for a phone update is inferred, not reported';
+const SEEN = 'constant from Microsoft\'s WinINet/WinHTTP headers; reported by Lync Phone Edition phones (docs/seed-article.md, docs/lpe-facts.md)';
+const LISTED = 'constant from Microsoft\'s WinINet/WinHTTP headers, listed in docs/lpe-facts.md; which VLAN fault makes the phone report it is inferred';
+const INFERRED = 'constant from Microsoft\'s WinINet/WinHTTP headers, not in docs/lpe-facts.md; what it means for a phone update is inferred, not reported';
 
 const CERT_CHECK = 'run `provlab cert check` on the web services certificate';
 

@@ -1,5 +1,5 @@
 // DHCP option 43 for vendor class MS-UC-Client (Lync Phone Edition).
-// What the phone wants (lpe-facts, from DHCPUtil output): sub-options 1..5 in
+// What the phone wants (docs/lpe-facts.md, from DHCPUtil output): sub-options 1..5 in
 // ascending order, ASCII values without a NUL terminator, no 0xFF end marker,
 // and the port as ASCII text ("443" = 34 34 33), not a 16-bit integer.
 // The sub-options are rows of the option table (space 'ms-uc-client'); the
@@ -31,7 +31,7 @@ export function msUcSubOptionName(code: number): string | undefined {
   return findOptionDef(code, MS_UC_CLIENT_SPACE)?.name;
 }
 
-/** ASCII without NUL: the phone reads these as plain strings (lpe-facts: no NUL terminator). */
+/** ASCII without NUL: the phone reads these as plain strings (docs/lpe-facts.md: no NUL terminator). */
 function checkAscii(code: number, text: string): string {
   if (text.length > 255) throw new RangeError(`MS-UC-Client sub-option ${code} is ${text.length} bytes; at most 255 fit`);
   for (let i = 0; i < text.length; i++) {
@@ -69,7 +69,7 @@ export function encodeMsUcClient(s: MsUcClientSettings, options?: { order?: read
   return encodeOptionValue(findOptionDef(43)!, { type: 'encapsulated', value: { subOptions, endMarker: options?.appendEnd ?? false } });
 }
 
-/** The URL the phone builds from sub-options 2, 3, 4 and 5 (lpe-facts). */
+/** The URL the phone builds from sub-options 2, 3, 4 and 5 (docs/lpe-facts.md). */
 export function certProvUrl(s: Pick<MsUcClientSettings, 'urlScheme' | 'webServerFqdn' | 'webServerPort' | 'certProvRelPath'>): string {
   return `${s.urlScheme}://${s.webServerFqdn}:${s.webServerPort}${s.certProvRelPath}`;
 }

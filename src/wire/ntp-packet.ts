@@ -155,8 +155,6 @@ export function refIdText(id: Uint8Array): string | null {
 /** Seconds from the NTP prime epoch (1900-01-01, era 0) to the Unix epoch (RFC 5905 Figure 4). */
 export const NTP_UNIX_OFFSET_SECONDS = 2_208_988_800;
 const TWO_32 = 4_294_967_296;
-/** Unix seconds at which era 1 starts: 2036-02-07T06:28:16Z. */
-export const ERA1_UNIX_SECONDS = TWO_32 - NTP_UNIX_OFFSET_SECONDS;
 
 export const ZERO_TIMESTAMP: NtpTimestamp = new Uint8Array(8);
 

@@ -43,18 +43,18 @@ const ROWS: OptionDef[] = [
   d4(1, 'subnet-mask', 'ipv4'),
   d4(2, 'time-offset', 'int32'),
   d4(3, 'routers', 'ipv4-list'),
-  // lpe-facts: sources disagree on option 4 (RFC 868 time) versus 42 (NTP) for the phone: send both.
+  // docs/lpe-facts.md §Names: sources disagree on option 4 (RFC 868 time) versus 42 (NTP) for the phone: send both.
   d4(4, 'time-servers', 'ipv4-list'),
   d4(6, 'domain-name-servers', 'ipv4-list'),
   d4(12, 'host-name', 'text'),
-  // The phone looks up ucupdates-r2.<option 15 domain> (lpe-facts).
+  // The phone looks up ucupdates-r2.<option 15 domain> (docs/lpe-facts.md §Names).
   d4(15, 'domain-name', 'text'),
   // RFC 2132 §5.3 and §6.1: for the sake of the uint16-list and uint16 types' rows.
   d4(25, 'path-mtu-plateau-table', 'uint16-list'),
   d4(26, 'interface-mtu', 'uint16'),
   d4(28, 'broadcast-address', 'ipv4'),
   d4(42, 'ntp-servers', 'ipv4-list'),
-  // Vendor class MS-UC-Client: the five Lync sub-options (lpe-facts).
+  // Vendor class MS-UC-Client: the five Lync sub-options (docs/lpe-facts.md §Option 43).
   d4(43, 'vendor-encapsulated-options', 'encapsulated', MS_UC_CLIENT_SPACE),
   // RFC 2132 §9: DHCP extensions
   d4(50, 'dhcp-requested-address', 'ipv4'),
@@ -67,7 +67,7 @@ const ROWS: OptionDef[] = [
   d4(57, 'dhcp-max-message-size', 'uint16'),
   d4(58, 'dhcp-renewal-time', 'uint32'),
   d4(59, 'dhcp-rebinding-time', 'uint32'),
-  // The phone sends "MS-UC-Client", case-sensitive (lpe-facts).
+  // The phone sends "MS-UC-Client", case-sensitive (docs/lpe-facts.md §Option 60).
   d4(60, 'vendor-class-identifier', 'text'),
   d4(61, 'dhcp-client-identifier', 'binary'),
   d4(66, 'tftp-server-name', 'text'),
@@ -91,7 +91,7 @@ const ROWS: OptionDef[] = [
   { code: 1, name: 'UCIdentifier', type: 'text', space: MS_UC_CLIENT_SPACE },
   { code: 2, name: 'URLScheme', type: 'text', space: MS_UC_CLIENT_SPACE },
   { code: 3, name: 'WebServerFqdn', type: 'text', space: MS_UC_CLIENT_SPACE },
-  // ASCII "443", not an integer: dnsmasq's 01 bb is the known mistake (lpe-facts).
+  // ASCII "443", not an integer: dnsmasq's 01 bb is the known mistake (docs/lpe-facts.md §Option 43).
   { code: 4, name: 'WebServerPort', type: 'text', space: MS_UC_CLIENT_SPACE },
   { code: 5, name: 'CertProvRelPath', type: 'text', space: MS_UC_CLIENT_SPACE },
 

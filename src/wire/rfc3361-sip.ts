@@ -1,6 +1,6 @@
 // DHCP option 120, SIP Servers (RFC 3361): an encoding byte, then either
 // RFC 1035 names (enc 0) or IPv4 addresses (enc 1). Lync needs enc 0 with the
-// pool FQDN (lpe-facts: addresses do not work for Lync, TLS wants a name).
+// pool FQDN (docs/lpe-facts.md §Option 120: addresses do not work for Lync, TLS wants a name).
 
 import { decodeName, encodeNames } from './rfc1035-names.js';
 import { isIPv4, readIp, writeIp } from './ipv4.js';
@@ -10,7 +10,7 @@ export type SipServers = { encoding: 0; names: string[] } | { encoding: 1; addre
 
 /**
  * Default is DHCPUtil's form, `00` + uncompressed name(s), the one form known to
- * work on the phone; whether LPE accepts compression is unknown (lpe-facts [U]),
+ * work on the phone; whether LPE accepts compression is unknown (docs/lpe-facts.md §Option 120 [U]),
  * hence the switch. Throws RangeError on an empty list, a bad name or address.
  */
 export function encodeSipServers(value: SipServers, options?: { compress?: boolean }): Uint8Array {

@@ -4,7 +4,10 @@ import { promises as fs } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { crc32, JournalLockedError, LeaseJournal, type LeaseRecord } from '../../src/dhcp/lease-journal.js';
+import { crc32 } from '../../src/dhcp/crc32.js';
+import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
+import { JournalLockedError } from '../../src/dhcp/lease-lock.js';
+import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 

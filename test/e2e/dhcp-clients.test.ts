@@ -1,7 +1,7 @@
 // End to end with real third-party DHCP clients acting as an LPE phone
 // (option 60 MS-UC-Client), in network namespaces made by this test.
 // provlab runs in SRV, the client in CLI, joined by a veth pair. Expected
-// option bytes are written out by hand from lpe-facts.md / DHCPUtil's layout,
+// option bytes are written out by hand from docs/lpe-facts.md / DHCPUtil's layout,
 // never taken from our encoder; tshark decodes the capture independently.
 import t, { type Test } from 'tap';
 import { chmodSync, readdirSync, writeFileSync, existsSync } from 'node:fs';

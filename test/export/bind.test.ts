@@ -126,7 +126,7 @@ for (const [label, yaml] of [['simple site', SIMPLE], ['rich site', RICH]] as co
   });
 }
 
-t.test('bind: the names an LPE phone looks up (lpe-facts) are in the zone files', async (t) => {
+t.test('bind: the names an LPE phone looks up (docs/lpe-facts.md §Names) are in the zone files', async (t) => {
   const p = plan(SIMPLE);
   const all = exportPlan('bind', p)
     .files.map((f) => f.content)

@@ -42,7 +42,7 @@ async function run(t: Test, edit: (conf: string) => string): Promise<{ asked: Re
   return { asked, notAsked, conf, warnings: result.warnings };
 }
 
-/** Option 43 as dnsmasq builds it from vendor: lines (lpe-facts, lab-notes): the sub-options reversed, then 0xFF. */
+/** Option 43 as dnsmasq builds it from vendor: lines (docs/lpe-facts.md §Option 43, lab-notes): the sub-options reversed, then 0xFF. */
 const DNSMASQ_43 = [...SUBS_43].reverse().join('') + 'ff';
 
 t.test('dnsmasq with the exported vendor: lines: 120 and 119 exact, 43 reversed with 0xFF', { skip }, async (t) => {

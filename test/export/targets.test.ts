@@ -1,6 +1,6 @@
 // The export targets without a network: the bytes inside the Windows
 // (PowerShell and netsh) and Cisco IOS outputs, read back and decoded with
-// provlab's wire decoders, against bytes written out by hand (lpe-facts'
+// provlab's wire decoders, against bytes written out by hand (docs/lpe-facts.md's
 // DHCPUtil example, RFC 3397's compression rule); the Cisco 90-byte rule; and
 // the Kea, dhcpd and dnsmasq files checked by the servers' own check modes.
 import t from 'tap';
@@ -18,7 +18,7 @@ import { decodeSearchList } from '../../src/wire/rfc3397-search.js';
 import { KEA_FLEX_OPTION_LIBRARY } from '../../src/export/kea.js';
 import { systemTool } from './peer-lab.js';
 
-// lpe-facts, "One public example (DHCPUtil, -sipserver server.fqdn.company.com)".
+// docs/lpe-facts.md, "One public example (DHCPUtil, -sipserver server.fqdn.company.com)".
 const DHCPUTIL_120 = '0006736572766572046671646E07636F6D70616E7903636F6D00'.toLowerCase();
 const DHCPUTIL_43 = (
   '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D04033434330525' +
@@ -57,7 +57,7 @@ const DHCPUTIL = plan(site('server.fqdn.company.com'));
 const LONG_WEB = 'server1.fqdn.company.com';
 const LONG = plan(site(LONG_WEB));
 
-t.test('the plan reproduces lpe-facts\' DHCPUtil bytes (the reference for everything below)', async (t) => {
+t.test('the plan reproduces docs/lpe-facts.md\'s DHCPUtil bytes (the reference for everything below)', async (t) => {
   t.equal(Buffer.from(DHCPUTIL.dhcp.classes[0]!.options.get(43)!).toString('hex'), DHCPUTIL_43);
   t.equal(Buffer.from(DHCPUTIL.dhcp.classes[0]!.options.get(120)!).toString('hex'), DHCPUTIL_120);
   t.equal(DHCPUTIL.dhcp.classes[0]!.options.get(43)!.length, 90);

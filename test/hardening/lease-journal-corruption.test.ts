@@ -6,7 +6,8 @@ import t from 'tap';
 import fc from 'fast-check';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
-import { LeaseJournal, type LeaseRecord } from '../../src/dhcp/lease-journal.js';
+import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
+import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
 
 const rec = (i: number): LeaseRecord => ({
   ip: `10.7.${i >> 8}.${i & 255}`,

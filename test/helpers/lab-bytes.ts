@@ -1,5 +1,5 @@
 // The option bytes a phone must receive from labSite() (test/helpers/sites.ts),
-// written out by hand from lpe-facts.md and the RFCs, never taken from our own
+// written out by hand from docs/lpe-facts.md and the RFCs, never taken from our own
 // encoders: the namespace tests compare them with what third-party clients and
 // tshark decode on the wire.
 import { LAB_WEB } from './sites.js';
@@ -9,7 +9,7 @@ export const CERTPROV = '/CertProv/CertProvisioningService.svc';
 
 const tlvHex = (code: number, s: string) => Buffer.concat([Buffer.from([code, s.length]), Buffer.from(s, 'ascii')]).toString('hex');
 
-/** Option 43 sub-options as DHCPUtil writes them (lpe-facts): 1..5, ASCII, port as text, no NUL. */
+/** Option 43 sub-options as DHCPUtil writes them (docs/lpe-facts.md §Option 43): 1..5, ASCII, port as text, no NUL. */
 export const SUBS_43: readonly string[] = [
   tlvHex(1, 'MS-UC-Client'),
   tlvHex(2, 'https'),

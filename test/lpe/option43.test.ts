@@ -1,7 +1,7 @@
 // The LPE rules on option 43. Bytes from independent sources: DHCPUtil's
-// option 43 (lpe-facts, split per sub-option by hand), dnsmasq's documented
+// option 43 (docs/lpe-facts.md, split per sub-option by hand), dnsmasq's documented
 // mistakes (reversed order, `01 bb`, trailing `ff`) written out by hand, and
-// the Cisco IOS 90-byte cut (lpe-facts).
+// the Cisco IOS 90-byte cut (docs/lpe-facts.md).
 import t from 'tap';
 import { readOption43 } from '../../src/lpe/option43.js';
 import type { Finding } from '../../src/lpe/findings.js';

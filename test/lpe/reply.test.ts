@@ -1,6 +1,6 @@
 // The LPE rules on a whole reply and on 15, 119, 120. Bytes: DHCPUtil's option
-// 120 (lpe-facts), RFC 3397's option 119 example, a published script's bare
-// ASCII 120 (lpe-facts), written out by hand.
+// 120 (docs/lpe-facts.md), RFC 3397's option 119 example, a published script's bare
+// ASCII 120 (docs/lpe-facts.md), written out by hand.
 import t from 'tap';
 import { judgeReply } from '../../src/lpe/reply.js';
 import { readOption120 } from '../../src/lpe/option120.js';

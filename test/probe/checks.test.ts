@@ -1,6 +1,6 @@
 // The probe's pure checks, without a network. Input bytes come from
 // independent sources: DHCPUtil's option 43/120 output and RFC 3397's example
-// (both quoted in /work/shared/lpe-facts.md), dnsmasq's documented mistakes
+// (both quoted in docs/lpe-facts.md), dnsmasq's documented mistakes
 // (reverse order, `01 bb`, trailing `ff`) written out by hand, a DNS SRV
 // answer from docs/dependency-audit.md, NTP headers laid out from RFC 5905 §7.3.
 import t from 'tap';
@@ -22,7 +22,7 @@ const byId = (checks: readonly Check[], id: string): Check => {
   return c;
 };
 
-// lpe-facts: DHCPUtil -sipserver server.fqdn.company.com, option 43 (90 bytes), split here per sub-option.
+// docs/lpe-facts.md §One public example: DHCPUtil -sipserver server.fqdn.company.com, option 43 (90 bytes), split here per sub-option.
 const SUB1 = '010C4D532D55432D436C69656E74';
 const SUB2 = '02056874747073';
 const SUB3 = '03177365727665722E6671646E2E636F6D70616E792E636F6D';

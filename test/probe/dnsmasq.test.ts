@@ -1,7 +1,7 @@
 // `provlab probe` against a real dnsmasq (Debian's) in a namespace, set up
 // the way admins write it from the usual guides: an unquoted
 // `dhcp-option=vendor:MS-UC-Client,4,443`. dnsmasq then sends the port as the
-// integer `01 bb` and appends 0xFF inside option 43 (lpe-facts, lab-notes):
+// integer `01 bb` and appends 0xFF inside option 43 (docs/lpe-facts.md, lab-notes):
 // the probe must fail the port and warn about the 0xFF and the reversed order
 // (whether a phone tolerates those is not known: src/lpe/README.md). With the
 // port quoted the phone can build its URL: the same two warnings, exit 0, the

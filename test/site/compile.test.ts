@@ -1,6 +1,6 @@
 // The spec example (issue 2, "The site file") parses and compiles to the right
 // option bytes. Expected bytes are written out by hand from the RFC rules and
-// the DHCPUtil example in lpe-facts.md, never taken from our own encoders.
+// the DHCPUtil example in docs/lpe-facts.md, never taken from our own encoders.
 
 import t from 'tap';
 import { dirname, join } from 'node:path';
@@ -91,7 +91,7 @@ t.test('the spec example compiles to the expected plan', async (t) => {
   t.equal(uc.vendorClass, 'MS-UC-Client');
   t.same(uc.alwaysSend, [43, 120]);
   t.same([...uc.options.keys()], [43, 120]);
-  // DHCPUtil layout (lpe-facts): 1 "MS-UC-Client", 2 "https", 3 web FQDN, 4 "443" as text, 5 certprov; no 0xFF.
+  // DHCPUtil layout (docs/lpe-facts.md §Option 43): 1 "MS-UC-Client", 2 "https", 3 web FQDN, 4 "443" as text, 5 certprov; no 0xFF.
   const want43 = cat(
     hex('01 0c 4d 53 2d 55 43 2d 43 6c 69 65 6e 74'),
     hex('02 05 68 74 74 70 73'),
@@ -101,7 +101,7 @@ t.test('the spec example compiles to the expected plan', async (t) => {
     hex('05 25 2f 43 65 72 74 50 72 6f 76 2f 43 65 72 74 50 72 6f 76 69 73 69 6f 6e 69 6e 67 53 65 72 76 69 63 65 2e 73 76 63'),
   );
   same(t, uc.options.get(43), want43, 'option 43 as DHCPUtil writes it');
-  t.equal(uc.options.get(43)!.length, 67 + 'lyncweb.schertz.name'.length, 'option 43 length = 67 + web FQDN (lpe-facts)');
+  t.equal(uc.options.get(43)!.length, 67 + 'lyncweb.schertz.name'.length, 'option 43 length = 67 + web FQDN (docs/lpe-facts.md §Option 43)');
   same(
     t,
     uc.options.get(120),
@@ -115,7 +115,7 @@ t.test('the spec example compiles to the expected plan', async (t) => {
   t.same(limited.ntp, { enabled: true, port: 123, servers: ['10.20.0.1'], stratum: 10, refId: 'GPS', rateLimit: { intervalSeconds: 4, burst: 3 } });
 });
 
-t.test('the DHCPUtil example from lpe-facts, byte for byte', async (t) => {
+t.test('the DHCPUtil example from docs/lpe-facts.md, byte for byte', async (t) => {
   const site = parseSite(
     `site: dhcputil
 address: 192.168.1.1

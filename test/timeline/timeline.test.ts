@@ -9,7 +9,7 @@ const SITE = { site: 'staging-lab', domains: ['schertz.name', 'corp.schertz.name
 const MAC = '00:04:f2:95:31:a2';
 const IP = '10.20.0.101';
 const T0 = Date.UTC(2024, 4, 31, 15, 8, 0);
-// A plausible LPE option 55: the documented 43 and 120 among the usual ones ([U] in lpe-facts).
+// A plausible LPE option 55: the documented 43 and 120 among the usual ones ([U] in docs/lpe-facts.md §Option 60).
 const LPE_PRL = [1, 3, 6, 15, 42, 4, 43, 119, 120];
 const SENT_INFORM = [53, 54, 1, 3, 6, 15, 42, 4, 43, 119, 120];
 

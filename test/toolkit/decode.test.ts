@@ -1,4 +1,4 @@
-// Expected bytes come from lpe-facts.md (DHCPUtil), RFC 3397's example, a
+// Expected bytes come from docs/lpe-facts.md (DHCPUtil), RFC 3397's example, a
 // real dnsmasq answer (test/toolkit/fixtures/dnsmasq-unquoted-port.pcap, read
 // with tshark), or are written out by hand here; never from provlab's encoder.
 import t from 'tap';

@@ -1,4 +1,4 @@
-// Codes and constants from lpe-facts.md (WinINet constants) and the seed article.
+// Codes and constants from docs/lpe-facts.md (WinINet constants) and docs/seed-article.md.
 import t from 'tap';
 import { explainStatus, parseStatusCode, renderExplanation, STATUS_CODES } from '../../src/toolkit/explain.js';
 

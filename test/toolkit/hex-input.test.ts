@@ -1,7 +1,7 @@
 import t from 'tap';
 import { parseHex, toHex } from '../../src/toolkit/hex-input.js';
 
-// DHCPUtil's option 43 (90 bytes), from /work/shared/lpe-facts.md.
+// DHCPUtil's option 43 (90 bytes), from docs/lpe-facts.md.
 const DHCPUTIL_43 =
   '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D040334343305252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
 const bytes = DHCPUTIL_43.match(/../g)!;

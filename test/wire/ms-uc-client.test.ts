@@ -6,7 +6,7 @@ const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'h
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const ascii = (b: Uint8Array) => Buffer.from(b).toString('latin1');
 
-// DHCPUtil option 43 (90 bytes), from /work/shared/lpe-facts.md.
+// DHCPUtil option 43 (90 bytes), from docs/lpe-facts.md.
 const DHCPUTIL_43 =
   '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D040334343305252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
 
@@ -22,7 +22,7 @@ t.test('byte-exact with DHCPUtil', async (t) => {
   t.equal(MS_UC_CLIENT, 'MS-UC-Client');
   const out = encodeMsUcClient(settings);
   t.equal(out.length, 90);
-  t.equal(out.length, 67 + settings.webServerFqdn.length, 'lpe-facts: value length = 67 + FQDN length');
+  t.equal(out.length, 67 + settings.webServerFqdn.length, 'docs/lpe-facts.md: value length = 67 + FQDN length');
   t.equal(toHex(out), DHCPUTIL_43.toLowerCase());
 });
 

@@ -21,7 +21,7 @@ function plain(v: unknown): unknown {
   return v;
 }
 
-// Expected bytes worked out by hand from the RFCs, or quoted from lpe-facts.md.
+// Expected bytes worked out by hand from the RFCs, or quoted from docs/lpe-facts.md.
 const DHCPUTIL_43 =
   '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D040334343305252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
 const cases: { code: number; value: OptionValue; bytes: string }[] = [

@@ -1,5 +1,5 @@
 // RFC 2132 §8.4 encapsulated options. Bytes written by hand from the RFC's
-// layout and from dnsmasq's documented mistakes (lpe-facts: 01 bb, trailing ff).
+// layout and from dnsmasq's documented mistakes (docs/lpe-facts.md: 01 bb, trailing ff).
 import t from 'tap';
 import { decodeEncapsulated, encodeEncapsulated, walkEncapsulated } from '../../src/wire/rfc2132-encapsulated.js';
 
@@ -7,7 +7,7 @@ const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'h
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
 t.test('decodeEncapsulated: pad, end, trailing, truncation', async (t) => {
-  // dnsmasq's mistakes (lpe-facts): port as the integer 01 bb, and an ff inside option 43.
+  // dnsmasq's mistakes (docs/lpe-facts.md): port as the integer 01 bb, and an ff inside option 43.
   const dnsmasq = decodeEncapsulated(hex('0403 343433 00 00 0402 01bb ff 0102'));
   t.ok(dnsmasq.ok);
   if (dnsmasq.ok) {

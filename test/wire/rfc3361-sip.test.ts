@@ -4,7 +4,7 @@ import { decodeSipServers, encodeSipServers } from '../../src/wire/rfc3361-sip.j
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-// DHCPUtil -sipserver server.fqdn.company.com, from /work/shared/lpe-facts.md.
+// DHCPUtil -sipserver server.fqdn.company.com, from docs/lpe-facts.md.
 const DHCPUTIL_120 = '0006736572766572046671646E07636F6D70616E7903636F6D00';
 
 t.test('DHCPUtil option 120 bytes', async (t) => {
@@ -43,7 +43,7 @@ t.test('decoder failures', async (t) => {
   t.equal(code(''), 'empty');
   t.equal(code('00'), 'empty', 'encoding 0 without names');
   t.equal(code('02 0a000001'), 'bad-encoding');
-  // The published-script pitfall (lpe-facts): the bare ASCII FQDN, no encoding byte, no label lengths.
+  // The published-script pitfall (docs/lpe-facts.md §Option 120): the bare ASCII FQDN, no encoding byte, no label lengths.
   t.equal(code(Buffer.from('sip.contoso.com').toString('hex')), 'bad-encoding');
   t.equal(code('01'), 'bad-length');
   t.equal(code('01 0a0000'), 'bad-length');

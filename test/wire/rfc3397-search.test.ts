@@ -5,7 +5,7 @@ import { decodeSearchList, encodeSearchList } from '../../src/wire/rfc3397-searc
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 
-// RFC 3397 §3's example, as quoted in /work/shared/lpe-facts.md.
+// RFC 3397 §3's example, as quoted in docs/lpe-facts.md.
 const RFC3397_EXAMPLE = '03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04';
 
 t.test('RFC 3397 example: eng.apple.com + marketing.apple.com', async (t) => {

@@ -1,0 +1,149 @@
+// The site file's cross-field checks: what several values mean together (the
+// pool inside the subnet and clear of the addresses it must not hand out,
+// unique reservations, vendor classes, option 43 within 255 bytes, one port per
+// service). Run by the schema (schema.ts) only once every value passed its own
+// check, so nothing here sees raw input; each finding names the key it is
+// reported at, which the loader turns into file:line:col.
+
+import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
+import { findOptionDef } from '../wire/option-defs.js';
+import { option43Length } from './lync-options.js';
+import type { OptionValue, SiteFields } from './schema.js';
+import { parseHex, type IpRange } from './values.js';
+
+type Path = (string | number)[];
+/** Where in the file (the keys down to the value) and what is wrong. */
+export type Report = (path: Path, message: string) => void;
+
+function rangeText(r: IpRange): string {
+  return r.start === r.end ? r.start : `${r.start}-${r.end}`;
+}
+
+/** A raw form that cannot be right for a known option (text for the routers option...); hex always fits. */
+function formClash(code: number, v: OptionValue): string | null {
+  const def = findOptionDef(code);
+  if (!def || def.type === 'binary' || 'hex' in v) return null;
+  const form = 'text' in v ? 'text' : 'ipv4' in v ? 'ipv4' : 'suboptions';
+  const fits =
+    'text' in v ? def.type === 'text' : 'ipv4' in v ? def.type === 'ipv4-list' || (def.type === 'ipv4' && v.ipv4.length === 1) : def.type === 'encapsulated';
+  if (fits) return null;
+  const expected =
+    def.type === 'ipv4'
+      ? 'one IPv4 address: { ipv4: [a.b.c.d] }'
+      : def.type === 'ipv4-list'
+        ? 'IPv4 addresses: { ipv4: [...] }'
+        : def.type === 'text'
+          ? 'text: { text: "..." }'
+          : def.type === 'encapsulated'
+            ? 'sub-options: { suboptions: { ... } }'
+            : `a value of type ${def.type}: write it as { hex: "..." }`;
+  return `option ${code} (${def.name}) cannot be given as ${form}: expected ${expected}`;
+}
+
+/** Checks that need several values at once; run once every value is valid on its own. */
+export function checkMeaning(f: SiteFields, report: Report): void {
+  const net: Cidr = parseCidr(f.dhcp.subnet)!;
+  const subnet = f.dhcp.subnet;
+  if (net.prefix > 30) report(['dhcp', 'subnet'], `subnet ${subnet} is too small for DHCP: expected a prefix of /30 or shorter`);
+
+  // On an interface, provlab is a server on the segment: clients unicast their
+  // renewals to option 54 and use it for DNS and NTP, so it must be one of the
+  // subnet's hosts. Relay-only sites (no interface) usually sit elsewhere and
+  // are reached through the relay, so any address is fine there.
+  const self = ipToInt(f.address);
+  if (f.interface !== null && f.dhcp.enabled && !inCidr(self, net)) {
+    report(
+      ['address'],
+      `address ${f.address} is outside subnet ${subnet}: provlab answers DHCP on interface ${f.interface}, so its own address must be in the subnet it serves (use the interface's address in ${subnet}, or remove "interface" for a relay-only site)`,
+    );
+  } else if (inCidr(self, net) && (self === net.network || self === net.broadcast)) {
+    report(['address'], `address ${f.address} is the ${self === net.network ? 'network' : 'broadcast'} address of ${subnet}: expected a host address in it`);
+  }
+
+  // Addresses the pool must never hand out, with the reason shown to the admin.
+  const taken: { ip: number; what: string }[] = [
+    { ip: net.network, what: `the network address of ${subnet}` },
+    { ip: net.broadcast, what: `the broadcast address of ${subnet}` },
+    { ip: ipToInt(f.address), what: `the appliance address ${f.address}` },
+    { ip: ipToInt(f.lync.address), what: `the Lync address ${f.lync.address}` },
+  ];
+
+  if (f.dhcp.router !== undefined) {
+    const r = ipToInt(f.dhcp.router);
+    if (!inCidr(r, net)) report(['dhcp', 'router'], `router ${f.dhcp.router} is outside subnet ${subnet}`);
+    else if (r === net.network || r === net.broadcast) report(['dhcp', 'router'], `router ${f.dhcp.router} is the network or broadcast address of ${subnet}`);
+    taken.push({ ip: r, what: `the router ${f.dhcp.router}` });
+  }
+
+  const ranges = f.dhcp.pool.map((r) => ({ r, s: ipToInt(r.start), e: ipToInt(r.end) }));
+  ranges.forEach(({ r, s, e }, i) => {
+    const path: Path = ['dhcp', 'pool', i];
+    if (!inCidr(s, net) || !inCidr(e, net)) {
+      report(path, `${rangeText(r)} is outside subnet ${subnet}`);
+      return;
+    }
+    const hit = taken.find((t) => t.ip >= s && t.ip <= e);
+    if (hit) report(path, `${rangeText(r)} includes ${hit.what}: the pool must not hand it out`);
+    for (let j = 0; j < i; j++) {
+      const o = ranges[j]!;
+      if (s <= o.e && o.s <= e) report(path, `${rangeText(r)} overlaps ${rangeText(o.r)}`);
+    }
+  });
+
+  const macs = new Map<string, number>();
+  const ips = new Map<string, number>();
+  f.dhcp.reservations.forEach((res, i) => {
+    const ip = ipToInt(res.ip);
+    if (!inCidr(ip, net)) report(['dhcp', 'reservations', i, 'ip'], `reservation ${res.ip} is outside subnet ${subnet}`);
+    else {
+      const hit = taken.find((t) => t.ip === ip);
+      if (hit) report(['dhcp', 'reservations', i, 'ip'], `reservation ${res.ip} is ${hit.what}`);
+    }
+    const m = macs.get(res.mac);
+    if (m !== undefined) report(['dhcp', 'reservations', i, 'mac'], `MAC ${res.mac} is already reserved (reservation ${m + 1})`);
+    else macs.set(res.mac, i);
+    const p = ips.get(res.ip);
+    if (p !== undefined) report(['dhcp', 'reservations', i, 'ip'], `${res.ip} is already reserved for ${f.dhcp.reservations[p]!.mac} (reservation ${p + 1})`);
+    else ips.set(res.ip, i);
+  });
+
+  const vendors = new Map<string, number>();
+  f.dhcp.classes.forEach((c, i) => {
+    if (c.vendor === 'MS-UC-Client') {
+      report(['dhcp', 'classes', i, 'vendor'], 'MS-UC-Client is built in: its options 43 and 120 come from the lync section');
+    } else if (vendors.has(c.vendor)) {
+      report(['dhcp', 'classes', i, 'vendor'], `vendor class ${c.vendor} is already defined (class ${vendors.get(c.vendor)! + 1})`);
+    } else vendors.set(c.vendor, i);
+    for (const [code, v] of Object.entries(c.options)) {
+      const clash = formClash(Number(code), v);
+      if (clash) report(['dhcp', 'classes', i, 'options', code], clash);
+      if ('suboptions' in v) {
+        for (const [sub, sv] of Object.entries(v.suboptions)) {
+          const len = typeof sv === 'string' ? sv.length : parseHex(sv.hex)!.length;
+          if (len > 255) report(['dhcp', 'classes', i, 'options', code, 'suboptions', sub], `sub-option ${sub} is ${len} bytes: at most 255 fit`);
+        }
+      }
+    }
+  });
+
+  // Option 43 is one TLV: no RFC 3396 splitting for a vendor option the phone parses itself.
+  const web = f.lync.web ?? f.lync.pool;
+  const len43 = option43Length({ ...f.lync, web });
+  if (len43 > 255) {
+    report(
+      f.lync.web !== undefined ? ['lync', 'web'] : ['lync', 'pool'],
+      `option 43 would be ${len43} bytes with web server ${web}; DHCP allows 255: use a web FQDN of at most ${web.length - (len43 - 255)} characters or a shorter certprov path`,
+    );
+  }
+
+  // DHCP, DNS and NTP all use UDP: two enabled services cannot share a port.
+  const services = (['dhcp', 'dns', 'ntp'] as const).filter((s) => f[s].enabled);
+  services.forEach((s, i) => {
+    const other = services.slice(0, i).find((o) => f.listen[o] === f.listen[s]);
+    if (other) report(['listen', s], `port ${f.listen[s]} is already used by ${other}`);
+  });
+  // DNS also answers on TCP: the control endpoint (TCP) must not take its port.
+  if (f.control.enabled && f.dns.enabled && f.control.port === f.listen.dns) {
+    report(['control', 'port'], `port ${f.control.port} is already used by dns (DNS listens on TCP too)`);
+  }
+}

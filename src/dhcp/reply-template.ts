@@ -5,7 +5,9 @@
 // encodeMessage gives, as long as the options fit without overload (RFC 2132
 // §9.3); otherwise, or when a header field is not writable, the caller falls
 // back to encodeMessage (test/dhcp/reply-template.test.ts compares the two).
-import { encodeMessage, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
+import { putU32 } from '../wire/bytes.js';
+import { encodeMessage, type DhcpMessage } from '../wire/dhcp-message.js';
+import { parseIPv4 } from '../wire/ipv4.js';
 
 export interface ReplyTemplate {
   /** The plain encoding (header zero): options, end option, zero padding to 300 bytes. */
@@ -69,13 +71,6 @@ function isByte(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xff;
 }
 
-function putU32(out: Uint8Array, offset: number, n: number): void {
-  out[offset] = n >>> 24;
-  out[offset + 1] = (n >>> 16) & 0xff;
-  out[offset + 2] = (n >>> 8) & 0xff;
-  out[offset + 3] = n & 0xff;
-}
-
 /**
  * The reply's bytes from its options' template, or undefined when there is no
  * template for them, they need overload to fit `maxSize`, or a header field is
@@ -93,10 +88,10 @@ export function encodeFromTemplate(msg: DhcpMessage, maxSize: number): { bytes: 
   if (!Number.isInteger(msg.secs) || msg.secs < 0 || msg.secs > 0xffff) return undefined;
   if (!Number.isInteger(msg.flags) || msg.flags < 0 || msg.flags > 0xffff) return undefined;
   if (msg.chaddr.length > 16 || msg.sname.length > 64 || msg.file.length > 128) return undefined;
-  const ciaddr = parseDottedQuad(msg.ciaddr);
-  const yiaddr = parseDottedQuad(msg.yiaddr);
-  const siaddr = parseDottedQuad(msg.siaddr);
-  const giaddr = parseDottedQuad(msg.giaddr);
+  const ciaddr = parseIPv4(msg.ciaddr);
+  const yiaddr = parseIPv4(msg.yiaddr);
+  const siaddr = parseIPv4(msg.siaddr);
+  const giaddr = parseIPv4(msg.giaddr);
   if (ciaddr < 0 || yiaddr < 0 || siaddr < 0 || giaddr < 0) return undefined;
 
   // From Node's pool, not a backing store of its own per reply; every byte is written below.

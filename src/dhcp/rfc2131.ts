@@ -4,7 +4,7 @@
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
-import { MessageType, emptyMessage, encodeMessage, macOf, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
+import { MessageType, emptyMessage, encodeMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared, shareOptions } from './reply-template.js';
 
@@ -213,9 +213,7 @@ export class Rfc2131 {
 
   inSubnet(ip: string): boolean {
     if (ip === ZERO) return false;
-    const n = parseDottedQuad(ip);
-    // Not a dotted quad: ipToInt throws, as it always did here.
-    return inCidr(n >= 0 ? n : ipToInt(ip), this.subnet);
+    return inCidr(ipToInt(ip), this.subnet); // throws on anything but a dotted quad, as it always did here
   }
 
   /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */

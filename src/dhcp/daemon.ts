@@ -4,7 +4,7 @@
 // a client sends can throw out of here.
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { decodeMessage, MessageType, type DhcpMessage } from '../wire/dhcp-message.js';
+import { decodeMessage, messageTypeName, type DhcpMessage } from '../wire/dhcp-message.js';
 import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
 import { Rfc2131, encodeReply, type Decision, type Ingress } from './rfc2131.js';
@@ -12,17 +12,6 @@ import { openTransport, type Transport } from './transport.js';
 
 /** Least time between two compaction attempts after one failed. */
 const COMPACT_RETRY_MS = 5000;
-
-const TYPE_NAMES: Record<number, string> = {
-  [MessageType.DISCOVER]: 'DISCOVER',
-  [MessageType.OFFER]: 'OFFER',
-  [MessageType.REQUEST]: 'REQUEST',
-  [MessageType.DECLINE]: 'DECLINE',
-  [MessageType.ACK]: 'ACK',
-  [MessageType.NAK]: 'NAK',
-  [MessageType.RELEASE]: 'RELEASE',
-  [MessageType.INFORM]: 'INFORM',
-};
 
 export interface DhcpCounters {
   received: number;
@@ -175,7 +164,7 @@ export class DhcpDaemon {
     const now = this.now();
     const d = this.engine.handle(msg, ingress, now);
     const typeCode = msg.options.get(53)?.[0] ?? 0;
-    const type = TYPE_NAMES[typeCode] ?? `type-${typeCode}`;
+    const type = messageTypeName(typeCode) ?? `type-${typeCode}`;
     // The engine's option 55 list, shared between exchanges of one phone model: never mutated.
     const prl = d.prl;
     this.counters[d.kind] = (this.counters[d.kind] ?? 0) + 1;
@@ -216,7 +205,7 @@ export class DhcpDaemon {
     let sent: number[] = [];
     if (d.reply) {
       const encoded = encodeReply(d.reply, prl);
-      replyType = TYPE_NAMES[d.reply.message.options.get(53)?.[0] ?? 0];
+      replyType = messageTypeName(d.reply.message.options.get(53)?.[0] ?? 0);
       if ('error' in encoded) {
         this.log.error({ mac: d.mac, error: encoded.error }, 'reply could not be encoded');
         return;

@@ -4,6 +4,7 @@
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
+import { hex } from '../wire/bytes.js';
 import { MessageType, emptyMessage, encodeMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared, shareOptions } from './reply-template.js';
@@ -81,10 +82,6 @@ function mac6(msg: DhcpMessage, id: boolean): string {
     h[a >> 4]!, h[a & 15]!, COLON, h[b >> 4]!, h[b & 15]!, COLON, h[d >> 4]!, h[d & 15]!, COLON,
     h[e >> 4]!, h[e & 15]!, COLON, h[f >> 4]!, h[f & 15]!, COLON, h[g >> 4]!, h[g & 15]!,
   );
-}
-
-function hex(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
 }
 
 /** Option 57 counts the whole IP datagram; our encoder sizes the UDP payload (minus 28 bytes of IP+UDP). */

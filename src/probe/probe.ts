@@ -6,6 +6,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
+import { hex } from '../wire/bytes.js';
 import { decodeMessage, encodeMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { unixMsToNtp } from '../wire/ntp-packet.js';
 import { check, type Check } from './check.js';
@@ -56,7 +57,7 @@ export interface ProbeOptions {
   logger?: Logger;
 }
 
-const hexMac = (b: Uint8Array): string => Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+const hexMac = (b: Uint8Array): string => hex(b.subarray(0, 6), ':');
 
 /** Same MAC on every run from this host and giaddr, so repeated probes reuse one lease instead of draining the pool. */
 function stableMac(seed: string): Uint8Array {

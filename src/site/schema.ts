@@ -10,7 +10,7 @@ import { inCidr, ipToInt, isIPv4, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { isValidDomainName } from '../wire/rfc1035-names.js';
 import { option43Length } from './lync-options.js';
-import { formatDuration, normalizeMac, parseDuration, parseHex, parseRange, type IpRange } from './values.js';
+import { formatDuration, normalizeMac, parseDuration, parseHexValue, parseRange, type IpRange } from './values.js';
 
 // ---------------------------------------------------------------- messages
 
@@ -209,7 +209,7 @@ const asciiText = (what: string) =>
 
 const hexBytes = z
   .string({ error: words('hex bytes such as "0a0b0c" or "0a:0b:0c"') })
-  .refine((s) => parseHex(s) !== null, { error: words('hex bytes such as "0a0b0c" or "0a:0b:0c" (an even number of hex digits)') });
+  .refine((s) => parseHexValue(s) !== null, { error: words('hex bytes such as "0a0b0c" or "0a:0b:0c" (an even number of hex digits)') });
 
 const subValue = z.union([asciiText('sub-option text'), z.strictObject({ hex: hexBytes })], {
   error: words('sub-option text, or { hex: "..." }'),
@@ -593,7 +593,7 @@ export function checkMeaning(f: Fields, report: Report): void {
       if (clash) report(['dhcp', 'classes', i, 'options', code], clash);
       if ('suboptions' in v) {
         for (const [sub, sv] of Object.entries(v.suboptions)) {
-          const len = typeof sv === 'string' ? sv.length : parseHex(sv.hex)!.length;
+          const len = typeof sv === 'string' ? sv.length : parseHexValue(sv.hex)!.length;
           if (len > 255) report(['dhcp', 'classes', i, 'options', code, 'suboptions', sub], `sub-option ${sub} is ${len} bytes: at most 255 fit`);
         }
       }

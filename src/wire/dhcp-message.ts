@@ -22,6 +22,18 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
+/** Indexed by type code: the daemon names the type of every packet it logs. */
+const MESSAGE_TYPE_NAMES: readonly (string | undefined)[] = (() => {
+  const names: (string | undefined)[] = [];
+  for (const [name, code] of Object.entries(MessageType)) names[code] = name;
+  return names;
+})();
+
+/** `DISCOVER` … `INFORM` for an option 53 value (RFC 2132 §9.6); undefined for any other, so each caller words the unknown. */
+export function messageTypeName(type: number): string | undefined {
+  return MESSAGE_TYPE_NAMES[type];
+}
+
 export interface DhcpMessage {
   op: number;
   htype: number;

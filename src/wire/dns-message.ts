@@ -7,6 +7,7 @@
 // the buffer; encoders throw RangeError only on values the plan should never
 // contain (an invalid name, a TXT string over 255 bytes).
 
+import { latin1 } from './bytes.js';
 import { formatIPv6, parseIPv6 } from './ipv6.js';
 import { readIp, writeIp } from './ipv4.js';
 import { decodeName, encodeName } from './rfc1035-names.js';
@@ -481,7 +482,7 @@ function decodeData(buf: Uint8Array, type: number, start: number, end: number): 
       while (p < end) {
         const l = buf[p]!;
         if (p + 1 + l > end) return fail('bad-rdata', `TXT string of ${l} bytes runs past the RDATA`, p);
-        strings.push(Buffer.from(buf.buffer, buf.byteOffset + p + 1, l).toString('latin1'));
+        strings.push(latin1(buf.subarray(p + 1, p + 1 + l)));
         p += 1 + l;
       }
       return ok({ type: 'TXT', strings });

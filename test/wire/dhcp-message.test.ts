@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DHCP_MAGIC, MessageType, decodeMessage, emptyMessage, encodeMessage, macOf, messageTypeOf, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { DHCP_MAGIC, MessageType, decodeMessage, emptyMessage, encodeMessage, macOf, messageTypeName, messageTypeOf, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 import { decodeSearchList } from '../../src/wire/rfc3397-search.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -602,4 +602,9 @@ t.test('property: any bytes decode or fail, never throw', async (t) => {
       { numRuns: 2000 },
     ),
   );
+});
+
+t.test('message type names: RFC 2132 §9.6 values 1..8, nothing else', async (t) => {
+  t.same([1, 2, 3, 4, 5, 6, 7, 8].map(messageTypeName), ['DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM']);
+  for (const n of [0, 9, 13, 255, -1, 1.5]) t.equal(messageTypeName(n), undefined, String(n));
 });

@@ -4,7 +4,7 @@
 // a client sends can throw out of here.
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { decodeMessage, messageTypeName, type DhcpMessage } from '../wire/dhcp-message.js';
+import { decodeDhcpMessage, messageTypeName, type DhcpMessage } from '../wire/dhcp-message.js';
 import { LeaseJournal, type LeaseRecord } from './lease-journal.js';
 import { LeaseTable } from './lease-table.js';
 import { Rfc2131, encodeReply, type Decision, type Ingress } from './rfc2131.js';
@@ -146,7 +146,7 @@ export class DhcpDaemon {
     if (this.stopped) return;
     this.counters.received++;
     try {
-      const decoded = decodeMessage(buf);
+      const decoded = decodeDhcpMessage(buf);
       if (!decoded.ok) {
         this.counters.malformed++;
         this.log.debug({ bytes: buf.length, error: decoded.error }, 'malformed DHCP packet dropped');

@@ -5,7 +5,7 @@ import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-journal.js';
 import type { LeaseTable } from './lease-table.js';
 import { hex } from '../wire/bytes.js';
-import { MessageType, emptyMessage, encodeMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { MessageType, emptyMessage, encodeDhcpMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared, shareOptions } from './reply-template.js';
 
@@ -502,7 +502,7 @@ export function encodeReply(
   if (fast !== undefined) return { bytes: fast.bytes, dropped: NOTHING_DROPPED, sent: fast.codes as number[] };
   const dropped: number[] = [];
   for (;;) {
-    const r = encodeMessage(reply.message, { maxSize: reply.maxSize });
+    const r = encodeDhcpMessage(reply.message, { maxSize: reply.maxSize });
     if (r.ok) return { bytes: r.value, dropped, sent: [...reply.message.options.keys()] };
     if (r.error.code !== 'too-big') return { error: r.error.message };
     const codes = [...reply.message.options.keys()].filter((c) => !ESSENTIAL.has(c));

@@ -7,11 +7,11 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import { hex } from '../wire/bytes.js';
-import { decodeMessage, encodeMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { decodeDhcpMessage, encodeDhcpMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { DnsType, encodeDnsQuery } from '../wire/dns-message.js';
 import { unixMsToNtp } from '../wire/ntp-packet.js';
 import { check, type Check } from './check.js';
 import { checkDnsAnswer, gradeDns, phoneQuestions, type DnsFinding, type DnsOutcome } from './dns-checks.js';
-import { encodeQuery } from './dns-query.js';
 import { interfaceAddresses, interfaceExists, interfaceMac, openInterfaceLink, openRelayLink, ProbeSetupError, udpQuery, type DhcpLink, type QueryRoute } from './io.js';
 import { buildNtpRequest, checkNtpAnswer, gradeNtp, type NtpTarget } from './ntp-checks.js';
 import { checkReplyOptions } from './option-checks.js';
@@ -79,7 +79,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
   let pending: { request: DhcpMessage; want: (m: DhcpMessage) => boolean; startedAt: number; done: (r: SeenReply) => void } | null = null;
   let lastRequest: { msg: DhcpMessage; startedAt: number } | null = null;
   const onDatagram = (buf: Uint8Array, from: string): void => {
-    const d = decodeMessage(buf);
+    const d = decodeDhcpMessage(buf);
     if (!d.ok) {
       log?.debug({ from, bytes: buf.length, error: d.error }, 'undecodable datagram on the DHCP socket ignored');
       return;
@@ -87,7 +87,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
     const m = d.value;
     if (lastRequest === null || !isReplyTo(m, lastRequest.msg)) return;
     // Views into the socket's buffer: copy what we keep.
-    const kept = decodeMessage(new Uint8Array(buf));
+    const kept = decodeDhcpMessage(new Uint8Array(buf));
     if (!kept.ok) return;
     const seen: SeenReply = { message: kept.value, from, afterMs: performance.now() - lastRequest.startedAt };
     all.push(seen);
@@ -95,7 +95,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
     if (pending !== null && pending.want(kept.value)) pending.done(seen);
   };
   const exchange = (request: DhcpMessage, want: (m: DhcpMessage) => boolean): Promise<ExchangeOutcome> => {
-    const enc = encodeMessage(request);
+    const enc = encodeDhcpMessage(request);
     if (!enc.ok) throw new Error(`probe request does not encode: ${enc.error.message}`);
     const startedAt = performance.now();
     lastRequest = { msg: request, startedAt };
@@ -284,7 +284,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
 async function askDns(route: QueryRoute, servers: readonly string[], port: number, name: string, type: 'A' | 'SRV', timeoutMs: number): Promise<DnsOutcome> {
   let query: Uint8Array;
   try {
-    query = encodeQuery(0, name, type);
+    query = encodeDnsQuery(0, name, DnsType[type]);
   } catch (err) {
     return { kind: 'skip', reason: `not a valid DNS name: ${(err as Error).message}` };
   }

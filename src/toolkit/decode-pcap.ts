@@ -3,7 +3,7 @@
 // Pure: capture bytes in, a report out.
 
 import { hex, latin1 } from '../wire/bytes.js';
-import { decodeMessage, macOf, messageTypeName, messageTypeOf } from '../wire/dhcp-message.js';
+import { decodeDhcpMessage, macOf, messageTypeName, messageTypeOf } from '../wire/dhcp-message.js';
 import { optionName } from '../wire/option-defs.js';
 import { ok, type Result } from '../wire/result.js';
 import { analyzeOption, renderOptionReport, verdict, type Finding, type OptionReport, type Status } from './decode.js';
@@ -103,7 +103,7 @@ export function decodeCapture(buf: Uint8Array, options: CaptureOptions = {}): Re
       dstPort: u.dstPort,
     };
     if (u.truncated) findings.push({ severity: 'warning', code: 'snap-length', message: 'the capture holds only part of this datagram (snap length): options at the end are missing' });
-    const m = decodeMessage(u.payload);
+    const m = decodeDhcpMessage(u.payload);
     if (!m.ok) {
       const reply = u.payload[0] === 2;
       findings.push({ severity: reply && !u.truncated ? 'error' : 'warning', code: `dhcp-${m.error.code}`, message: `not a readable DHCP message: ${m.error.message}`, ...(m.error.offset !== undefined ? { offset: m.error.offset } : {}) });

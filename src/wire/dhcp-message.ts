@@ -113,7 +113,7 @@ function scanOptions(buf: Uint8Array, from: number, to: number, map: Map<number,
  * tolerated (many clients stop at the last option); option overload is honoured:
  * file, then sname, are read as options (RFC 3396 §6 order) and returned zeroed.
  */
-export function decodeMessage(buf: Uint8Array): Result<DhcpMessage> {
+export function decodeDhcpMessage(buf: Uint8Array): Result<DhcpMessage> {
   if (buf.length < OPTIONS) return fail('too-short', `a DHCP message is at least ${OPTIONS} bytes, got ${buf.length}`, 0);
   const hlen = buf[2]!;
   if (hlen > 16) return fail('bad-hlen', `hardware address length ${hlen} exceeds the 16-byte chaddr field`, 2);
@@ -254,7 +254,7 @@ interface Area {
  * the caller can drop one and retry; 'bad-field' on a header field or option
  * code that cannot be written.
  */
-export function encodeMessage(msg: DhcpMessage, options?: { maxSize?: number }): Result<Uint8Array> {
+export function encodeDhcpMessage(msg: DhcpMessage, options?: { maxSize?: number }): Result<Uint8Array> {
   const header = checkHeader(msg);
   if (!header.ok) return header;
   const requested = options?.maxSize;

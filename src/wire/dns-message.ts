@@ -531,6 +531,19 @@ function decodeEdns(buf: Uint8Array, cls: number, ttl: number, start: number, en
 }
 
 /** `rdata`: where the record's data starts (after RDLENGTH). */
+/** The question section, right after the header. */
+function decodeQuestions(buf: Uint8Array, count: number): Result<{ questions: DnsQuestion[]; next: number }> {
+  let p = HEADER_LENGTH;
+  const questions: DnsQuestion[] = [];
+  for (let i = 0; i < count; i++) {
+    const q = decodeQuestion(buf, p);
+    if (!q.ok) return q;
+    questions.push(q.value.question);
+    p = q.value.next;
+  }
+  return ok({ questions, next: p });
+}
+
 type Decoded = { kind: 'rr'; record: ResourceRecord; rdata: number; next: number } | { kind: 'opt'; name: string; edns: Edns; next: number };
 
 export function decodeRecord(buf: Uint8Array, offset: number): Result<Decoded> {
@@ -569,14 +582,10 @@ export function decodeDnsMessage(buf: Uint8Array): Result<DnsMessage> {
     return fail('counts-exceed-length', `${qdcount}/${ancount}/${nscount}/${arcount} entries cannot fit in ${buf.length} bytes`, 4);
   }
   const { qdcount: _q, ancount: _a, nscount: _n, arcount: _r, ...header } = h.value;
-  let p = HEADER_LENGTH;
-  const questions: DnsQuestion[] = [];
-  for (let i = 0; i < qdcount; i++) {
-    const q = decodeQuestion(buf, p);
-    if (!q.ok) return q;
-    questions.push(q.value.question);
-    p = q.value.next;
-  }
+  const qs = decodeQuestions(buf, qdcount);
+  if (!qs.ok) return qs;
+  const questions = qs.value.questions;
+  let p = qs.value.next;
   const sections: ResourceRecord[][] = [[], [], []];
   let edns: Edns | null = null;
   const counts = [ancount, nscount, arcount];
@@ -628,14 +637,10 @@ export function decodeDnsAnswers(buf: Uint8Array): Result<DnsAnswers> {
   const h = decodeHeader(buf);
   if (!h.ok) return h;
   const { qdcount, ancount, nscount: _n, arcount: _r, ...header } = h.value;
-  let p = HEADER_LENGTH;
-  const questions: DnsQuestion[] = [];
-  for (let i = 0; i < qdcount; i++) {
-    const q = decodeQuestion(buf, p);
-    if (!q.ok) return q;
-    questions.push(q.value.question);
-    p = q.value.next;
-  }
+  const qs = decodeQuestions(buf, qdcount);
+  if (!qs.ok) return qs;
+  const questions = qs.value.questions;
+  let p = qs.value.next;
   const answers: LocatedRecord[] = [];
   for (let i = 0; i < ancount; i++) {
     const offset = p;

@@ -21,7 +21,10 @@ const load = (p) => import(pathToFileURL(join(dist, p)).href);
 const { DhcpDaemon } = await load('dhcp/daemon.js');
 const { parseSite } = await load('site/load.js');
 const { compilePlan } = await load('site/compile.js');
-const { emptyMessage, encodeMessage } = await load('wire/dhcp-message.js');
+const dhcpWire = await load('wire/dhcp-message.js');
+const { emptyMessage } = dhcpWire;
+// Builds before the DHCP and DNS codecs had distinct names export encodeMessage.
+const encodeMessage = dhcpWire.encodeDhcpMessage ?? dhcpWire.encodeMessage;
 const { pino } = await import('pino');
 
 const dir = mkdtempSync(join(tmpdir(), 'provlab-micro-'));

@@ -6,7 +6,7 @@
 // Prints one JSON line; exits 1 when no ACK came within 3 s.
 import dgram from 'node:dgram';
 import { randomBytes } from 'node:crypto';
-import { decodeMessage, emptyMessage, encodeMessage } from '../../dist/wire/dhcp-message.js';
+import { decodeDhcpMessage, emptyMessage, encodeDhcpMessage } from '../../dist/wire/dhcp-message.js';
 
 const [server, client] = process.argv.slice(2);
 const sock = dgram.createSocket('udp4');
@@ -26,7 +26,7 @@ function message(type, extra = []) {
   m.options.set(60, new TextEncoder().encode('MS-UC-Client'));
   m.options.set(55, Uint8Array.of(1, 3, 6, 15, 119, 42, 4, 43, 120));
   for (const [c, v] of extra) m.options.set(c, v);
-  const e = encodeMessage(m);
+  const e = encodeDhcpMessage(m);
   if (!e.ok) throw new Error(e.error.message);
   return e.value;
 }
@@ -35,7 +35,7 @@ function exchange(bytes, want) {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), 3000);
     const on = (buf) => {
-      const d = decodeMessage(buf);
+      const d = decodeDhcpMessage(buf);
       if (!d.ok || d.value.xid !== xid || d.value.options.get(53)?.[0] !== want) return;
       clearTimeout(timer);
       sock.off('message', on);

@@ -4,7 +4,8 @@
 import { Command, Option } from 'commander';
 import { createLogger, type Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { findOptionDef } from '../wire/option-defs.js';
+import { hex } from '../wire/bytes.js';
+import { optionName } from '../wire/option-defs.js';
 import { phoneFindings } from '../lpe/site.js';
 import { planOrExit, reload, up } from './up.js';
 import { register as registerStatus } from './commands/status.js';
@@ -16,11 +17,6 @@ import { register as registerExplain } from './commands/explain.js';
 import { register as registerExport } from './commands/export.js';
 import { register as registerDemo } from './commands/demo.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
-
-function optionName(code: number): string {
-  return findOptionDef(code)?.name ?? `option-${code}`;
-}
 
 function summary(plan: Plan): string {
   const d = plan.dhcp;

@@ -4,7 +4,7 @@
 // a client sends can throw out of here.
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { decodeMessage, MessageType, type DhcpMessage } from '../wire/dhcp-message.js';
+import { decodeDhcpMessage, messageTypeName, type DhcpMessage } from '../wire/dhcp-message.js';
 import { LeaseJournal } from './lease-journal.js';
 import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
@@ -13,17 +13,6 @@ import { openTransport, type Transport } from './transport.js';
 
 /** Least time between two compaction attempts after one failed. */
 const COMPACT_RETRY_MS = 5000;
-
-const TYPE_NAMES: Record<number, string> = {
-  [MessageType.DISCOVER]: 'DISCOVER',
-  [MessageType.OFFER]: 'OFFER',
-  [MessageType.REQUEST]: 'REQUEST',
-  [MessageType.DECLINE]: 'DECLINE',
-  [MessageType.ACK]: 'ACK',
-  [MessageType.NAK]: 'NAK',
-  [MessageType.RELEASE]: 'RELEASE',
-  [MessageType.INFORM]: 'INFORM',
-};
 
 export interface DhcpCounters {
   received: number;
@@ -158,7 +147,7 @@ export class DhcpDaemon {
     if (this.stopped) return;
     this.counters.received++;
     try {
-      const decoded = decodeMessage(buf);
+      const decoded = decodeDhcpMessage(buf);
       if (!decoded.ok) {
         this.counters.malformed++;
         this.log.debug({ bytes: buf.length, error: decoded.error }, 'malformed DHCP packet dropped');
@@ -176,7 +165,7 @@ export class DhcpDaemon {
     const now = this.now();
     const d = this.engine.handle(msg, ingress, now);
     const typeCode = msg.options.get(53)?.[0] ?? 0;
-    const type = TYPE_NAMES[typeCode] ?? `type-${typeCode}`;
+    const type = messageTypeName(typeCode) ?? `type-${typeCode}`;
     // The engine's option 55 list, shared between exchanges of one phone model: never mutated.
     const prl = d.prl;
     this.counters[d.kind] = (this.counters[d.kind] ?? 0) + 1;
@@ -217,7 +206,7 @@ export class DhcpDaemon {
     let sent: number[] = [];
     if (d.reply) {
       const encoded = encodeReply(d.reply, prl);
-      replyType = TYPE_NAMES[d.reply.message.options.get(53)?.[0] ?? 0];
+      replyType = messageTypeName(d.reply.message.options.get(53)?.[0] ?? 0);
       if ('error' in encoded) {
         this.log.error({ mac: d.mac, error: encoded.error }, 'reply could not be encoded');
         return;

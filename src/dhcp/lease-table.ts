@@ -4,8 +4,7 @@
 // `null` at once instead of a hang (node-dhcp loops forever there).
 import type { LeaseRecord } from './lease-record.js';
 import type { DhcpPlan } from '../site/plan.js';
-import { intToIp, ipToInt } from '../wire/ipv4.js';
-import { parseDottedQuad } from '../wire/dhcp-message.js';
+import { intToIp, ipToInt, parseIPv4 } from '../wire/ipv4.js';
 import { ShardedMap } from './sharded-map.js';
 
 interface Hold {
@@ -86,7 +85,7 @@ export class LeaseTable {
 
   /** The pool index of `ip`, or -1 outside the pool (or not a dotted quad). */
   private indexOf(ip: string): number {
-    const n = parseDottedQuad(ip);
+    const n = parseIPv4(ip);
     if (n < 0) return -1;
     let base = 0;
     for (const r of this.ranges) {
@@ -143,9 +142,7 @@ export class LeaseTable {
   }
 
   inPool(ip: string): boolean {
-    const parsed = parseDottedQuad(ip);
-    // Not a dotted quad: ipToInt throws, as it always did here.
-    const n = parsed >= 0 ? parsed : ipToInt(ip);
+    const n = ipToInt(ip); // throws on anything but a dotted quad, as it always did here
     for (const r of this.ranges) if (n >= r.start && n <= r.end) return true;
     return false;
   }

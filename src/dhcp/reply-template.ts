@@ -2,15 +2,17 @@
 // carries the same options, so their options area is encoded once (by the
 // wire encoder, src/wire/dhcp-message.ts) and each reply copies it and writes
 // its own fixed header (RFC 2131 §2, figure 1). Byte for byte what
-// encodeMessage gives, as long as the options fit without overload (RFC 2132
+// encodeDhcpMessage gives, as long as the options fit without overload (RFC 2132
 // §9.3); otherwise, or when a header field is not writable, the caller falls
-// back to encodeMessage (test/dhcp/reply-template.test.ts compares the two).
-import { encodeMessage, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
+// back to encodeDhcpMessage (test/dhcp/reply-template.test.ts compares the two).
+import { putU32 } from '../wire/bytes.js';
+import { encodeDhcpMessage, type DhcpMessage } from '../wire/dhcp-message.js';
+import { parseIPv4 } from '../wire/ipv4.js';
 
 export interface ReplyTemplate {
   /** The plain encoding (header zero): options, end option, zero padding to 300 bytes. */
   readonly bytes: Uint8Array;
-  /** encodeMessage's size without overload (240 + options + end): the template applies up to a maxSize this large. */
+  /** encodeDhcpMessage's size without overload (240 + options + end): the template applies up to a maxSize this large. */
   readonly plain: number;
   /** Option codes in send order (shared: never mutate). */
   readonly codes: readonly number[];
@@ -54,7 +56,7 @@ function templateOf(options: ReadonlyMap<number, Uint8Array>): ReplyTemplate | n
     options: options as Map<number, Uint8Array>,
   };
   // No size limit: the plain layout, whatever its length.
-  const r = encodeMessage(probe, { maxSize: Number.MAX_SAFE_INTEGER });
+  const r = encodeDhcpMessage(probe, { maxSize: Number.MAX_SAFE_INTEGER });
   if (r.ok) {
     let optionBytes = 0;
     for (const data of options.values()) optionBytes += data.length === 0 ? 2 : data.length + 2 * Math.ceil(data.length / 255);
@@ -69,23 +71,16 @@ function isByte(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xff;
 }
 
-function putU32(out: Uint8Array, offset: number, n: number): void {
-  out[offset] = n >>> 24;
-  out[offset + 1] = (n >>> 16) & 0xff;
-  out[offset + 2] = (n >>> 8) & 0xff;
-  out[offset + 3] = n & 0xff;
-}
-
 /**
  * The reply's bytes from its options' template, or undefined when there is no
  * template for them, they need overload to fit `maxSize`, or a header field is
- * not one encodeMessage would write (the caller then uses encodeMessage, which
+ * not one encodeDhcpMessage would write (the caller then uses encodeDhcpMessage, which
  * says why).
  */
 export function encodeFromTemplate(msg: DhcpMessage, maxSize: number): { bytes: Uint8Array; codes: readonly number[] } | undefined {
   const t = templateOf(msg.options);
   if (t === null) return undefined;
-  // As encodeMessage reads its limit.
+  // As encodeDhcpMessage reads its limit.
   const limit = Math.max(BOOTP_MIN, Number.isFinite(maxSize) ? Math.floor(maxSize) : 576);
   if (t.plain > limit) return undefined;
   if (!isByte(msg.op) || !isByte(msg.htype) || !isByte(msg.hlen) || msg.hlen > 16 || !isByte(msg.hops)) return undefined;
@@ -93,10 +88,10 @@ export function encodeFromTemplate(msg: DhcpMessage, maxSize: number): { bytes: 
   if (!Number.isInteger(msg.secs) || msg.secs < 0 || msg.secs > 0xffff) return undefined;
   if (!Number.isInteger(msg.flags) || msg.flags < 0 || msg.flags > 0xffff) return undefined;
   if (msg.chaddr.length > 16 || msg.sname.length > 64 || msg.file.length > 128) return undefined;
-  const ciaddr = parseDottedQuad(msg.ciaddr);
-  const yiaddr = parseDottedQuad(msg.yiaddr);
-  const siaddr = parseDottedQuad(msg.siaddr);
-  const giaddr = parseDottedQuad(msg.giaddr);
+  const ciaddr = parseIPv4(msg.ciaddr);
+  const yiaddr = parseIPv4(msg.yiaddr);
+  const siaddr = parseIPv4(msg.siaddr);
+  const giaddr = parseIPv4(msg.giaddr);
   if (ciaddr < 0 || yiaddr < 0 || siaddr < 0 || giaddr < 0) return undefined;
 
   // From Node's pool, not a backing store of its own per reply; every byte is written below.

@@ -4,7 +4,8 @@
 import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-record.js';
 import type { LeaseTable } from './lease-table.js';
-import { MessageType, emptyMessage, encodeMessage, macOf, parseDottedQuad, type DhcpMessage } from '../wire/dhcp-message.js';
+import { hex } from '../wire/bytes.js';
+import { MessageType, emptyMessage, encodeDhcpMessage, macOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { NO_FILE, NO_SNAME, encodeFromTemplate, isShared } from './reply-template.js';
 import { Interned, LastAnswer, ReplyOptionsCache, type ReplyKind } from './reply-cache.js';
@@ -59,10 +60,6 @@ const text = new TextDecoder('latin1');
 function ipFrom(data: Uint8Array | undefined): string | undefined {
   if (!data || data.length !== 4) return undefined;
   return `${data[0]}.${data[1]}.${data[2]}.${data[3]}`;
-}
-
-function hex(data: Uint8Array): string {
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('hex');
 }
 
 /** Option 57 counts the whole IP datagram; our encoder sizes the UDP payload (minus 28 bytes of IP+UDP). */
@@ -138,9 +135,7 @@ export class Rfc2131 {
 
   inSubnet(ip: string): boolean {
     if (ip === ZERO) return false;
-    const n = parseDottedQuad(ip);
-    // Not a dotted quad: ipToInt throws, as it always did here.
-    return inCidr(n >= 0 ? n : ipToInt(ip), this.subnet);
+    return inCidr(ipToInt(ip), this.subnet); // throws on anything but a dotted quad, as it always did here
   }
 
   /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */
@@ -391,7 +386,7 @@ export function encodeReply(
   if (fast !== undefined) return { bytes: fast.bytes, dropped: NOTHING_DROPPED, sent: fast.codes as number[] };
   const dropped: number[] = [];
   for (;;) {
-    const r = encodeMessage(reply.message, { maxSize: reply.maxSize });
+    const r = encodeDhcpMessage(reply.message, { maxSize: reply.maxSize });
     if (r.ok) return { bytes: r.value, dropped, sent: [...reply.message.options.keys()] };
     if (r.error.code !== 'too-big') return { error: r.error.message };
     const codes = [...reply.message.options.keys()].filter((c) => !ESSENTIAL.has(c));

@@ -4,7 +4,7 @@
 // a production network is the worst thing it could do.
 import { randomBytes } from 'node:crypto';
 import { openDeviceSocket } from './device-socket.js';
-import { decodeMessage, emptyMessage, encodeMessage, MessageType } from '../wire/dhcp-message.js';
+import { decodeDhcpMessage, emptyMessage, encodeDhcpMessage, MessageType } from '../wire/dhcp-message.js';
 
 export interface OtherServer {
   /** Option 54, or the source address when the OFFER has none. */
@@ -28,7 +28,7 @@ export async function findOtherDhcpServers(interfaceName: string, serverPort: nu
     interfaceName,
     port: serverPort + 1,
     onMessage: (buf, info) => {
-      const d = decodeMessage(buf);
+      const d = decodeDhcpMessage(buf);
       if (!d.ok || d.value.op !== 2 || d.value.xid !== xid) return;
       if (d.value.options.get(53)?.[0] !== MessageType.OFFER) return;
       const sid = d.value.options.get(54);
@@ -49,7 +49,7 @@ export async function findOtherDhcpServers(interfaceName: string, serverPort: nu
     m.chaddr = chaddr;
     m.options.set(53, new Uint8Array([MessageType.DISCOVER]));
     m.options.set(55, new Uint8Array([1, 3, 6, 15, 54]));
-    const bytes = encodeMessage(m);
+    const bytes = encodeDhcpMessage(m);
     if (!bytes.ok) throw new Error(bytes.error.message);
     sock.send(bytes.value, '255.255.255.255', serverPort);
     await new Promise((resolve) => setTimeout(resolve, waitMs));

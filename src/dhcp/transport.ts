@@ -12,7 +12,8 @@
 // built (or a test asks for it).
 import dgram from 'node:dgram';
 import { constants as osConstants } from 'node:os';
-import { IN, IN_TRUNCATED, IN_WORDS, OUT, OUT_WORDS, batchSocketsAvailable, ipToUint32, openBatchSocket } from '../net/batch-socket.js';
+import { IN, IN_TRUNCATED, IN_WORDS, OUT, OUT_WORDS, batchSocketsAvailable, openBatchSocket } from '../net/batch-socket.js';
+import { parseIPv4 } from '../wire/ipv4.js';
 import { addArpEntry, interfaceBindError } from './device-socket.js';
 import { BROADCAST, type Destination, type Ingress } from './rfc2131.js';
 
@@ -162,8 +163,8 @@ function openBatch(opts: TransportOptions, hooks: TransportHooks): Transport {
           to = { address: BROADCAST, port: to.port };
         }
       }
-      const ip = ipToUint32(to.address);
-      if (Number.isNaN(ip)) throw new Error(`not an IPv4 address: ${to.address}`);
+      const ip = parseIPv4(to.address);
+      if (ip < 0) throw new Error(`not an IPv4 address: ${to.address}`);
       if (bytes.length > slotSize) {
         sock.sendTo(bytes, ip, to.port); // a reply bigger than a slot (a client allowing > 4 KiB)
         return;

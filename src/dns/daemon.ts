@@ -9,7 +9,8 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
-import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, ipToUint32, OUT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { parseIPv4 } from '../wire/ipv4.js';
+import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, OUT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
 import { QueryLog } from './query-log.js';
@@ -506,7 +507,7 @@ export class DnsDaemon {
     if (this.stopped) return;
     if (client.kind === 'udp') {
       if (client.port === 0) return;
-      if (this.batch) this.sendBatchDirect(this.batch, bytes, ipToUint32(client.address), client.port);
+      if (this.batch) this.sendBatchDirect(this.batch, bytes, parseIPv4(client.address), client.port);
       else this.udp?.send(bytes, client.port, client.address);
     } else {
       client.conn.forwards--;

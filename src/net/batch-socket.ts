@@ -194,26 +194,6 @@ export function countSendErrorsOf(counters: { sendErrors: number }, batch: Batch
   });
 }
 
-/** 10.0.0.1 -> 0x0a000001; NaN for anything but a dotted quad. */
-export function ipToUint32(ip: string): number {
-  let n = 0;
-  let octets = 0;
-  let value = -1;
-  for (let i = 0; i <= ip.length; i++) {
-    const c = i < ip.length ? ip.charCodeAt(i) : 46;
-    if (c === 46) {
-      if (value < 0 || value > 255 || ++octets > 4) return NaN;
-      n = n * 256 + value;
-      value = -1;
-    } else if (c >= 48 && c <= 57) {
-      value = value < 0 ? c - 48 : value * 10 + (c - 48);
-    } else {
-      return NaN;
-    }
-  }
-  return octets === 4 ? n : NaN;
-}
-
 export function uint32ToIp(n: number): string {
   return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 }

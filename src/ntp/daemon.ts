@@ -8,9 +8,10 @@
 // request is counted and dropped without a reply.
 import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
-import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, ipToUint32, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
 import type { Plan } from '../site/plan.js';
 import { asciiRefId, NTP_UNIX_OFFSET_SECONDS, ntpDiffSeconds, ntpTimestamp, ntpToUnixMs, unixMsToNtp, ZERO_TIMESTAMP, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
+import { parseIPv4 } from '../wire/ipv4.js';
 import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
 import { RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitSettings } from './rate-limit.js';
 import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
@@ -266,7 +267,7 @@ export class NtpDaemon {
   private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
     // First thing: the receive timestamp (after kernel and event-loop latency, which Node cannot see past).
     const receivedMs = this.clock.nowMs();
-    const out = this.handle(msg, ipToUint32(rinfo.address), rinfo.port, unixMsToNtp(receivedMs), receivedMs);
+    const out = this.handle(msg, parseIPv4(rinfo.address), rinfo.port, unixMsToNtp(receivedMs), receivedMs);
     if (out === null || this.socket === null) return;
     const address = rinfo.address;
     this.socket.send(out.bytes, rinfo.port, address, (err) => {

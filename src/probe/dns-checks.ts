@@ -3,14 +3,14 @@
 
 import { updateNames } from '../lpe/domains.js';
 import { check, gradeAlternatives, type Check } from './check.js';
-import { decodeResponse, DnsType, rcodeName, type AnswerRecord, type DnsTypeName } from './dns-query.js';
+import { decodeDnsAnswers, DnsType, rcodeName, recordTypeCode, type LocatedRecord } from '../wire/dns-message.js';
 
 export type DnsGroup = 'ucupdates' | 'sip-srv' | 'time' | 'web' | 'pool';
 
 export interface DnsQuestion {
   group: DnsGroup;
   name: string;
-  type: Extract<DnsTypeName, 'A' | 'SRV'>;
+  type: 'A' | 'SRV';
   /** Shown after the name: why the phone asks. */
   purpose: string;
 }
@@ -61,15 +61,15 @@ export interface DnsFinding {
 const same = (a: string, b: string): boolean => a.replace(/\.$/, '').toLowerCase() === b.replace(/\.$/, '').toLowerCase();
 
 /** Records of `type` owned by `name`, following a CNAME chain inside the answer section. */
-function recordsFor(answers: readonly AnswerRecord[], name: string, type: number): { records: AnswerRecord[]; via: string[] } {
+function recordsFor(answers: readonly LocatedRecord[], name: string, type: number): { records: LocatedRecord[]; via: string[] } {
   let owner = name;
   const via: string[] = [];
   for (let hops = 0; hops < 8; hops++) {
-    const direct = answers.filter((a) => a.type === type && same(a.name, owner));
+    const direct = answers.filter((a) => recordTypeCode(a.record.data) === type && same(a.record.name, owner));
     if (direct.length > 0) return { records: direct, via };
-    const cname = answers.find((a) => a.data.kind === 'CNAME' && same(a.name, owner));
-    if (cname === undefined || cname.data.kind !== 'CNAME') break;
-    owner = cname.data.target;
+    const cname = answers.find((a) => a.record.data.type === 'CNAME' && same(a.record.name, owner));
+    if (cname === undefined || cname.record.data.type !== 'CNAME') break;
+    owner = cname.record.data.target;
     via.push(owner);
   }
   return { records: [], via };
@@ -94,12 +94,12 @@ export function checkDnsAnswer(q: DnsQuestion, outcome: DnsOutcome): DnsFinding 
     case 'answer':
       break;
   }
-  const r = decodeResponse(outcome.bytes);
+  const r = decodeDnsAnswers(outcome.bytes);
   if (!r.ok) {
     const at = r.error.offset ?? 0;
     return finding('fail', `answer from ${outcome.server} does not decode: ${r.error.message}`, { bytes: outcome.bytes.subarray(at, at + 32), offset: at });
   }
-  const res = r.value;
+  const res = r.value.header;
   const flags = outcome.bytes.subarray(2, 4);
   if (!res.qr) return finding('fail', `reply from ${outcome.server} has QR=0 (not a response)`, { bytes: flags, offset: 2 });
   if (res.rcode !== 0) {
@@ -107,15 +107,15 @@ export function checkDnsAnswer(q: DnsQuestion, outcome: DnsOutcome): DnsFinding 
     return finding('fail', `${rcodeName(res.rcode)} from ${outcome.server}${hint}`, { bytes: flags, offset: 2 });
   }
   const type = DnsType[q.type];
-  const { records, via } = recordsFor(res.answers, q.name, type);
+  const { records, via } = recordsFor(r.value.answers, q.name, type);
   const tc = res.tc ? ' (TC set: answer truncated)' : '';
   if (records.length === 0) return finding('fail', `NOERROR but no ${q.type} record from ${outcome.server}${via.length > 0 ? ` (CNAME to ${via.join(' → ')})` : ''}${tc}`);
   const viaText = via.length > 0 ? ` via CNAME ${via.join(' → ')}` : '';
   if (q.type === 'A') {
-    const addresses = records.flatMap((a) => (a.data.kind === 'A' ? [a.data.address] : []));
+    const addresses = records.flatMap((a) => (a.record.data.type === 'A' ? [a.record.data.address] : []));
     return finding('pass', `${addresses.join(', ')}${viaText}${tc}`, undefined, addresses);
   }
-  const srv = records.flatMap((a) => (a.data.kind === 'SRV' ? [{ ...a.data, offset: a.offset, end: a.end }] : []));
+  const srv = records.flatMap((a) => (a.record.data.type === 'SRV' ? [{ ...a.record.data, targetCompressed: a.targetCompressed, offset: a.offset, end: a.end }] : []));
   const shown = srv.map((s) => `${s.priority} ${s.weight} ${s.port} ${s.target}`).join(', ');
   const list = srv.map(({ priority, weight, port, target }) => ({ priority, weight, port, target }));
   const notes: string[] = [];

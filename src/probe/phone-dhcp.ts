@@ -1,7 +1,7 @@
 // The DHCP messages a Lync Phone Edition phone sends, and the checks on the
 // server's replies. Pure: messages in and out; the transport lives in io.ts.
 
-import { emptyMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { emptyMessage, MessageType, messageTypeName, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { readIp, writeIp } from '../wire/ipv4.js';
 import { check, latin1, type Check } from './check.js';
 
@@ -95,8 +95,7 @@ export function isReplyTo(reply: DhcpMessage, request: DhcpMessage): boolean {
   return true;
 }
 
-const TYPE_NAMES: Readonly<Record<number, string>> = { 1: 'DISCOVER', 2: 'OFFER', 3: 'REQUEST', 4: 'DECLINE', 5: 'ACK', 6: 'NAK', 7: 'RELEASE', 8: 'INFORM' };
-export const typeName = (t: number | undefined): string => (t === undefined ? 'no message type' : (TYPE_NAMES[t] ?? `type ${t}`));
+export const typeName = (t: number | undefined): string => (t === undefined ? 'no message type' : (messageTypeName(t) ?? `type ${t}`));
 
 export function serverIdOf(m: DhcpMessage): string | undefined {
   const v = m.options.get(54);

@@ -6,11 +6,12 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
-import { decodeMessage, encodeMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { hex } from '../wire/bytes.js';
+import { decodeDhcpMessage, encodeDhcpMessage, MessageType, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
+import { DnsType, encodeDnsQuery } from '../wire/dns-message.js';
 import { unixMsToNtp } from '../wire/ntp-packet.js';
 import { check, type Check } from './check.js';
 import { checkDnsAnswer, gradeDns, phoneQuestions, type DnsFinding, type DnsOutcome } from './dns-checks.js';
-import { encodeQuery } from './dns-query.js';
 import { interfaceAddresses, interfaceExists, interfaceMac, openInterfaceLink, openRelayLink, ProbeSetupError, udpQuery, type DhcpLink, type QueryRoute } from './io.js';
 import { buildNtpRequest, checkNtpAnswer, gradeNtp, type NtpTarget } from './ntp-checks.js';
 import { checkReplyOptions } from './option-checks.js';
@@ -56,7 +57,7 @@ export interface ProbeOptions {
   logger?: Logger;
 }
 
-const hexMac = (b: Uint8Array): string => Array.from(b.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+const hexMac = (b: Uint8Array): string => hex(b.subarray(0, 6), ':');
 
 /** Same MAC on every run from this host and giaddr, so repeated probes reuse one lease instead of draining the pool. */
 function stableMac(seed: string): Uint8Array {
@@ -78,7 +79,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
   let pending: { request: DhcpMessage; want: (m: DhcpMessage) => boolean; startedAt: number; done: (r: SeenReply) => void } | null = null;
   let lastRequest: { msg: DhcpMessage; startedAt: number } | null = null;
   const onDatagram = (buf: Uint8Array, from: string): void => {
-    const d = decodeMessage(buf);
+    const d = decodeDhcpMessage(buf);
     if (!d.ok) {
       log?.debug({ from, bytes: buf.length, error: d.error }, 'undecodable datagram on the DHCP socket ignored');
       return;
@@ -86,7 +87,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
     const m = d.value;
     if (lastRequest === null || !isReplyTo(m, lastRequest.msg)) return;
     // Views into the socket's buffer: copy what we keep.
-    const kept = decodeMessage(new Uint8Array(buf));
+    const kept = decodeDhcpMessage(new Uint8Array(buf));
     if (!kept.ok) return;
     const seen: SeenReply = { message: kept.value, from, afterMs: performance.now() - lastRequest.startedAt };
     all.push(seen);
@@ -94,7 +95,7 @@ function collector(link: () => DhcpLink, attempts: number, timeoutMs: number, lo
     if (pending !== null && pending.want(kept.value)) pending.done(seen);
   };
   const exchange = (request: DhcpMessage, want: (m: DhcpMessage) => boolean): Promise<ExchangeOutcome> => {
-    const enc = encodeMessage(request);
+    const enc = encodeDhcpMessage(request);
     if (!enc.ok) throw new Error(`probe request does not encode: ${enc.error.message}`);
     const startedAt = performance.now();
     lastRequest = { msg: request, startedAt };
@@ -283,7 +284,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
 async function askDns(route: QueryRoute, servers: readonly string[], port: number, name: string, type: 'A' | 'SRV', timeoutMs: number): Promise<DnsOutcome> {
   let query: Uint8Array;
   try {
-    query = encodeQuery(0, name, type);
+    query = encodeDnsQuery(0, name, DnsType[type]);
   } catch (err) {
     return { kind: 'skip', reason: `not a valid DNS name: ${(err as Error).message}` };
   }

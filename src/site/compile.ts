@@ -12,7 +12,7 @@ import { compileDns } from './dns-zones.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
 import type { OptionValue, Site, VendorClass } from './schema.js';
-import { parseHex } from './values.js';
+import { parseHexValue } from './values.js';
 
 function encodeStd(code: number, value: WireValue): Uint8Array {
   const def = findOptionDef(code);
@@ -55,7 +55,7 @@ function ascii(text: string): Uint8Array {
 
 /** Raw option forms of `dhcp.classes`: the admin states the bytes, we only pack them. */
 export function encodeRawOption(v: OptionValue): Uint8Array {
-  if ('hex' in v) return parseHex(v.hex)!;
+  if ('hex' in v) return parseHexValue(v.hex)!;
   if ('text' in v) return ascii(v.text);
   if ('ipv4' in v) {
     const out = new Uint8Array(4 * v.ipv4.length);
@@ -65,7 +65,7 @@ export function encodeRawOption(v: OptionValue): Uint8Array {
   // RFC 2132 §8.4 TLVs in ascending code order (object keys that are integers iterate ascending).
   const subs = Object.entries(v.suboptions).map(([code, sv]) => ({
     code: Number(code),
-    data: typeof sv === 'string' ? ascii(sv) : parseHex(sv.hex)!,
+    data: typeof sv === 'string' ? ascii(sv) : parseHexValue(sv.hex)!,
   }));
   return encodeEncapsulated(subs);
 }

@@ -9,7 +9,7 @@ import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { option43Length } from './lync-options.js';
 import type { OptionValue, SiteFields } from './schema.js';
-import { parseHex, type IpRange } from './values.js';
+import { parseHexValue, type IpRange } from './values.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
@@ -119,7 +119,7 @@ export function checkMeaning(f: SiteFields, report: Report): void {
       if (clash) report(['dhcp', 'classes', i, 'options', code], clash);
       if ('suboptions' in v) {
         for (const [sub, sv] of Object.entries(v.suboptions)) {
-          const len = typeof sv === 'string' ? sv.length : parseHex(sv.hex)!.length;
+          const len = typeof sv === 'string' ? sv.length : parseHexValue(sv.hex)!.length;
           if (len > 255) report(['dhcp', 'classes', i, 'options', code, 'suboptions', sub], `sub-option ${sub} is ${len} bytes: at most 255 fit`);
         }
       }

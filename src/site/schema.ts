@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { ipToInt, isIPv4, parseCidr } from '../wire/ipv4.js';
 import { isValidDomainName } from '../wire/rfc1035-names.js';
 import { checkMeaning } from './cross-checks.js';
-import { formatDuration, normalizeMac, parseDuration, parseHex, parseRange, type IpRange } from './values.js';
+import { formatDuration, normalizeMac, parseDuration, parseHexValue, parseRange, type IpRange } from './values.js';
 
 // ---------------------------------------------------------------- messages
 
@@ -208,7 +208,7 @@ const asciiText = (what: string) =>
 
 const hexBytes = z
   .string({ error: words('hex bytes such as "0a0b0c" or "0a:0b:0c"') })
-  .refine((s) => parseHex(s) !== null, { error: words('hex bytes such as "0a0b0c" or "0a:0b:0c" (an even number of hex digits)') });
+  .refine((s) => parseHexValue(s) !== null, { error: words('hex bytes such as "0a0b0c" or "0a:0b:0c" (an even number of hex digits)') });
 
 const subValue = z.union([asciiText('sub-option text'), z.strictObject({ hex: hexBytes })], {
   error: words('sub-option text, or { hex: "..." }'),

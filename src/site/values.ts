@@ -55,8 +55,13 @@ export function parseRange(text: string): IpRange | null {
   return { start: m[1]!, end: m[2]! };
 }
 
-/** Hex as admins paste it: "0a0b", "0a:0b", "0a 0b", "0x0a0b". */
-export function parseHex(text: string): Uint8Array | null {
+/**
+ * The site file's hex bytes, strictly: an even number of hex digits, an
+ * optional leading 0x, separators ':', '.', '-' or spaces anywhere; null
+ * otherwise. (`provlab decode` reads pasted dumps more forgivingly:
+ * toolkit/hex-input.ts parsePastedHex.)
+ */
+export function parseHexValue(text: string): Uint8Array | null {
   const t = text.trim().replace(/^0x/i, '').replace(/[\s:.-]/g, '');
   if (t.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(t)) return null;
   const out = new Uint8Array(t.length / 2);

@@ -7,7 +7,7 @@
 // `maxEventsPerPhone` events per phone (a repeat of either of the two latest
 // collapses into its count), a few distinct query names per step, and a small
 // table of unknown clients.
-import { parseDottedQuad } from '../wire/dhcp-message.js';
+import { isIPv4 } from '../wire/ipv4.js';
 import { updateDomainOf } from '../lpe/domains.js';
 import { normalizeName, type TimelineSite } from './site-facts.js';
 import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
@@ -44,11 +44,6 @@ function positiveInt(v: number | undefined, fallback: number, what: string): num
 
 function codes(list: readonly number[]): number[] {
   return list.filter((c) => Number.isInteger(c) && c >= 0 && c <= 255).slice(0, 255);
-}
-
-/** isIPv4, without a regular expression (parseDottedQuad accepts exactly the same). */
-function isIPv4(text: string): boolean {
-  return parseDottedQuad(text) >= 0;
 }
 
 function sameCodes(a: readonly number[], b: readonly number[]): boolean {

@@ -2,14 +2,19 @@
 // and 55 of the client and 43, 119 and 120 of the server read byte by byte.
 // Pure: capture bytes in, a report out.
 
-import { decodeMessage, macOf, messageTypeOf } from '../wire/dhcp-message.js';
-import { findOptionDef } from '../wire/option-defs.js';
+import { hex, latin1 } from '../wire/bytes.js';
+import { decodeDhcpMessage, macOf, messageTypeName, messageTypeOf } from '../wire/dhcp-message.js';
+import { optionName } from '../wire/option-defs.js';
 import { ok, type Result } from '../wire/result.js';
 import { analyzeOption, renderOptionReport, verdict, type Finding, type OptionReport, type Status } from './decode.js';
-import { toHex } from './hex-input.js';
 import { frameTime, readCapture, udpOf } from './pcap.js';
 
-const TYPE_NAMES: Record<number, string> = { 1: 'DHCPDISCOVER', 2: 'DHCPOFFER', 3: 'DHCPREQUEST', 4: 'DHCPDECLINE', 5: 'DHCPACK', 6: 'DHCPNAK', 7: 'DHCPRELEASE', 8: 'DHCPINFORM' };
+/** Wireshark's spelling, `DHCPDISCOVER`. */
+function pcapTypeName(type: number): string {
+  const name = messageTypeName(type);
+  return name === undefined ? `type ${type}` : `DHCP${name}`;
+}
+
 /** Options read byte by byte; every other option gets a one-line summary. */
 const DETAILED = [60, 55, 43, 119, 120];
 
@@ -98,7 +103,7 @@ export function decodeCapture(buf: Uint8Array, options: CaptureOptions = {}): Re
       dstPort: u.dstPort,
     };
     if (u.truncated) findings.push({ severity: 'warning', code: 'snap-length', message: 'the capture holds only part of this datagram (snap length): options at the end are missing' });
-    const m = decodeMessage(u.payload);
+    const m = decodeDhcpMessage(u.payload);
     if (!m.ok) {
       const reply = u.payload[0] === 2;
       findings.push({ severity: reply && !u.truncated ? 'error' : 'warning', code: `dhcp-${m.error.code}`, message: `not a readable DHCP message: ${m.error.message}`, ...(m.error.offset !== undefined ? { offset: m.error.offset } : {}) });
@@ -107,7 +112,7 @@ export function decodeCapture(buf: Uint8Array, options: CaptureOptions = {}): Re
     }
     const msg = m.value;
     const own60 = msg.options.get(60);
-    const ownClass = own60 ? Buffer.from(own60).toString('latin1') : undefined;
+    const ownClass = own60 ? latin1(own60) : undefined;
     if (msg.op === 1 && ownClass !== undefined) classByXid.set(msg.xid, ownClass);
     const vendorClass = ownClass ?? (msg.op === 2 ? classByXid.get(msg.xid) : undefined);
     const decoded: OptionReport[] = [];
@@ -124,14 +129,14 @@ export function decodeCapture(buf: Uint8Array, options: CaptureOptions = {}): Re
       ...base,
       op: msg.op,
       messageType: type,
-      messageTypeName: type === null ? null : TYPE_NAMES[type] ?? `type ${type}`,
+      messageTypeName: type === null ? null : pcapTypeName(type),
       xid: msg.xid.toString(16).padStart(8, '0'),
       mac: macOf(msg),
       ciaddr: msg.ciaddr,
       yiaddr: msg.yiaddr,
       giaddr: msg.giaddr,
       vendorClass: vendorClass ?? null,
-      options: [...msg.options].map(([code, v]) => ({ code, name: findOptionDef(code)?.name ?? `option-${code}`, length: v.length, hex: toHex(v) })),
+      options: [...msg.options].map(([code, v]) => ({ code, name: optionName(code), length: v.length, hex: hex(v) })),
       decoded,
       findings,
       status: statusOf(all),

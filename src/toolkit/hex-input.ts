@@ -67,7 +67,7 @@ function done(bytes: number[], form: HexForm): Result<ParsedHex> {
  * or `0x01,0x0C` (optionally in braces), an IOS `hex` keyword in front, and
  * line breaks anywhere. Error offsets are character positions in `text`.
  */
-export function parseHex(text: string): Result<ParsedHex> {
+export function parsePastedHex(text: string): Result<ParsedHex> {
   let s = text.replace(/\r?\n/g, ' ');
   let lead = s.length - s.trimStart().length;
   s = s.trim();
@@ -145,11 +145,8 @@ export function parseHex(text: string): Result<ParsedHex> {
   return r.ok ? done(r.value, 'plain') : r;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
-/** Lower-case hex, bytes separated by `sep` (default none). */
-export function toHex(bytes: Uint8Array, sep = ''): string {
-  const parts = new Array<string>(bytes.length);
-  for (let i = 0; i < bytes.length; i++) parts[i] = HEX[bytes[i]!]!;
-  return parts.join(sep);
-}
+// Old names, kept only until toolkit/decode.ts imports parsePastedHex and wire/bytes.ts `hex`.
+/** @deprecated use parsePastedHex */
+export const parseHex = parsePastedHex;
+/** @deprecated use `hex` from wire/bytes.ts */
+export { hex as toHex } from '../wire/bytes.js';

@@ -3,7 +3,8 @@
 // option overload (52, RFC 2132 §9.3) into the file and sname fields.
 // Pure: bytes in, a message out, and back. No sockets, no clocks.
 
-import { readIp } from './ipv4.js';
+import { hex, putU32 } from './bytes.js';
+import { parseIPv4, readIp } from './ipv4.js';
 import { fail, ok, type Result } from './result.js';
 
 export const DHCP_MAGIC = 0x63825363;
@@ -20,6 +21,18 @@ export const MessageType = {
   INFORM: 8,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+/** Indexed by type code: the daemon names the type of every packet it logs. */
+const MESSAGE_TYPE_NAMES: readonly (string | undefined)[] = (() => {
+  const names: (string | undefined)[] = [];
+  for (const [name, code] of Object.entries(MessageType)) names[code] = name;
+  return names;
+})();
+
+/** `DISCOVER` … `INFORM` for an option 53 value (RFC 2132 §9.6); undefined for any other, so each caller words the unknown. */
+export function messageTypeName(type: number): string | undefined {
+  return MESSAGE_TYPE_NAMES[type];
+}
 
 export interface DhcpMessage {
   op: number;
@@ -100,7 +113,7 @@ function scanOptions(buf: Uint8Array, from: number, to: number, map: Map<number,
  * tolerated (many clients stop at the last option); option overload is honoured:
  * file, then sname, are read as options (RFC 3396 §6 order) and returned zeroed.
  */
-export function decodeMessage(buf: Uint8Array): Result<DhcpMessage> {
+export function decodeDhcpMessage(buf: Uint8Array): Result<DhcpMessage> {
   if (buf.length < OPTIONS) return fail('too-short', `a DHCP message is at least ${OPTIONS} bytes, got ${buf.length}`, 0);
   const hlen = buf[2]!;
   if (hlen > 16) return fail('bad-hlen', `hardware address length ${hlen} exceeds the 16-byte chaddr field`, 2);
@@ -160,38 +173,6 @@ function isAllZero(a: Uint8Array): boolean {
   return true;
 }
 
-/**
- * A dotted quad as uint32, or -1 when it is not one. Accepts exactly what
- * ipv4.ts `isIPv4` accepts (0..255, no leading zeros, four parts), without a
- * regular expression and without a second parse to write it: every reply
- * carries four addresses.
- */
-export function parseDottedQuad(text: string): number {
-  const len = text.length;
-  if (len < 7 || len > 15) return -1;
-  let value = 0;
-  let part = 0;
-  let digits = 0;
-  let parts = 0;
-  for (let i = 0; i <= len; i++) {
-    const c = i < len ? text.charCodeAt(i) : 46; // a virtual '.' closes the last part
-    if (c === 46) {
-      if (digits === 0 || parts === 4) return -1;
-      value = value * 256 + part;
-      parts++;
-      part = 0;
-      digits = 0;
-    } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && part === 0) return -1; // leading zero
-      part = part * 10 + (c - 48);
-      if (++digits > 3 || part > 255) return -1;
-    } else {
-      return -1;
-    }
-  }
-  return parts === 4 ? value : -1;
-}
-
 interface HeaderAddresses {
   ciaddr: number;
   yiaddr: number;
@@ -208,25 +189,18 @@ function checkHeader(msg: DhcpMessage): Result<HeaderAddresses> {
   if (!Number.isInteger(msg.xid) || msg.xid < 0 || msg.xid > 0xffffffff) return bad('xid', 'is not an unsigned 32-bit integer');
   if (!Number.isInteger(msg.secs) || msg.secs < 0 || msg.secs > 0xffff) return bad('secs', 'is not an unsigned 16-bit integer');
   if (!Number.isInteger(msg.flags) || msg.flags < 0 || msg.flags > 0xffff) return bad('flags', 'is not an unsigned 16-bit integer');
-  const ciaddr = parseDottedQuad(msg.ciaddr);
+  const ciaddr = parseIPv4(msg.ciaddr);
   if (ciaddr < 0) return bad('ciaddr', `is not an IPv4 address: ${msg.ciaddr}`);
-  const yiaddr = parseDottedQuad(msg.yiaddr);
+  const yiaddr = parseIPv4(msg.yiaddr);
   if (yiaddr < 0) return bad('yiaddr', `is not an IPv4 address: ${msg.yiaddr}`);
-  const siaddr = parseDottedQuad(msg.siaddr);
+  const siaddr = parseIPv4(msg.siaddr);
   if (siaddr < 0) return bad('siaddr', `is not an IPv4 address: ${msg.siaddr}`);
-  const giaddr = parseDottedQuad(msg.giaddr);
+  const giaddr = parseIPv4(msg.giaddr);
   if (giaddr < 0) return bad('giaddr', `is not an IPv4 address: ${msg.giaddr}`);
   if (msg.chaddr.length > 16) return bad('chaddr', `is ${msg.chaddr.length} bytes; the field holds 16`);
   if (msg.sname.length > SNAME_LEN) return bad('sname', `is ${msg.sname.length} bytes; the field holds ${SNAME_LEN}`);
   if (msg.file.length > FILE_LEN) return bad('file', `is ${msg.file.length} bytes; the field holds ${FILE_LEN}`);
   return ok({ ciaddr, yiaddr, siaddr, giaddr });
-}
-
-function putU32(out: Uint8Array, offset: number, n: number): void {
-  out[offset] = n >>> 24;
-  out[offset + 1] = (n >>> 16) & 0xff;
-  out[offset + 2] = (n >>> 8) & 0xff;
-  out[offset + 3] = n & 0xff;
 }
 
 function writeHeader(out: Uint8Array, msg: DhcpMessage, a: HeaderAddresses): void {
@@ -280,7 +254,7 @@ interface Area {
  * the caller can drop one and retry; 'bad-field' on a header field or option
  * code that cannot be written.
  */
-export function encodeMessage(msg: DhcpMessage, options?: { maxSize?: number }): Result<Uint8Array> {
+export function encodeDhcpMessage(msg: DhcpMessage, options?: { maxSize?: number }): Result<Uint8Array> {
   const header = checkHeader(msg);
   if (!header.ok) return header;
   const requested = options?.maxSize;
@@ -409,14 +383,9 @@ function encodeOverloaded(msg: DhcpMessage, maxSize: number, plain: number, addr
   return ok(out.slice(0, Math.max(BOOTP_MIN, p)));
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-
 /** Lower-case colon form of the first hlen bytes of chaddr, "00:04:f2:95:31:a2". */
 export function macOf(msg: DhcpMessage): string {
-  const n = Math.min(msg.hlen, msg.chaddr.length, 16);
-  const parts = new Array<string>(n);
-  for (let i = 0; i < n; i++) parts[i] = HEX[msg.chaddr[i]!]!;
-  return parts.join(':');
+  return hex(msg.chaddr.subarray(0, Math.min(msg.hlen, 16)), ':');
 }
 
 /** Option 53's value when it is the one byte RFC 2132 §9.6 says it is. */

@@ -3,10 +3,13 @@
 // Record data for A, AAAA (RFC 3596), CNAME, NS, SOA, PTR, TXT, SRV (RFC 2782)
 // is typed; any other type is kept as opaque bytes (RFC 3597).
 //
-// Encoder and decoder side by side. Decoders never throw and never read past
+// Encoder and decoder side by side, and the two ends of a stub resolver (the
+// probe's): a one-question query, and the answer section of a response read
+// with where each record sits. Decoders never throw and never read past
 // the buffer; encoders throw RangeError only on values the plan should never
 // contain (an invalid name, a TXT string over 255 bytes).
 
+import { latin1 } from './bytes.js';
 import { formatIPv6, parseIPv6 } from './ipv6.js';
 import { readIp, writeIp } from './ipv4.js';
 import { decodeName, encodeName } from './rfc1035-names.js';
@@ -417,7 +420,7 @@ export class MessageWriter {
 }
 
 /** The whole message; names compressed unless `compress: false`. */
-export function encodeMessage(m: DnsMessage, options: { compress?: boolean } = {}): Uint8Array {
+export function encodeDnsMessage(m: DnsMessage, options: { compress?: boolean } = {}): Uint8Array {
   const w = new MessageWriter(options.compress ?? true);
   for (const q of m.questions) w.question(q);
   for (const rr of m.answers) w.record(1, rr);
@@ -425,6 +428,13 @@ export function encodeMessage(m: DnsMessage, options: { compress?: boolean } = {
   for (const rr of m.additionals) w.record(3, rr);
   if (m.edns) w.opt(m.edns);
   return w.finish(m.header);
+}
+
+/** A standard query with RD set, one question of class IN, as a stub resolver (the phone's) sends it. Throws RangeError on an invalid name. */
+export function encodeDnsQuery(id: number, name: string, type: number): Uint8Array {
+  const w = new MessageWriter(false);
+  w.question({ name, type, class: DnsClass.IN });
+  return w.finish({ id, qr: false, opcode: Opcode.QUERY, aa: false, tc: false, rd: true, ra: false, z: false, ad: false, cd: false, rcode: 0 });
 }
 
 // ---------------------------------------------------------------- decoder
@@ -481,7 +491,7 @@ function decodeData(buf: Uint8Array, type: number, start: number, end: number): 
       while (p < end) {
         const l = buf[p]!;
         if (p + 1 + l > end) return fail('bad-rdata', `TXT string of ${l} bytes runs past the RDATA`, p);
-        strings.push(Buffer.from(buf.buffer, buf.byteOffset + p + 1, l).toString('latin1'));
+        strings.push(latin1(buf.subarray(p + 1, p + 1 + l)));
         p += 1 + l;
       }
       return ok({ type: 'TXT', strings });
@@ -520,7 +530,21 @@ function decodeEdns(buf: Uint8Array, cls: number, ttl: number, start: number, en
   });
 }
 
-type Decoded = { kind: 'rr'; record: ResourceRecord; next: number } | { kind: 'opt'; name: string; edns: Edns; next: number };
+/** `rdata`: where the record's data starts (after RDLENGTH). */
+/** The question section, right after the header. */
+function decodeQuestions(buf: Uint8Array, count: number): Result<{ questions: DnsQuestion[]; next: number }> {
+  let p = HEADER_LENGTH;
+  const questions: DnsQuestion[] = [];
+  for (let i = 0; i < count; i++) {
+    const q = decodeQuestion(buf, p);
+    if (!q.ok) return q;
+    questions.push(q.value.question);
+    p = q.value.next;
+  }
+  return ok({ questions, next: p });
+}
+
+type Decoded = { kind: 'rr'; record: ResourceRecord; rdata: number; next: number } | { kind: 'opt'; name: string; edns: Edns; next: number };
 
 export function decodeRecord(buf: Uint8Array, offset: number): Result<Decoded> {
   const n = decodeName(buf, offset);
@@ -541,7 +565,7 @@ export function decodeRecord(buf: Uint8Array, offset: number): Result<Decoded> {
   }
   const d = decodeData(buf, type, start, end);
   if (!d.ok) return d;
-  return ok({ kind: 'rr', record: { name: n.value.name, class: cls, ttl, data: d.value }, next: end });
+  return ok({ kind: 'rr', record: { name: n.value.name, class: cls, ttl, data: d.value }, rdata: start, next: end });
 }
 
 /**
@@ -550,7 +574,7 @@ export function decodeRecord(buf: Uint8Array, offset: number): Result<Decoded> {
  * the additional section or with a name other than the root, on more than one
  * OPT (RFC 6891 §6.1.1), and on bytes left over after the last record.
  */
-export function decodeMessage(buf: Uint8Array): Result<DnsMessage> {
+export function decodeDnsMessage(buf: Uint8Array): Result<DnsMessage> {
   const h = decodeHeader(buf);
   if (!h.ok) return h;
   const { qdcount, ancount, nscount, arcount } = h.value;
@@ -558,14 +582,10 @@ export function decodeMessage(buf: Uint8Array): Result<DnsMessage> {
     return fail('counts-exceed-length', `${qdcount}/${ancount}/${nscount}/${arcount} entries cannot fit in ${buf.length} bytes`, 4);
   }
   const { qdcount: _q, ancount: _a, nscount: _n, arcount: _r, ...header } = h.value;
-  let p = HEADER_LENGTH;
-  const questions: DnsQuestion[] = [];
-  for (let i = 0; i < qdcount; i++) {
-    const q = decodeQuestion(buf, p);
-    if (!q.ok) return q;
-    questions.push(q.value.question);
-    p = q.value.next;
-  }
+  const qs = decodeQuestions(buf, qdcount);
+  if (!qs.ok) return qs;
+  const questions = qs.value.questions;
+  let p = qs.value.next;
   const sections: ResourceRecord[][] = [[], [], []];
   let edns: Edns | null = null;
   const counts = [ancount, nscount, arcount];
@@ -587,4 +607,54 @@ export function decodeMessage(buf: Uint8Array): Result<DnsMessage> {
   }
   if (p !== buf.length) return fail('trailing-bytes', `${buf.length - p} bytes after the last record`, p);
   return ok({ header, questions, answers: sections[0]!, authorities: sections[1]!, additionals: sections[2]!, edns });
+}
+
+/** An answer record and where it sits in the message, for hex excerpts. */
+export interface LocatedRecord {
+  readonly record: ResourceRecord;
+  /** Offset of the record's owner name. */
+  readonly offset: number;
+  /** Offset just after the record. */
+  readonly end: number;
+  /** SRV only: the target is compressed, which RFC 2782 forbids (whether the phone's resolver follows the pointer is unknown). */
+  readonly targetCompressed: boolean;
+}
+
+export interface DnsAnswers {
+  readonly header: DnsHeader;
+  readonly questions: readonly DnsQuestion[];
+  readonly answers: readonly LocatedRecord[];
+}
+
+/**
+ * What a stub resolver reads of a response: header, questions and the answer
+ * section, records read as decodeDnsMessage reads them. The authority and
+ * additional sections are not read, so damage there (or their counts) does
+ * not hide the answers. A count larger than the data fails 'truncated' as
+ * soon as the bytes run out.
+ */
+export function decodeDnsAnswers(buf: Uint8Array): Result<DnsAnswers> {
+  const h = decodeHeader(buf);
+  if (!h.ok) return h;
+  const { qdcount, ancount, nscount: _n, arcount: _r, ...header } = h.value;
+  const qs = decodeQuestions(buf, qdcount);
+  if (!qs.ok) return qs;
+  const questions = qs.value.questions;
+  let p = qs.value.next;
+  const answers: LocatedRecord[] = [];
+  for (let i = 0; i < ancount; i++) {
+    const offset = p;
+    const r = decodeRecord(buf, p);
+    if (!r.ok) return r;
+    if (r.value.kind === 'opt') return fail('misplaced-opt', 'an OPT record outside the additional section', offset);
+    const { record, rdata, next } = r.value;
+    let targetCompressed = false;
+    if (record.data.type === 'SRV') {
+      const t = decodeName(buf, rdata + 6, { end: next });
+      targetCompressed = t.ok && t.value.compressed;
+    }
+    answers.push({ record, offset, end: next, targetCompressed });
+    p = next;
+  }
+  return ok({ header, questions, answers });
 }

@@ -1,17 +1,47 @@
 // IPv4 addresses as dotted strings at the edges and as unsigned 32-bit numbers
 // inside (pool arithmetic, subnet matching). Pure helpers, no sockets.
 
-const DOTTED = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIPv4(text: string): boolean {
-  return DOTTED.test(text);
+/**
+ * The one dotted-quad contract: a dotted quad as uint32, or -1 when it is not
+ * one. Four decimal parts 0..255 without leading zeros, and nothing else: no
+ * spaces, signs, hex, octal (`010` would be 8 to inet_aton) or empty parts.
+ * No regular expression: the DHCP encoder parses four addresses per reply.
+ */
+export function parseIPv4(text: string): number {
+  const len = text.length;
+  if (len < 7 || len > 15) return -1;
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let parts = 0;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 46; // a virtual '.' closes the last part
+    if (c === 46) {
+      if (digits === 0 || parts === 4) return -1;
+      value = value * 256 + part;
+      parts++;
+      part = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && part === 0) return -1; // leading zero
+      part = part * 10 + (c - 48);
+      if (++digits > 3 || part > 255) return -1;
+    } else {
+      return -1;
+    }
+  }
+  return parts === 4 ? value : -1;
 }
 
-/** Dotted quad to uint32. Throws on malformed input: callers validate first with isIPv4. */
+export function isIPv4(text: string): boolean {
+  return parseIPv4(text) >= 0;
+}
+
+/** Dotted quad to uint32. Throws on malformed input: callers validate first with isIPv4, or use parseIPv4. */
 export function ipToInt(text: string): number {
-  if (!DOTTED.test(text)) throw new Error(`not an IPv4 address: ${text}`);
-  const p = text.split('.');
-  return ((Number(p[0]) << 24) | (Number(p[1]) << 16) | (Number(p[2]) << 8) | Number(p[3])) >>> 0;
+  const n = parseIPv4(text);
+  if (n < 0) throw new Error(`not an IPv4 address: ${text}`);
+  return n;
 }
 
 export function intToIp(n: number): string {

@@ -6,6 +6,7 @@ import { decodeEncapsulated, encodeEncapsulated } from './rfc2132-encapsulated.j
 import { findOptionDef, type OptionDef, type OptionType } from './option-defs.js';
 import { decodeSipServers, encodeSipServers, type SipServers } from './rfc3361-sip.js';
 import { decodeSearchList, encodeSearchList } from './rfc3397-search.js';
+import { latin1, latin1Bytes } from './bytes.js';
 import { isIPv4, readIp, writeIp } from './ipv4.js';
 import { fail, ok, type Result } from './result.js';
 
@@ -60,15 +61,6 @@ function ipList(list: readonly string[]): Uint8Array {
   return out;
 }
 
-function latin1(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c > 0xff) throw new RangeError(`text option holds a character beyond Latin-1: ${JSON.stringify(text)}`);
-    out[i] = c;
-  }
-  return out;
-}
 
 /**
  * Encodes a value for its row. Throws TypeError when the value's type is not
@@ -115,7 +107,7 @@ function encodeByType(v: OptionValue, space: string | undefined): Uint8Array {
       return out;
     }
     case 'text':
-      return latin1(v.value);
+      return latin1Bytes(v.value);
     case 'binary':
       return v.value;
     case 'fqdn-list':
@@ -184,7 +176,7 @@ function decodeByType(type: OptionType, data: Uint8Array, space: string | undefi
       return ok({ type, value });
     }
     case 'text':
-      return ok({ type, value: Buffer.from(data.buffer, data.byteOffset, n).toString('latin1') });
+      return ok({ type, value: latin1(data.subarray(0, n)) });
     case 'binary':
       // A view into the message buffer, not a copy.
       return ok({ type, value: data });

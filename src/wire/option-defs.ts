@@ -121,3 +121,8 @@ export function findOptionDef(code: number, space: string = DHCP4_SPACE): Option
 export function findOptionDefByName(name: string, space: string = DHCP4_SPACE): OptionDef | undefined {
   return byName.get(`${space}:${name}`);
 }
+
+/** The option's table name, or `option-<code>` for a code the table does not know (as Kea names them). */
+export function optionName(code: number, space: string = DHCP4_SPACE): string {
+  return findOptionDef(code, space)?.name ?? `option-${code}`;
+}

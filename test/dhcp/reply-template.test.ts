@@ -1,6 +1,6 @@
 // Replies from a template (reply-template.ts) against the wire encoder: for
 // any header a reply can carry and any size limit, the template gives the very
-// bytes encodeMessage gives, or nothing (and encodeMessage is used). Also: the
+// bytes encodeDhcpMessage gives, or nothing (and encodeDhcpMessage is used). Also: the
 // engine's options maps are shared between replies, so trimming one reply to
 // a client's size limit must not touch the next reply.
 import t from 'tap';
@@ -10,7 +10,7 @@ import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { encodeFromTemplate, isShared, shareOptions, NO_FILE, NO_SNAME } from '../../src/dhcp/reply-template.js';
 import type { DhcpPlan } from '../../src/site/plan.js';
 import { ascii, enginePlan } from './fixtures/engine-plan.js';
-import { decodeMessage, emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { decodeDhcpMessage, emptyMessage, encodeDhcpMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
 
 /** A larger pool and no reservation: templates are about many new phones. */
@@ -30,13 +30,13 @@ function discover(mac: number, options: [number, Uint8Array][] = []): DhcpMessag
 
 const NOW = 1_800_000_000_000;
 
-t.test('a template reply is byte for byte what encodeMessage writes', (t) => {
+t.test('a template reply is byte for byte what encodeDhcpMessage writes', (t) => {
   const table = new LeaseTable(plan());
   const engine = new Rfc2131(plan(), table);
   const offer = engine.handle(discover(1, [[60, ascii('MS-UC-Client')], [55, new Uint8Array([1, 3, 43])]]), 'interface', NOW);
   const options = offer.reply!.message.options;
   t.ok(isShared(options), 'the engine hands out a shared options map');
-  const plainLength = (encodeMessage({ ...emptyMessage(), options }, { maxSize: 1e9 }) as { value: Uint8Array }).value.length;
+  const plainLength = (encodeDhcpMessage({ ...emptyMessage(), options }, { maxSize: 1e9 }) as { value: Uint8Array }).value.length;
   const octet = fc.integer({ min: 0, max: 255 });
   const ip = fc.tuple(octet, octet, octet, octet).map((b) => b.join('.'));
   fc.assert(
@@ -61,7 +61,7 @@ t.test('a template reply is byte for byte what encodeMessage writes', (t) => {
       (header, maxSize) => {
         const msg: DhcpMessage = { ...header, options };
         const fast = encodeFromTemplate(msg, maxSize);
-        const slow = encodeMessage(msg, { maxSize });
+        const slow = encodeDhcpMessage(msg, { maxSize });
         if (fast === undefined) {
           // Only when the encoder refuses the header, or the plain layout does not fit the limit.
           const limit = Math.max(300, Number.isFinite(maxSize) ? Math.floor(maxSize) : 576);
@@ -78,13 +78,13 @@ t.test('a template reply is byte for byte what encodeMessage writes', (t) => {
 t.test('no template for a map that is not shared, nor for one that needs overload', (t) => {
   const msg = emptyMessage();
   msg.options.set(53, Uint8Array.of(MessageType.ACK));
-  t.equal(encodeFromTemplate(msg, 576), undefined, 'a caller\'s own map is encoded by encodeMessage each time');
+  t.equal(encodeFromTemplate(msg, 576), undefined, 'a caller\'s own map is encoded by encodeDhcpMessage each time');
   const big = shareOptions(new Map([[53, Uint8Array.of(MessageType.ACK)], [252, new Uint8Array(250)], [253, new Uint8Array(250)]]));
   const m2: DhcpMessage = { ...emptyMessage(), options: big };
   t.equal(encodeFromTemplate(m2, 548), undefined, 'too big for 548 bytes without overload');
   const wide = encodeFromTemplate(m2, 1500);
   t.ok(wide, 'fits in 1500');
-  t.same(Buffer.from(wide!.bytes), Buffer.from((encodeMessage(m2, { maxSize: 1500 }) as { value: Uint8Array }).value));
+  t.same(Buffer.from(wide!.bytes), Buffer.from((encodeDhcpMessage(m2, { maxSize: 1500 }) as { value: Uint8Array }).value));
   const bad: DhcpMessage = { ...emptyMessage(), yiaddr: '10.1.2', options: big };
   t.equal(encodeFromTemplate(bad, 1500), undefined, 'a header the encoder refuses: left to the encoder, which says why');
   t.end();
@@ -103,7 +103,7 @@ t.test('trimming one reply to a small client leaves the shared options whole for
   t.same([...shared.keys()], before, 'the shared map is untouched');
   t.not(small.reply!.message.options, shared, 'the reply now holds its trimmed copy');
   t.same(enc.sent, [...small.reply!.message.options.keys()], 'sent = what the reply holds');
-  const back = decodeMessage(enc.bytes);
+  const back = decodeDhcpMessage(enc.bytes);
   t.ok(back.ok && !back.value.options.has(253) && back.value.options.has(252));
 
   // The next client with the same request list and a large limit gets everything.
@@ -111,7 +111,7 @@ t.test('trimming one reply to a small client leaves the shared options whole for
   t.equal(next.reply!.message.options, shared, 'same shared map');
   const enc2 = encodeReply(next.reply!, [1, 252]);
   t.ok('bytes' in enc2 && enc2.dropped.length === 0, 'nothing dropped for 1500 bytes');
-  t.ok('bytes' in enc2 && decodeMessage(enc2.bytes).ok && (decodeMessage(enc2.bytes) as { value: DhcpMessage }).value.options.has(253));
+  t.ok('bytes' in enc2 && decodeDhcpMessage(enc2.bytes).ok && (decodeDhcpMessage(enc2.bytes) as { value: DhcpMessage }).value.options.has(253));
   t.end();
 });
 

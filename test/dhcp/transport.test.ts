@@ -8,7 +8,7 @@ import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { batchSocketsAvailable } from '../../src/net/batch-socket.js';
-import { decodeMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { decodeDhcpMessage, encodeDhcpMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 import { LOOPBACK_SERVER, startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
 import { clientMessage } from '../helpers/relay-client.js';
 
@@ -58,7 +58,7 @@ async function rawRelay(t: Test, port: number) {
   let waiter: (() => void) | undefined;
   let want = 0;
   sock.on('message', (buf) => {
-    const d = decodeMessage(buf);
+    const d = decodeDhcpMessage(buf);
     if (d.ok) replies.set(d.value.xid, buf);
     if (waiter && replies.size >= want) waiter();
   });
@@ -86,7 +86,7 @@ async function rawRelay(t: Test, port: number) {
 }
 
 function encoded(m: DhcpMessage): Uint8Array {
-  const e = encodeMessage(m);
+  const e = encodeDhcpMessage(m);
   if (!e.ok) throw new Error(e.error.message);
   return e.value;
 }
@@ -124,7 +124,7 @@ t.test('batch and dgram paths answer the same packets with the same bytes', { sk
   t.equal(rb.replies.size, msgs.length, 'dgram path: every packet answered');
   // Then the REQUESTs for those offers: ACKs sent after the lease is journaled.
   const requests = msgs.slice(0, 21).map((m) => {
-    const offer = decodeMessage(ra.replies.get(m.xid)!);
+    const offer = decodeDhcpMessage(ra.replies.get(m.xid)!);
     if (!offer.ok) throw new Error('bad offer');
     const mc = [...m.chaddr.subarray(0, 6)].map((x) => x.toString(16).padStart(2, '0')).join(':');
     return clientMessage(MessageType.REQUEST, mc, ROUTER, [...LYNC, [54, offer.value.options.get(54)!], [50, Uint8Array.from(offer.value.yiaddr.split('.').map(Number))]]);
@@ -144,7 +144,7 @@ t.test('batch and dgram paths answer the same packets with the same bytes', { sk
     else t.fail(`reply to xid ${m.xid} differs or is missing`);
   }
   t.equal(same, total, `${total} replies byte for byte equal`);
-  const acks = requests.filter((m) => decodeMessage(ra.replies.get(m.xid)!).ok && ra.replies.get(m.xid)![242] === MessageType.ACK);
+  const acks = requests.filter((m) => decodeDhcpMessage(ra.replies.get(m.xid)!).ok && ra.replies.get(m.xid)![242] === MessageType.ACK);
   t.equal(acks.length, requests.length, 'every REQUEST ACKed');
   t.same(a.warnings, [], 'no warnings');
 });
@@ -158,7 +158,7 @@ t.test('a burst of several batches, with fsync on, is answered in full', { skip 
   await r.until(150);
   t.equal(r.replies.size, 150, '150 OFFERs');
   const requests = discovers.map((m, i) => {
-    const offer = decodeMessage(r.replies.get(m.xid)!);
+    const offer = decodeDhcpMessage(r.replies.get(m.xid)!);
     if (!offer.ok) throw new Error('bad offer');
     return clientMessage(MessageType.REQUEST, mac(1000 + i), ROUTER, [[54, offer.value.options.get(54)!], [50, Uint8Array.from(offer.value.yiaddr.split('.').map(Number))]]);
   });

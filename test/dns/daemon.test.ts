@@ -6,7 +6,7 @@ import t from 'tap';
 import { pino } from 'pino';
 import { randomBytes } from 'node:crypto';
 import { DnsDaemon } from '../../src/dns/daemon.js';
-import { decodeMessage } from '../../src/wire/dns-message.js';
+import { decodeDnsMessage } from '../../src/wire/dns-message.js';
 import { which } from '../helpers/netns.js';
 import { BIG_TXT, HUGE_TXT, dig, frame, rawQuery, run, tcpExchange, testPlan, udpExchange } from './helpers.js';
 
@@ -142,7 +142,7 @@ t.test('TCP: one query, several on one connection, pipelined and split', { skip 
   const q3 = rawQuery(3, 'nope.schertz.name', 1);
   const pipelined = await tcpExchange(port, [Buffer.concat([frame(q1), frame(q2), frame(q3)])], 3);
   t.same(pipelined.answers.map((a) => a.readUInt16BE(0)), [1, 2, 3], 'three pipelined queries in one write, three answers');
-  const big = decodeMessage(pipelined.answers[1]!);
+  const big = decodeDnsMessage(pipelined.answers[1]!);
   t.ok(big.ok && big.value.answers.length === 1 && !big.value.header.tc, 'a 600-byte TXT answer is whole over TCP');
   const bytes = Buffer.concat([frame(q1), frame(q3)]);
   const split = await tcpExchange(port, [...bytes].map((b) => Uint8Array.of(b)), 2, 5000);

@@ -5,7 +5,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { Authority } from '../../src/dns/authority.js';
 import { Responder } from '../../src/dns/responder.js';
-import { decodeMessage, fullRcode } from '../../src/wire/dns-message.js';
+import { decodeDnsMessage, fullRcode } from '../../src/wire/dns-message.js';
 import { rawQuery, testPlan } from './helpers.js';
 
 const plan = testPlan();
@@ -15,7 +15,7 @@ const OPT = '00 0029 04d0 00 00 0000 0000';
 function answer(q: Uint8Array, tcp = false) {
   const out = responder.respond(q, tcp);
   if (out === null) return null;
-  const m = decodeMessage(out);
+  const m = decodeDnsMessage(out);
   if (!m.ok) throw new Error(`our own answer does not decode: ${m.error.message} (${Buffer.from(out).toString('hex')})`);
   return { bytes: out, m: m.value };
 }

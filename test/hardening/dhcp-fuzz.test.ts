@@ -15,7 +15,7 @@ import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/log.js';
 import type { Destination } from '../../src/dhcp/rfc2131.js';
-import { decodeMessage, MessageType } from '../../src/wire/dhcp-message.js';
+import { decodeDhcpMessage, MessageType } from '../../src/wire/dhcp-message.js';
 import { LOOPBACK_SERVER, startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
 import { Rng, budget, catchUp, dhcpSeeds, encodeSeed, mutateDhcp, randomDhcp, seedFromEnv } from './fuzz-lib.js';
@@ -89,7 +89,7 @@ t.test(`DHCP daemon survives ${PACKETS} fuzzed packets (seed ${SEED})`, async (t
     close: () => undefined,
     send(bytes, to) {
       replies++;
-      const d = decodeMessage(bytes);
+      const d = decodeDhcpMessage(bytes);
       const why = !d.ok
         ? `does not decode: ${d.error.message}`
         : d.value.op !== 2

@@ -7,7 +7,7 @@
 import t from 'tap';
 import dgram from 'node:dgram';
 import { DnsDaemon } from '../../src/dns/daemon.js';
-import { decodeMessage } from '../../src/wire/dns-message.js';
+import { decodeDnsMessage } from '../../src/wire/dns-message.js';
 import { rawQuery, testPlan } from '../dns/helpers.js';
 import { Rng, budget, catchUp, firstReply, seedFromEnv, watchDaemon } from './fuzz-lib.js';
 
@@ -135,7 +135,7 @@ t.test(`DNS daemon on loopback takes ${PACKETS} fuzzed datagrams (seed ${SEED})`
     () => sock.send(rawQuery(0x4242, 'ucupdates-r2.schertz.name', 1), port, '127.0.0.1'),
   );
   t.ok(answer, 'answered after the fuzz');
-  const m = answer ? decodeMessage(answer) : undefined;
+  const m = answer ? decodeDnsMessage(answer) : undefined;
   t.ok(m?.ok, 'the answer decodes');
   if (m?.ok) {
     t.equal(m.value.header.rcode, 0, 'NOERROR');

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { encodeMessage, MessageType } from '../../src/wire/dhcp-message.js';
+import { encodeDhcpMessage, MessageType } from '../../src/wire/dhcp-message.js';
 import { startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
 import { clientMessage } from '../helpers/relay-client.js';
 
@@ -115,7 +115,7 @@ t.test('a DISCOVER on a large full pool is answered (with silence) quickly', asy
   // ~4000 addresses held by offers from random MACs, fed straight into receive().
   const { daemon, lines } = await start(t, `${NET}.0.100-${NET}.15.250`, `${NET}.0.0/20`);
   const discover = (mac: string) => {
-    const e = encodeMessage(clientMessage(MessageType.DISCOVER, mac, `${NET}.0.1`));
+    const e = encodeDhcpMessage(clientMessage(MessageType.DISCOVER, mac, `${NET}.0.1`));
     if (!e.ok) throw new Error(e.error.message);
     return e.value;
   };

@@ -10,7 +10,7 @@ import type dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/log.js';
-import { emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { emptyMessage, encodeDhcpMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
 /** Packets per daemon: PROVLAB_FUZZ_PACKETS, or the short default for `npm test`. */
 export function budget(shortDefault: number): number {
@@ -134,7 +134,7 @@ export function dhcpSeeds(rng: Rng, o: DhcpCorpusOptions): DhcpMessage[] {
 }
 
 export function encodeSeed(m: DhcpMessage): Uint8Array {
-  const e = encodeMessage(m, { maxSize: 1500 });
+  const e = encodeDhcpMessage(m, { maxSize: 1500 });
   if (!e.ok) throw new Error(`seed does not encode: ${e.error.message}`);
   return e.value;
 }

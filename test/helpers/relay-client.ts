@@ -2,7 +2,7 @@
 // a relay does (giaddr set, from the server port), so no root and no
 // namespace is needed. Bounded: every call has a timeout.
 import dgram from 'node:dgram';
-import { decodeMessage, emptyMessage, encodeMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { decodeDhcpMessage, emptyMessage, encodeDhcpMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
 export interface RelayClient {
   /** Full DISCOVER/OFFER/REQUEST/ACK for one MAC; resolves with the ACKed address or null. */
@@ -40,7 +40,7 @@ export async function openRelay(giaddr: string, server: string, port: number): P
   const sock = dgram.createSocket('udp4');
   const waiting = new Map<number, (m: DhcpMessage) => void>();
   sock.on('message', (buf) => {
-    const d = decodeMessage(buf);
+    const d = decodeDhcpMessage(buf);
     if (!d.ok) return;
     const w = waiting.get(d.value.xid);
     if (w) {
@@ -53,7 +53,7 @@ export async function openRelay(giaddr: string, server: string, port: number): P
     sock.bind(port, giaddr, () => resolve());
   });
   const send = (msg: DhcpMessage): void => {
-    const enc = encodeMessage(msg);
+    const enc = encodeDhcpMessage(msg);
     if (!enc.ok) throw new Error(enc.error.message);
     sock.send(enc.value, port, server);
   };

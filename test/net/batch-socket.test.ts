@@ -8,7 +8,6 @@ import {
   IN_TIMESTAMP,
   IN_TRUNCATED,
   IN_WORDS,
-  ipToUint32,
   OUT,
   OUT_NTP_TRANSMIT,
   OUT_WORDS,
@@ -17,6 +16,7 @@ import {
   uint32ToIp,
   type BatchSocket,
 } from '../../src/net/batch-socket.js';
+import { ipToInt } from '../../src/wire/ipv4.js';
 
 const available = batchSocketsAvailable();
 const skip = available.ok ? false : process.env.CI === 'true' ? false : available.reason;
@@ -44,10 +44,7 @@ function nextMessage(c: dgram.Socket, ms = 2000): Promise<{ msg: Buffer; rinfo: 
 }
 
 t.test('ip helpers', async (t) => {
-  t.equal(ipToUint32('10.0.0.1'), 0x0a000001);
-  t.equal(ipToUint32('255.255.255.255'), 0xffffffff);
   t.equal(uint32ToIp(0xc0a80101), '192.168.1.1');
-  for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1..2.3', 'a.b.c.d', '1.2.3.4 ']) t.ok(Number.isNaN(ipToUint32(bad)), bad);
 });
 
 t.test('echo in batches, with metadata, truncation and stats', { skip }, async (t) => {
@@ -125,7 +122,7 @@ t.test('kernel receive timestamps and NTP transmit stamping', { skip }, async (t
         sock.outMeta[o + OUT.len] = 48;
         sock.outMeta[o + OUT.dstIp] = sock.inMeta[m + IN.srcIp]!;
         sock.outMeta[o + OUT.dstPort] = sock.inMeta[m + IN.srcPort]!;
-        sock.outMeta[o + OUT.srcIp] = ipToUint32('127.0.0.1');
+        sock.outMeta[o + OUT.srcIp] = ipToInt('127.0.0.1');
         sock.outMeta[o + OUT.flags] = OUT_NTP_TRANSMIT;
       }
       return n;
@@ -168,7 +165,7 @@ t.test('sendTo, a throwing handler, a second bind, close', { skip }, async (t) =
   t.equal(await none, null, 'a throwing batch answers nothing');
   t.same(errors, ['handler bug'], 'and is reported');
   const got = nextMessage(c);
-  sock.sendTo(Buffer.from('direct'), ipToUint32('127.0.0.1'), c.address().port);
+  sock.sendTo(Buffer.from('direct'), ipToInt('127.0.0.1'), c.address().port);
   t.equal((await got)?.msg.toString(), 'direct');
   t.throws(
     () => openBatchSocket({ address: '127.0.0.1', port: sock.port, onBatch: () => 0, onError: () => undefined }),
@@ -192,7 +189,7 @@ t.test('sendOut: replies written outside a batch; failures counted, not thrown',
     sock.output.write(text, slot * sock.slotSize);
     const o = slot * OUT_WORDS;
     sock.outMeta[o + OUT.len] = Buffer.byteLength(text);
-    sock.outMeta[o + OUT.dstIp] = ipToUint32('127.0.0.1');
+    sock.outMeta[o + OUT.dstIp] = ipToInt('127.0.0.1');
     sock.outMeta[o + OUT.dstPort] = port;
     sock.outMeta[o + OUT.srcIp] = 0;
     sock.outMeta[o + OUT.flags] = 0;

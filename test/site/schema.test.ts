@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseSite, SiteFileError } from '../../src/site/load.js';
 import { siteJsonSchemaText } from '../../src/site/json-schema.js';
-import { normalizeMac, parseDuration, parseHex, parseRange, formatDuration } from '../../src/site/values.js';
+import { normalizeMac, parseDuration, parseHexValue, parseRange, formatDuration } from '../../src/site/values.js';
 import { minimalSite } from '../helpers/sites.js';
 
 const MINIMAL = minimalSite('minimal');
@@ -75,9 +75,9 @@ t.test('ranges and hex', async (t) => {
   t.same(parseRange('10.20.0.100 - 10.20.0.199'), { start: '10.20.0.100', end: '10.20.0.199' });
   t.equal(parseRange('10.20.0.100'), null);
   t.equal(parseRange('10.20.0.100-10.20.0.256'), null);
-  t.same([...parseHex('0a:0B 0c')!], [10, 11, 12]);
-  t.same([...parseHex('0x0a0b')!], [10, 11]);
-  t.equal(parseHex('abc'), null);
+  t.same([...parseHexValue('0a:0B 0c')!], [10, 11, 12]);
+  t.same([...parseHexValue('0x0a0b')!], [10, 11]);
+  t.equal(parseHexValue('abc'), null);
 });
 
 t.test('unknown keys are refused at every level', async (t) => {

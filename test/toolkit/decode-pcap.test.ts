@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { captureFindings, decodeCapture, renderCaptureReport, type CaptureReport, type PacketReport } from '../../src/toolkit/decode-pcap.js';
 import { exitCodeFor } from '../../src/toolkit/decode.js';
-import { emptyMessage, encodeMessage } from '../../src/wire/dhcp-message.js';
+import { emptyMessage, encodeDhcpMessage } from '../../src/wire/dhcp-message.js';
 import { ipUdp, pcap } from '../helpers/capture-files.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -94,7 +94,7 @@ t.test('ports, other vendors, unreadable packets, files that are not captures', 
   msg.options.set(53, Uint8Array.of(5));
   msg.options.set(60, Buffer.from('PXEClient'));
   msg.options.set(43, Uint8Array.of(6, 1, 8, 255));
-  const dhcp = encodeMessage(msg);
+  const dhcp = encodeDhcpMessage(msg);
   if (!dhcp.ok) throw new Error(dhcp.error.message);
   // The second datagram holds 4 bytes of a BOOTREPLY: too short to read.
   const file = pcap(101 /* LINKTYPE_RAW */, [ipUdp(dhcp.value, 6767, 6767), ipUdp(Uint8Array.of(2, 1, 6, 0), 6767, 6767)]);

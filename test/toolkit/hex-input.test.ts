@@ -1,5 +1,6 @@
 import t from 'tap';
-import { parseHex, toHex } from '../../src/toolkit/hex-input.js';
+import { hex } from '../../src/wire/bytes.js';
+import { parsePastedHex } from '../../src/toolkit/hex-input.js';
 
 // DHCPUtil's option 43 (90 bytes), from docs/lpe-facts.md.
 const DHCPUTIL_43 =
@@ -34,10 +35,10 @@ t.test('every pasted form gives the same bytes', async (t) => {
     ['quoted', `"${DHCPUTIL_43}"`, 'plain'],
   ];
   for (const [what, text, form] of forms) {
-    const r = parseHex(text);
+    const r = parsePastedHex(text);
     t.ok(r.ok, what);
     if (!r.ok) continue;
-    t.equal(toHex(r.value.bytes), expected, `${what}: same bytes`);
+    t.equal(hex(r.value.bytes), expected, `${what}: same bytes`);
     t.equal(r.value.form, form, `${what}: recognised as ${form}`);
     t.type(r.value.description, 'string');
   }
@@ -45,7 +46,7 @@ t.test('every pasted form gives the same bytes', async (t) => {
 
 t.test('input that is not hex is refused with a position', async (t) => {
   const code = (s: string) => {
-    const r = parseHex(s);
+    const r = parsePastedHex(s);
     return r.ok ? 'ok' : r.error.code;
   };
   t.equal(code(''), 'empty');
@@ -57,12 +58,6 @@ t.test('input that is not hex is refused with a position', async (t) => {
   t.equal(code('0x01 0x100'), 'bad-hex', 'a Windows item holds one byte');
   t.equal(code('010.0c'), 'odd-digits', 'Cisco groups hold 2 or 4 digits');
   t.equal(code('10.99.0.1'), 'odd-digits', 'an IPv4 address is not hex');
-  const r = parseHex('  01 0c zz');
+  const r = parsePastedHex('  01 0c zz');
   t.equal(r.ok ? -1 : r.error.offset, 8, 'offset points at the bad text');
-});
-
-t.test('toHex', async (t) => {
-  t.equal(toHex(Uint8Array.of(1, 0xbb)), '01bb');
-  t.equal(toHex(Uint8Array.of(1, 0xbb), ' '), '01 bb');
-  t.equal(toHex(new Uint8Array(0)), '');
 });

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeMessage } from '../../src/wire/dhcp-message.js';
+import { decodeDhcpMessage } from '../../src/wire/dhcp-message.js';
 import { frameTime, LINKTYPE, readCapture, udpOf, type Capture } from '../../src/toolkit/pcap.js';
 import { which } from '../helpers/netns.js';
 import { ipUdp, pcap } from '../helpers/capture-files.js';
@@ -40,7 +40,7 @@ t.test('every fixture reads, with the expected format and link type', async (t) 
       t.ok(u.ok, `${name} #${f.number}: UDP found`);
       if (!u.ok) continue;
       t.ok([67, 68].includes(u.value.srcPort) && [67, 68].includes(u.value.dstPort), `${name} #${f.number}: DHCP ports`);
-      t.ok(decodeMessage(u.value.payload).ok, `${name} #${f.number}: a DHCP message`);
+      t.ok(decodeDhcpMessage(u.value.payload).ok, `${name} #${f.number}: a DHCP message`);
     }
   }
 });
@@ -77,7 +77,7 @@ t.test('frame by frame as tshark reads them', { skip: tsharkSkip }, async (t) =>
         t.fail(`${name} #${num}: ${u.error.message}`);
         continue;
       }
-      const m = decodeMessage(u.value.payload);
+      const m = decodeDhcpMessage(u.value.payload);
       const ours = [String(f.number), epoch === '' ? '' : `${f.sec}.${String(f.nsec).padStart(9, '0')}`, u.value.vlans.join(','), u.value.src, u.value.dst, String(u.value.srcPort), String(u.value.dstPort), m.ok ? `0x${m.value.xid.toString(16).padStart(8, '0')}` : ''];
       t.same(ours, [num, epoch, vlan, src, dst, sport, dport, xid], `${name} #${num}`);
     }

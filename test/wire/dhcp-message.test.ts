@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DHCP_MAGIC, MessageType, decodeMessage, emptyMessage, encodeMessage, macOf, messageTypeOf, type DhcpMessage } from '../../src/wire/dhcp-message.js';
+import { DHCP_MAGIC, MessageType, decodeDhcpMessage, emptyMessage, encodeDhcpMessage, macOf, messageTypeName, messageTypeOf, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 import { decodeSearchList } from '../../src/wire/rfc3397-search.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -181,7 +181,7 @@ withTshark(t, 'the Windows DISCOVER fixture is byte-exact (tshark checks its IPv
 
 t.test('decodes a real Windows DHCPDISCOVER', async (t) => {
   t.equal(WINDOWS_DISCOVER.length, 300);
-  const r = decodeMessage(WINDOWS_DISCOVER);
+  const r = decodeDhcpMessage(WINDOWS_DISCOVER);
   t.ok(r.ok);
   if (!r.ok) return;
   const m = r.value;
@@ -202,7 +202,7 @@ t.test('decodes a real Windows DHCPDISCOVER', async (t) => {
   t.equal(m.file.length, 128);
   t.ok(m.sname.every((b) => b === 0) && m.file.every((b) => b === 0));
 
-  const again = encodeMessage(m);
+  const again = encodeDhcpMessage(m);
   t.ok(again.ok);
   if (again.ok) t.equal(toHex(again.value), toHex(WINDOWS_DISCOVER), 'encode(decode(packet)) gives the captured bytes back');
 });
@@ -215,7 +215,7 @@ t.test('encode: the RFC 2131 §2 layout, byte by byte', async (t) => {
   m.sname = ascii('srv');
   m.file = ascii('boot.bin');
   m.options.set(53, Uint8Array.of(2));
-  const r = encodeMessage(m);
+  const r = encodeDhcpMessage(m);
   t.ok(r.ok);
   if (!r.ok) return;
   const b = r.value;
@@ -232,25 +232,25 @@ t.test('encode: the RFC 2131 §2 layout, byte by byte', async (t) => {
 t.test('encode: sizes', async (t) => {
   const m = emptyMessage();
   m.options.set(43, new Uint8Array(200));
-  const r = encodeMessage(m);
+  const r = encodeDhcpMessage(m);
   t.equal(r.ok && r.value.length, 240 + 202 + 1, 'over 300 bytes: no padding');
-  const empty = encodeMessage(emptyMessage());
+  const empty = encodeDhcpMessage(emptyMessage());
   t.equal(empty.ok && toHex(empty.value.subarray(236, 242)), '63825363ff00', 'no options: just the end option');
   // Exactly 576 fits without overload at the default limit; 577 does not.
   const fits = emptyMessage();
   fits.options.set(43, new Uint8Array(255));
   fits.options.set(60, new Uint8Array(76)); // 240 + 257 + 78 + 1 = 576
-  const a = encodeMessage(fits);
+  const a = encodeDhcpMessage(fits);
   t.same(a.ok && [a.value.length, a.value[240], a.value[497], a.value[575]], [576, 43, 60, 255], 'options in place, end at the last byte, no 52');
   fits.options.set(60, new Uint8Array(77));
-  const b = encodeMessage(fits);
+  const b = encodeDhcpMessage(fits);
   t.ok(b.ok, '577 bytes of options still fit, with overload');
   if (b.ok) {
     t.ok(b.value.length <= 576, 'within the default 576');
-    const back = decodeMessage(b.value);
+    const back = decodeDhcpMessage(b.value);
     t.same(back.ok && sortedOptions(back.value), sortedOptions(fits));
   }
-  const big = encodeMessage(fits, { maxSize: 1500 });
+  const big = encodeDhcpMessage(fits, { maxSize: 1500 });
   t.equal(big.ok && big.value.length, 577, 'a bigger maxSize avoids overload');
 });
 
@@ -263,7 +263,7 @@ t.test('RFC 3396: long options are split into consecutive instances and joined o
   m.options.set(53, Uint8Array.of(5));
   m.options.set(119, list);
   m.options.set(3, hex('0a140001'));
-  const r = encodeMessage(m, { maxSize: 1500 });
+  const r = encodeDhcpMessage(m, { maxSize: 1500 });
   t.ok(r.ok);
   if (!r.ok) return;
   const b = r.value;
@@ -272,14 +272,14 @@ t.test('RFC 3396: long options are split into consecutive instances and joined o
   t.equal(toHex(b.subarray(500, 502)), '77ff', 'second instance right after: 255 bytes');
   t.equal(toHex(b.subarray(757, 759)), '778c', 'third instance: 140 bytes');
   t.equal(toHex(b.subarray(899, 906)), '03040a140001ff', 'then option 3 and the end option');
-  const back = decodeMessage(b);
+  const back = decodeDhcpMessage(b);
   t.ok(back.ok);
   if (!back.ok) return;
   t.same(optionList(back.value), optionList(m), 'joined again, same order');
   t.same(decodeSearchList(back.value.options.get(119)!), { ok: true, value: names });
 
   // Instances need not be adjacent; joined in the order met, first-seen order kept.
-  const split = decodeMessage(raw('0f07 636f6e746f736f 0304 0a140001 0f06 2e6c6f63616c ff'));
+  const split = decodeDhcpMessage(raw('0f07 636f6e746f736f 0304 0a140001 0f06 2e6c6f63616c ff'));
   t.same(split.ok && optionList(split.value), [
     [15, toHex(ascii('contoso.local'))],
     [3, '0a140001'],
@@ -294,7 +294,7 @@ t.test('RFC 3396: long options are split into consecutive instances and joined o
 
 t.test('overload on read (RFC 2132 §9.3): options, then file, then sname', async (t) => {
   // 52 = 3; option 15 starts in file and continues in sname; option 3 sits in sname.
-  const both = decodeMessage(
+  const both = decodeDhcpMessage(
     raw('350105 340103 ff', {
       file: '0f07 636f6e746f736f ff',
       sname: '0f06 2e6c6f63616c 0304 0a140001 ff',
@@ -311,26 +311,26 @@ t.test('overload on read (RFC 2132 §9.3): options, then file, then sname', asyn
     t.ok(both.value.sname.every((x) => x === 0) && both.value.sname.length === 64, 'sname returned zeroed');
   }
   // 52 = 1: file only; sname is a server name and stays as it is.
-  const fileOnly = decodeMessage(raw('340101', { file: '0304 0a140001', sname: toHex(ascii('srv\x03\x04abcd')) }));
+  const fileOnly = decodeDhcpMessage(raw('340101', { file: '0304 0a140001', sname: toHex(ascii('srv\x03\x04abcd')) }));
   t.ok(fileOnly.ok);
   if (fileOnly.ok) {
     t.same(optionList(fileOnly.value), [[3, '0a140001']], 'missing end options are tolerated in file too');
     t.equal(Buffer.from(fileOnly.value.sname.subarray(0, 9)).toString('latin1'), 'srv\x03\x04abcd');
   }
   // 52 = 2: sname only; file is a boot file name.
-  const snameOnly = decodeMessage(raw('340102 ff', { sname: '0304 0a140001 ff', file: toHex(ascii('pxelinux.0')) }));
+  const snameOnly = decodeDhcpMessage(raw('340102 ff', { sname: '0304 0a140001 ff', file: toHex(ascii('pxelinux.0')) }));
   t.ok(snameOnly.ok);
   if (snameOnly.ok) {
     t.same(optionList(snameOnly.value), [[3, '0a140001']]);
     t.equal(Buffer.from(snameOnly.value.file.subarray(0, 10)).toString('latin1'), 'pxelinux.0');
   }
-  t.equal(code(decodeMessage(raw('340101 ff', { file: '00'.repeat(120) + '0f20 6162' }))), 'truncated-option', 'an option that runs past the end of file');
-  t.equal(code(decodeMessage(raw('340101 ff', { file: '0f20 6162' }))), 'ok', 'the same option early in file fits (zeros are its data)');
-  t.equal(code(decodeMessage(raw('340102 ff', { sname: '00'.repeat(63) + '0f' }))), 'truncated-option', 'a code byte at the very end of sname');
-  t.equal(code(decodeMessage(raw('340104 ff'))), 'bad-overload', 'value 4');
-  t.equal(code(decodeMessage(raw('340100 ff'))), 'bad-overload', 'value 0');
-  t.equal(code(decodeMessage(raw('34020103 ff'))), 'bad-overload', 'two bytes');
-  t.equal(code(decodeMessage(raw('3400 ff'))), 'bad-overload', 'no bytes');
+  t.equal(code(decodeDhcpMessage(raw('340101 ff', { file: '00'.repeat(120) + '0f20 6162' }))), 'truncated-option', 'an option that runs past the end of file');
+  t.equal(code(decodeDhcpMessage(raw('340101 ff', { file: '0f20 6162' }))), 'ok', 'the same option early in file fits (zeros are its data)');
+  t.equal(code(decodeDhcpMessage(raw('340102 ff', { sname: '00'.repeat(63) + '0f' }))), 'truncated-option', 'a code byte at the very end of sname');
+  t.equal(code(decodeDhcpMessage(raw('340104 ff'))), 'bad-overload', 'value 4');
+  t.equal(code(decodeDhcpMessage(raw('340100 ff'))), 'bad-overload', 'value 0');
+  t.equal(code(decodeDhcpMessage(raw('34020103 ff'))), 'bad-overload', 'two bytes');
+  t.equal(code(decodeDhcpMessage(raw('3400 ff'))), 'bad-overload', 'no bytes');
 });
 
 t.test('overload on write', async (t) => {
@@ -340,12 +340,12 @@ t.test('overload on write', async (t) => {
   const list119 = Uint8Array.from(Buffer.concat(list.map((n) => Buffer.from(n.split('.').map((l) => String.fromCharCode(l.length) + l).join('') + '\0', 'latin1'))));
   t.equal(list119.length, 254);
   m.options.set(119, list119);
-  const r = encodeMessage(m, { maxSize: 548 });
+  const r = encodeDhcpMessage(m, { maxSize: 548 });
   t.ok(r.ok);
   if (!r.ok) return;
   t.ok(r.value.length <= 548, `${r.value.length} bytes, within 548`);
   t.equal(toHex(r.value.subarray(240, 243)), '350105', 'the message type stays first in the options field');
-  const back = decodeMessage(r.value);
+  const back = decodeDhcpMessage(r.value);
   t.ok(back.ok);
   if (!back.ok) return;
   t.same(sortedOptions(back.value), sortedOptions(m), 'every option comes back');
@@ -373,17 +373,17 @@ t.test('overload on write', async (t) => {
   withFile.options.set(66, ascii('tftp.contoso.local'));
   withFile.options.set(12, ascii('phone-0001'));
   withFile.options.set(81, new Uint8Array(100));
-  const wf = encodeMessage(withFile, { maxSize: 548 });
+  const wf = encodeDhcpMessage(withFile, { maxSize: 548 });
   t.ok(wf.ok);
   if (wf.ok) {
-    const d = decodeMessage(wf.value);
+    const d = decodeDhcpMessage(wf.value);
     t.same(d.ok && sortedOptions(d.value), sortedOptions(withFile));
     t.equal(d.ok && Buffer.from(d.value.file.subarray(0, 8)).toString('latin1'), 'boot.bin', 'the boot file name survives');
     t.equal(d.ok && d.value.sname.every((x) => x === 0), true, 'sname was used for options');
   }
   // Both fields in use: nowhere to go.
   withFile.sname = ascii('server');
-  t.equal(code(encodeMessage(withFile, { maxSize: 548 })), 'too-big');
+  t.equal(code(encodeDhcpMessage(withFile, { maxSize: 548 })), 'too-big');
 });
 
 t.test('overload on write never cuts an option of 255 bytes or less', async (t) => {
@@ -392,18 +392,18 @@ t.test('overload on write never cuts an option of 255 bytes or less', async (t) 
   const m = emptyMessage();
   m.options.set(53, Uint8Array.of(5));
   m.options.set(43, new Uint8Array(200).fill(7));
-  const r = encodeMessage(m, { maxSize: 300 });
+  const r = encodeDhcpMessage(m, { maxSize: 300 });
   t.equal(code(r), 'too-big');
   t.match(r.ok ? '' : r.error.message, /option 43/);
   // A value over 255 bytes must be cut anyway, so its pieces may fill the fields in read order.
   const long = emptyMessage();
   long.options.set(53, Uint8Array.of(5));
   long.options.set(224, Uint8Array.from({ length: 400 }, (_, i) => i & 0xff));
-  const lr = encodeMessage(long, { maxSize: 548 });
+  const lr = encodeDhcpMessage(long, { maxSize: 548 });
   t.ok(lr.ok);
   if (!lr.ok) return;
   t.ok(lr.value.length <= 548);
-  const back = decodeMessage(lr.value);
+  const back = decodeDhcpMessage(lr.value);
   t.same(back.ok && optionList(back.value), optionList(long), 'pieces joined in order across the fields');
   withTshark(t, 'tshark reads it', (t) => assertClean(t, tshark([replyFrame(lr.value)])));
 });
@@ -412,15 +412,15 @@ t.test('overload on write keeps the pieces of a long option in order, whichever 
   // Found by the property below: a 256-byte option 53 (absurd, but legal input) once came back as its last byte first.
   const m = emptyMessage();
   m.options.set(53, Uint8Array.from({ length: 256 }, (_, i) => (i === 255 ? 1 : 0)));
-  const r = encodeMessage(m, { maxSize: 318 });
+  const r = encodeDhcpMessage(m, { maxSize: 318 });
   t.ok(r.ok);
   if (!r.ok) return;
-  const back = decodeMessage(r.value);
+  const back = decodeDhcpMessage(r.value);
   t.same(back.ok && optionList(back.value), optionList(m));
 });
 
 withTshark(t, 'tshark decodes a plain reply without complaint', (t) => {
-  const r = encodeMessage(reply(), { maxSize: 1500 });
+  const r = encodeDhcpMessage(reply(), { maxSize: 1500 });
   t.ok(r.ok);
   if (!r.ok) return;
   t.ok(r.value.subarray(44, 236).every((x) => x === 0), 'no overload needed: sname and file stay empty');
@@ -440,24 +440,24 @@ withTshark(t, 'tshark decodes a plain reply without complaint', (t) => {
 });
 
 t.test('decode failures', async (t) => {
-  t.equal(code(decodeMessage(new Uint8Array(239))), 'too-short');
-  t.equal(code(decodeMessage(new Uint8Array(0))), 'too-short');
-  t.equal(code(decodeMessage(raw('ff', { cookie: '63825364' }))), 'bad-cookie');
-  t.equal(code(decodeMessage(raw('ff', { cookie: '00000000' }))), 'bad-cookie', 'plain BOOTP');
+  t.equal(code(decodeDhcpMessage(new Uint8Array(239))), 'too-short');
+  t.equal(code(decodeDhcpMessage(new Uint8Array(0))), 'too-short');
+  t.equal(code(decodeDhcpMessage(raw('ff', { cookie: '63825364' }))), 'bad-cookie');
+  t.equal(code(decodeDhcpMessage(raw('ff', { cookie: '00000000' }))), 'bad-cookie', 'plain BOOTP');
   const hlen = raw('ff');
   hlen[2] = 17;
-  t.equal(code(decodeMessage(hlen)), 'bad-hlen');
+  t.equal(code(decodeDhcpMessage(hlen)), 'bad-hlen');
   hlen[2] = 16;
-  t.equal(code(decodeMessage(hlen)), 'ok', 'hlen 16 is the most chaddr holds');
-  const cut = decodeMessage(raw('350101 0f05 6162'));
+  t.equal(code(decodeDhcpMessage(hlen)), 'ok', 'hlen 16 is the most chaddr holds');
+  const cut = decodeDhcpMessage(raw('350101 0f05 6162'));
   t.same(cut.ok ? null : [cut.error.code, cut.error.offset], ['truncated-option', 243]);
-  t.equal(code(decodeMessage(raw('350101 0f'))), 'truncated-option', 'a code byte with no length byte');
+  t.equal(code(decodeDhcpMessage(raw('350101 0f'))), 'truncated-option', 'a code byte with no length byte');
 });
 
 t.test('decode leniency', async (t) => {
   t.same(
     (() => {
-      const r = decodeMessage(raw('350101 3d0701aabbccddeeff'));
+      const r = decodeDhcpMessage(raw('350101 3d0701aabbccddeeff'));
       return r.ok && optionList(r.value);
     })(),
     [
@@ -466,21 +466,21 @@ t.test('decode leniency', async (t) => {
     ],
     'no end option, no padding',
   );
-  const padded = decodeMessage(raw('00 00 350103 00 0c03616263 ff 0f20 garbage'.replace('garbage', 'deadbeef')));
+  const padded = decodeDhcpMessage(raw('00 00 350103 00 0c03616263 ff 0f20 garbage'.replace('garbage', 'deadbeef')));
   t.same(padded.ok && optionList(padded.value), [
     [53, '03'],
     [12, '616263'],
   ], 'pads skipped, nothing after the end option read');
-  const zeroLength = decodeMessage(raw('5000 ff'));
+  const zeroLength = decodeDhcpMessage(raw('5000 ff'));
   t.same(zeroLength.ok && optionList(zeroLength.value), [[80, '']], 'a zero-length option (rapid commit) is kept');
-  t.equal(code(decodeMessage(raw(''))), 'ok', 'a bare 240-byte header');
+  t.equal(code(decodeDhcpMessage(raw(''))), 'ok', 'a bare 240-byte header');
 });
 
 t.test('encode failures', async (t) => {
   const bad = (change: (m: DhcpMessage) => void) => {
     const m = emptyMessage();
     change(m);
-    return code(encodeMessage(m));
+    return code(encodeDhcpMessage(m));
   };
   t.equal(bad(() => undefined), 'ok');
   t.equal(bad((m) => (m.yiaddr = '10.0.0')), 'bad-field');
@@ -560,14 +560,14 @@ t.test('property: decode(encode(m)) = m, within maxSize, or too-big', async (t) 
   t.doesNotThrow(() =>
     fc.assert(
       fc.property(messageArb, fc.integer({ min: 300, max: 1500 }), (m, maxSize) => {
-        const r = encodeMessage(m, { maxSize });
+        const r = encodeDhcpMessage(m, { maxSize });
         const plain = 240 + [...m.options.values()].reduce((n, v) => n + (v.length === 0 ? 2 : v.length + 2 * Math.ceil(v.length / 255)), 0) + 1;
         if (!r.ok) {
           tooBig++;
           return r.error.code === 'too-big' && plain > maxSize;
         }
         if (r.value.length > Math.max(300, maxSize)) return false;
-        const d = decodeMessage(r.value);
+        const d = decodeDhcpMessage(r.value);
         if (!d.ok) return false;
         const x = d.value;
         const wasOverloaded = plain > maxSize;
@@ -596,10 +596,15 @@ t.test('property: any bytes decode or fail, never throw', async (t) => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 0, maxLength: 400 }), fc.boolean(), (bytes, cookie) => {
         if (cookie && bytes.length >= 240) bytes.set([0x63, 0x82, 0x53, 0x63], 236);
-        const r = decodeMessage(bytes);
+        const r = decodeDhcpMessage(bytes);
         return r.ok || typeof r.error.code === 'string';
       }),
       { numRuns: 2000 },
     ),
   );
+});
+
+t.test('message type names: RFC 2132 §9.6 values 1..8, nothing else', async (t) => {
+  t.same([1, 2, 3, 4, 5, 6, 7, 8].map(messageTypeName), ['DISCOVER', 'OFFER', 'REQUEST', 'DECLINE', 'ACK', 'NAK', 'RELEASE', 'INFORM']);
+  for (const n of [0, 9, 13, 255, -1, 1.5]) t.equal(messageTypeName(n), undefined, String(n));
 });

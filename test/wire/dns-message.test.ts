@@ -12,8 +12,10 @@ import {
   DnsType,
   MessageWriter,
   decodeHeader,
-  decodeMessage,
-  encodeMessage,
+  decodeDnsAnswers,
+  decodeDnsMessage,
+  encodeDnsMessage,
+  encodeDnsQuery,
   fullRcode,
   typeName,
   type DnsMessage,
@@ -36,7 +38,7 @@ const field = (c: Captured, f: string): string[] => c.tshark[f] ?? [];
 const num = (s: string) => (s.startsWith('0x') ? parseInt(s, 16) : Number(s));
 
 function decoded(c: Captured): DnsMessage {
-  const r = decodeMessage(hex(c.hex));
+  const r = decodeDnsMessage(hex(c.hex));
   if (!r.ok) throw new Error(`${c.hex}: ${r.error.code} ${r.error.message}`);
   return r.value;
 }
@@ -123,7 +125,7 @@ t.test('queries: our encoder writes exactly the bytes dig and kdig sent', async 
     const m = decoded(c);
     if (m.header.qr) continue;
     // Queries carry one uncompressed question: no implementation choice is left, so the bytes must match.
-    t.equal(toHex(encodeMessage(m)), c.hex, `#${i} ${m.questions[0]!.name} ${typeName(m.questions[0]!.type)} ${c.transport}`);
+    t.equal(toHex(encodeDnsMessage(m)), c.hex, `#${i} ${m.questions[0]!.name} ${typeName(m.questions[0]!.type)} ${c.transport}`);
   }
 });
 
@@ -138,8 +140,8 @@ t.test('answers: dnsmasq compressed only where it chose to; our re-encoding deco
   for (const [i, c] of CAPTURES.entries()) {
     const m = decoded(c);
     if (!m.header.qr) continue;
-    const ours = encodeMessage(m);
-    const back = decodeMessage(ours);
+    const ours = encodeDnsMessage(m);
+    const back = decodeDnsMessage(ours);
     t.ok(back.ok, `#${i} decodes`);
     if (back.ok) t.same(folded(back.value), folded(m), `#${i} ${m.questions[0]!.name} same message after our encoding (names case-folded)`);
     t.ok(ours.length <= c.hex.length / 2, `#${i}: ours ${ours.length} bytes <= dnsmasq's ${c.hex.length / 2}`);
@@ -157,7 +159,7 @@ t.test('SRV targets are never compressed (RFC 2782), owners are', async (t) => {
     additionals: [],
     edns: null,
   };
-  const b = encodeMessage(msg);
+  const b = encodeDnsMessage(msg);
   // Written out by hand from RFC 1035 §4.1.3 and RFC 2782: owner = pointer to the question (offset 12),
   // type 33, class 1, TTL 600, rdlength 29, priority 0, weight 0, port 5061, then the whole target.
   const qlen = 1 + 15 + 1 + 4 + 1 + 7 + 1 + 4 + 1;
@@ -180,7 +182,7 @@ t.test('OPT (RFC 6891 §6.1.2) and the 12-bit rcode', async (t) => {
   const b = w.finish({ id: 1, qr: true, opcode: 0, aa: false, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode: 0 });
   // root, type 41, class = 1232, ttl = ext-rcode 1 | version 0 | DO, rdlength 12, option 10 len 8.
   t.equal(toHex(b.subarray(12 + 7)), '00' + '0029' + '04d0' + '01' + '00' + '8000' + '000c' + '000a' + '0008' + '0102030405060708');
-  const m = decodeMessage(b);
+  const m = decodeDnsMessage(b);
   t.ok(m.ok);
   if (m.ok) {
     t.equal(fullRcode(m.value), 16, 'BADVERS = extended 1 << 4 | 0');
@@ -209,8 +211,8 @@ t.test('records of every kind round-trip, with and without compression', async (
       additionals: rrs.slice(6),
       edns: { udpPayloadSize: 512, extendedRcode: 0, version: 0, dnssecOk: false, flags: 0, options: [] },
     };
-    const b = encodeMessage(m, { compress });
-    const back = decodeMessage(b);
+    const b = encodeDnsMessage(m, { compress });
+    const back = decodeDnsMessage(b);
     t.ok(back.ok, `compress=${compress}`);
     if (back.ok) {
       t.same(folded(back.value), folded(m), `compress=${compress}: same message (names case-folded)`);
@@ -241,7 +243,7 @@ t.test('IPv6 text: RFC 4291 forms in, RFC 5952 out', async (t) => {
 t.test('malformed messages fail with a code, never throw, never read past the end', async (t) => {
   const query = hex(CAPTURES[0]!.hex);
   const code = (b: Uint8Array) => {
-    const r = decodeMessage(b);
+    const r = decodeDnsMessage(b);
     return r.ok ? 'ok' : r.error.code;
   };
   t.equal(code(query.subarray(0, 11)), 'short-header');
@@ -267,7 +269,7 @@ t.test('malformed messages fail with a code, never throw, never read past the en
 
   fc.assert(
     fc.property(fc.uint8Array({ maxLength: 600 }), (b) => {
-      const r = decodeMessage(b);
+      const r = decodeDnsMessage(b);
       return r.ok || typeof r.error.code === 'string';
     }),
     { numRuns: 3000 },
@@ -278,12 +280,12 @@ t.test('malformed messages fail with a code, never throw, never read past the en
     fc.property(fc.integer({ min: 0, max: real.length - 1 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 6 }), (i, flips) => {
       const b = Uint8Array.from(real[i]!);
       for (const [at, v] of flips) b[at % b.length] = v;
-      const r = decodeMessage(b);
+      const r = decodeDnsMessage(b);
       if (r.ok) {
         // Whatever decodes must encode again without throwing on names we produced ourselves... unless a label holds
         // characters our (strict) encoder refuses; either way, nothing escapes as an exception other than RangeError.
         try {
-          encodeMessage(r.value);
+          encodeDnsMessage(r.value);
         } catch (e) {
           return e instanceof RangeError;
         }
@@ -346,7 +348,7 @@ t.test('tshark decodes our encoding of every captured message to the same fields
   }
   const dir = mkdtempSync(join(tmpdir(), 'provlab-dns-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const ours = CAPTURES.map((c) => encodeMessage(decoded(c)));
+  const ours = CAPTURES.map((c) => encodeDnsMessage(decoded(c)));
   const file = join(dir, 'ours.pcap');
   writeFileSync(file, pcap(ours));
   const FIELDS = Object.keys(CAPTURES.reduce((all, c) => ({ ...all, ...c.tshark }), {} as Record<string, unknown>)).filter((f) => f !== 'frame.number');
@@ -361,4 +363,43 @@ t.test('tshark decodes our encoding of every captured message to the same fields
   });
   const expert = spawnSync(TSHARK, ['-r', file, '-q', '-z', 'expert'], { encoding: 'utf8' });
   t.notMatch(expert.stdout, /^(Errors|Warns) \(/m, 'no error or warning expert info');
+});
+
+// ---------------------------------------------------------------- stub resolver (the probe's)
+
+t.test('encodeDnsQuery: a plain RD query with one IN question (RFC 1035 §4.1)', async (t) => {
+  const timeWindowsCom = '0474696d650777696e646f777303636f6d00';
+  t.equal(toHex(encodeDnsQuery(0x1234, 'time.windows.com', DnsType.A)), '1234' + '0100' + '0001' + '0000' + '0000' + '0000' + timeWindowsCom + '0001' + '0001');
+  t.equal(toHex(encodeDnsQuery(1, '_ntp._udp.x.org', DnsType.SRV)).slice(-8), '00210001');
+  t.throws(() => encodeDnsQuery(1, 'a..b', DnsType.A), RangeError);
+});
+
+t.test('decodeDnsAnswers: answers with their offsets, SRV target compression, later sections unread', async (t) => {
+  const qn = '045f7369700474657374056c6f63616c00'; // _sip.test.local
+  const head = (an: string, ar: string) => '0001 8180 0001' + an + '0000' + ar + qn + '0021 0001';
+  const compressed = 'c00c 0021 0001 0000003c 000d' + '0000 0000 13c5 0473697031 c011'; // sip1 + pointer to test.local
+  const plain = 'c00c 0021 0001 0000003c 0017' + '0000 0000 13c5 0473697031 0474657374 056c6f63616c 00';
+  const a = hex(head('0002', '0000') + compressed + plain);
+  const r = decodeDnsAnswers(a);
+  t.ok(r.ok);
+  if (!r.ok) return;
+  t.equal(r.value.header.qr, true);
+  t.same(r.value.questions, [{ name: '_sip.test.local', type: DnsType.SRV, class: 1 }]);
+  const [first, second] = r.value.answers;
+  t.same(first!.record.data, { type: 'SRV', priority: 0, weight: 0, port: 5061, target: 'sip1.test.local' });
+  t.equal(first!.offset, 12 + 17 + 4);
+  t.equal(first!.end, first!.offset + 2 + 10 + 13);
+  t.equal(first!.targetCompressed, true);
+  t.equal(second!.offset, first!.end);
+  t.equal(second!.end, a.length);
+  t.equal(second!.targetCompressed, false);
+
+  // An additional count the datagram cannot hold: the whole-message decoder refuses it, the stub still reads its answers.
+  const lying = hex(head('0001', '0005') + plain);
+  t.match(decodeDnsMessage(lying), { ok: false, error: { code: 'counts-exceed-length' } });
+  t.match(decodeDnsAnswers(lying), { ok: true, value: { answers: [{ targetCompressed: false }] } });
+  // More answers announced than sent: the missing one fails where the bytes run out.
+  const short = hex(head('0002', '0000') + plain);
+  t.match(decodeDnsAnswers(short), { ok: false, error: { code: 'no-root', offset: short.length } });
+  t.match(decodeDnsAnswers(hex('0001 8180')), { ok: false, error: { offset: 0 } });
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { OPTION_DEFS, findOptionDef, findOptionDefByName } from '../../src/wire/option-defs.js';
+import { MS_UC_CLIENT_SPACE, OPTION_DEFS, findOptionDef, findOptionDefByName, optionName } from '../../src/wire/option-defs.js';
 
 t.test('the DHCPv4 options provlab meets are all rows of dhcp4', async (t) => {
   const needed = [1, 2, 3, 4, 6, 12, 15, 28, 42, 43, 50, 51, 52, 53, 54, 55, 57, 58, 59, 60, 61, 66, 67, 81, 82, 119, 120, 150, 252];
@@ -51,4 +51,10 @@ t.test('the table is consistent', async (t) => {
     if (def.encapsulates) t.ok(OPTION_DEFS.some((d) => d.space === def.encapsulates), `${key}: space ${def.encapsulates} has rows`);
   }
   t.ok(Object.isFrozen(OPTION_DEFS) && OPTION_DEFS.every((d) => Object.isFrozen(d)), 'rows are frozen');
+});
+
+t.test('optionName: the row name, or option-<code> for a code the table lacks', async (t) => {
+  t.equal(optionName(15), 'domain-name');
+  t.equal(optionName(224), 'option-224');
+  t.equal(optionName(1, MS_UC_CLIENT_SPACE), 'UCIdentifier');
 });

@@ -11,7 +11,7 @@ import type { LeaseRecord } from '../dhcp/lease-journal.js';
 import { DnsDaemon } from '../dns/daemon.js';
 import { NtpDaemon } from '../ntp/daemon.js';
 import { startControl, type ControlHandle } from '../control/server.js';
-import { createTimeline, timelineDhcpEvents, timelineNtpEvents, timelineSite, type StagingTimeline } from '../timeline/index.js';
+import { createTimeline, timelineDhcpEvents, timelineDnsEvents, timelineNtpEvents, timelineSite, type StagingTimeline } from '../timeline/index.js';
 
 export interface ApplianceOptions {
   logger: Logger;
@@ -85,7 +85,7 @@ export class Appliance {
     const timeline = this.timeline;
     const parts = this.parts;
     // DNS first, so that names of leases already in the journal are served from the first query.
-    if (plan.dns.enabled) parts.dns = await DnsDaemon.start(plan, { logger, events: { onQuery: (e) => timeline.onDnsQuery(e) } });
+    if (plan.dns.enabled) parts.dns = await DnsDaemon.start(plan, { logger, events: timelineDnsEvents(timeline) });
     if (plan.dhcp.enabled) {
       const fsync = options.fsync === undefined ? {} : { fsync: options.fsync };
       const dhcp = await DhcpDaemon.start(plan, { logger, events: { ...timelineDhcpEvents(timeline), onLease: (r) => this.onLease(r) }, ...fsync });

@@ -77,9 +77,6 @@ export function hostAllowed(host: string | undefined): boolean {
   return name === '127.0.0.1' || name === 'localhost';
 }
 
-/** Off, or the port could not be bound: nothing to reload or stop. */
-const NO_ENDPOINT: ControlHandle = { url: null, reload: () => {}, stop: async () => {} };
-
 function applianceOf(plan: Plan, startedAt: number): ApplianceInfo {
   return { site: plan.site, sourceFile: plan.sourceFile, statePath: plan.statePath, pid: process.pid, startedAt };
 }
@@ -94,11 +91,17 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
   const now = options.now ?? Date.now;
   const maxStreams = options.maxStreams ?? 32;
 
-  const boundPlan = plan;
+  const warnIfMoved = (next: Plan): void => {
+    if (next.control.port !== plan.control.port || next.control.enabled !== plan.control.enabled) {
+      log.warn('control port or enabled changed: restart provlab for that to take effect');
+    }
+  };
+  // Off, or the port could not be bound: nothing to serve or stop.
+  const noEndpoint: ControlHandle = { url: null, reload: warnIfMoved, stop: async () => {} };
   let appliance = applianceOf(plan, now());
   if (!plan.control.enabled) {
     log.info('control endpoint off (control.enabled: false): provlab status and the status page are unavailable');
-    return NO_ENDPOINT;
+    return noEndpoint;
   }
 
   const streams = new Set<http.ServerResponse>();
@@ -207,7 +210,7 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
     const why = e.code === 'EADDRINUSE' ? `port ${plan.control.port} is in use (another provlab? set control.port in the site file)` : e.message;
     if (options.required) throw new Error(`control endpoint not started on ${CONTROL_HOST}:${plan.control.port}: ${why}`);
     log.warn({ port: plan.control.port, code: e.code }, `control endpoint not started: ${why}; provlab status and the status page are unavailable`);
-    return NO_ENDPOINT;
+    return noEndpoint;
   }
   server.on('error', (err) => log.error({ err }, 'control endpoint error'));
 
@@ -224,9 +227,7 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
   return {
     url,
     reload(next: Plan): void {
-      if (next.control.port !== boundPlan.control.port || next.control.enabled !== boundPlan.control.enabled) {
-        log.warn('control port or enabled changed: restart provlab for that to take effect');
-      }
+      warnIfMoved(next);
       // The state dir and file in use stay those of the start; only the name follows the file.
       appliance = { ...appliance, site: next.site };
     },

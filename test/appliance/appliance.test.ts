@@ -260,13 +260,15 @@ t.test('what a reload cannot swap is logged as needing a restart', async (t) => 
   const state = `${t.testdir()}/state`;
   const { lines, logger } = captureLogger();
   const { appliance, ports } = await startOnFreePorts(t, state, logger);
-  const moved = { ...ports, dns: ports.dns + 100, ntp: ports.ntp + 100 };
+  const moved = { ...ports, dns: ports.dns + 100, ntp: ports.ntp + 100, control: ports.control + 100 };
   appliance.reload(planOf(moved, `${state}-elsewhere`, { dnsEnabled: false }));
   const warnings = lines.filter((l) => l.level === 40).map((l) => String(l.msg));
   t.ok(warnings.includes('dns.enabled changed: restart provlab for that to take effect'), 'DNS switched off');
   t.ok(warnings.includes('state directory changed: restart provlab for that to take effect'), 'another state directory');
   t.ok(warnings.includes('address or NTP port changed: restart provlab for that to take effect'), 'the NTP daemon\'s own warning');
+  t.ok(warnings.includes('control port or enabled changed: restart provlab for that to take effect'), 'the control endpoint\'s');
   t.equal((await udpAsk('127.0.0.1', ports.ntp, ntpRequest()))?.[1], 10, 'NTP still answers on its bound port');
+  t.equal((await getStatus(ports.control)).appliance.statePath, state, 'control still on its port, reporting the state directory in use');
 });
 
 t.test('a restart serves the stored lease: its name from the first query, the timeline fed once', async (t) => {

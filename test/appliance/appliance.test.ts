@@ -39,6 +39,8 @@ interface Ports {
 
 interface SiteChoice {
   name?: string;
+  /** Instead of the port startOnFreePorts picks. */
+  controlPort?: number;
   search?: readonly string[];
   lease?: string;
   ntp?: string;
@@ -50,7 +52,7 @@ function siteText(ports: Ports, state: string, o: SiteChoice = {}): string {
     { serverIp: '127.0.0.1', prefix: NET },
     { name: o.name ?? 'appliance-test', state, router: GIADDR, ...(o.lease ? { lease: o.lease } : {}), ...(o.search ? { search: o.search } : {}), listen: { dhcp: ports.dhcp, dns: ports.dns, ntp: ports.ntp } },
   );
-  text += `control: { port: ${ports.control} }\n`;
+  text += `control: { port: ${o.controlPort ?? ports.control} }\n`;
   if (o.ntp) text += `ntp: ${o.ntp}\n`;
   if (o.dnsEnabled === false) text += 'dns: { enabled: false }\n';
   return text;
@@ -65,7 +67,7 @@ function planOf(ports: Ports, state: string, o: SiteChoice = {}): Plan {
 async function startOnFreePorts(t: Test, state: string, logger: Logger, o: SiteChoice = {}): Promise<{ appliance: Appliance; ports: Ports; plan: Plan }> {
   for (let attempt = 0; ; attempt++) {
     const base = 40000 + ((process.pid * 23 + attempt * 101) % 20000);
-    const ports = { dhcp: base, dns: base + 1, ntp: base + 2, control: base + 3 };
+    const ports = { dhcp: base, dns: base + 1, ntp: base + 2, control: o.controlPort ?? base + 3 };
     const plan = planOf(ports, state, o);
     try {
       const appliance = await Appliance.start(plan, { logger, fsync: false });
@@ -304,27 +306,20 @@ t.test('a part that cannot start stops the parts already started', async (t) => 
   await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => blocker.close(() => r())));
   const control = (blocker.address() as net.AddressInfo).port;
-  const base = 40000 + ((process.pid * 29) % 20000);
-  const ports = { dhcp: base, dns: base + 1, ntp: base + 2, control };
   const { lines, logger } = captureLogger();
   // Without `required` a taken control port is a warning: the appliance serves without it.
-  const served = await Appliance.start(planOf(ports, state), { logger, fsync: false });
-  t.equal(served.control?.url, null);
+  const served = await startOnFreePorts(t, state, logger, { controlPort: control });
+  t.equal(served.appliance.control?.url, null);
   t.ok(lines.some((l) => l.level === 40 && String(l.msg).startsWith(`control endpoint not started: port ${control} is in use`)));
-  await served.stop();
+  await served.appliance.stop();
 
   // A taken NTP port does fail the start: DNS and DHCP, started before it, are stopped again.
+  const ports = { ...served.ports, control };
   const ntpBlocker = dgram.createSocket('udp4');
   await new Promise<void>((r) => ntpBlocker.bind(ports.ntp, '127.0.0.1', r));
   t.teardown(() => ntpBlocker.close());
   await t.rejects(Appliance.start(planOf(ports, state), { logger: silentLogger(), fsync: false }), { code: 'EADDRINUSE' });
-  const dnsFree = dgram.createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    dnsFree.once('error', reject);
-    dnsFree.bind(ports.dns, '127.0.0.1', resolve);
-  });
-  dnsFree.close();
-  t.pass('the DNS port is free again');
+  t.same(await bindable(ports), ['udp dhcp', 'udp dns', 'tcp dns'], 'the DHCP and DNS ports are free again (NTP and control: the blockers)');
   const again = await Appliance.start(planOf({ ...ports, ntp: ports.ntp + 100 }, state), { logger: silentLogger(), fsync: false });
   t.teardown(() => again.stop());
   t.pass('and the DHCP journal lock was released: the same state directory starts');

@@ -1,6 +1,8 @@
 // `provlab up`: one appliance process from one plan. Start-up order matters:
 // validate the site, look for another DHCP server on the interface, bind every
-// socket, then (optionally) give up root. Reload swaps the plan in place.
+// socket (src/appliance/), then (optionally) give up root. This file keeps the
+// process: arguments, pid file, signals, privileges; SIGHUP hands the new plan
+// to Appliance.reload.
 import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,13 +11,8 @@ import { loadSite, SiteFileError } from '../site/load.js';
 import { compilePlan } from '../site/compile.js';
 import type { Plan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
-import { DhcpDaemon } from '../dhcp/daemon.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
-import { NtpDaemon } from '../ntp/daemon.js';
-import { DnsDaemon } from '../dns/daemon.js';
-import type { LeaseRecord } from '../dhcp/lease-record.js';
-import { createTimeline, timelineDhcpEvents, timelineNtpEvents } from '../timeline/index.js';
-import { startControl, type ControlHandle } from '../control/server.js';
+import { Appliance } from '../appliance/appliance.js';
 
 export interface UpOptions {
   /** Serve DHCP even when another server answers on the interface. */
@@ -39,17 +36,6 @@ export function planOrExit(file: string): Plan {
     }
     throw err;
   }
-}
-
-interface Daemons {
-  dhcp?: DhcpDaemon;
-  dns?: DnsDaemon;
-  ntp?: NtpDaemon;
-  control?: ControlHandle;
-}
-
-async function stopAll(d: Daemons): Promise<void> {
-  await Promise.all([d.dhcp?.stop(), d.dns?.stop(), d.ntp?.stop(), d.control?.stop()]);
 }
 
 function resolveUser(spec: string): { uid: number; gid: number; name: string } {
@@ -101,56 +87,19 @@ function tryItHint(plan: Plan): string {
 }
 
 export async function up(file: string, logger: Logger, options: UpOptions): Promise<void> {
-  let plan = planOrExit(file);
+  const plan = planOrExit(file);
   const started = performance.now();
-  const daemons: Daemons = {};
+  let appliance: Appliance | undefined;
   try {
-    if (plan.dhcp.enabled && plan.interface !== null) {
-      const others = await findOtherDhcpServers(plan.interface, plan.dhcp.port, options.otherDhcpWaitMs);
-      if (others.length > 0) {
-        const names = others.map((o) => `${o.serverId} (offered ${o.offered}, from ${o.from})`).join(', ');
-        if (!options.allowOtherDhcp) {
-          logger.fatal({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names}. Refusing to start; use --allow-other-dhcp if that is intended`);
-          process.exit(1);
-        }
-        logger.warn({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names} (--allow-other-dhcp given)`);
-      }
-    }
-    // Every daemon reports to the staging timeline; the control endpoint serves it.
-    const timeline = createTimeline(plan);
-    // DNS first, so that names of leases already in the journal are served from the first query.
-    if (plan.dns.enabled) daemons.dns = await DnsDaemon.start(plan, { logger, events: { onQuery: (e) => timeline.onDnsQuery(e) } });
-    // Option 12 host names become <name>.<primary domain> while the lease is bound, as with dnsmasq.
-    // Addresses the DNS daemon was given a name for: only those need clearing. Most
-    // phones send no option 12, and a DNS update per lease, for nothing, is a cost
-    // every lease pays when thousands of phones are staged at once.
-    const named = new Set<string>();
-    const onLease = (r: LeaseRecord): void => {
-      const name = r.state === 'bound' ? (r.hostname ?? null) : null;
-      if (name !== null) {
-        named.add(r.ip);
-        daemons.dns?.setLeaseName(r.ip, name);
-      } else if (named.size > 0 && named.delete(r.ip)) {
-        daemons.dns?.setLeaseName(r.ip, null);
-      }
-      timeline.onLease(r);
-    };
-    if (plan.dhcp.enabled) {
-      daemons.dhcp = await DhcpDaemon.start(plan, { logger, events: { ...timelineDhcpEvents(timeline), onLease } });
-      for (const r of daemons.dhcp.leases.all()) if (r.state === 'bound') onLease(r);
-    }
-    if (plan.ntp.enabled) {
-      const { refId, rateLimit } = plan.ntp;
-      daemons.ntp = await NtpDaemon.start(plan, { logger, refId, ...(rateLimit ? { rateLimit } : {}), events: timelineNtpEvents(timeline) });
-    }
-    daemons.control = await startControl(plan, { logger, timeline, leases: () => daemons.dhcp?.leases.all() ?? [] });
+    await refuseOtherDhcpServers(plan, logger, options);
+    appliance = await Appliance.start(plan, { logger });
     mkdirSync(plan.statePath, { recursive: true });
     writeFileSync(join(plan.statePath, PID_FILE), `${process.pid}\n`);
     if (options.user) dropPrivileges(options.user, plan, logger);
   } catch (err) {
     // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
     logger.fatal({ err: (err as Error).message }, `provlab could not start: ${(err as Error).message}`);
-    await Promise.allSettled([stopAll(daemons)]);
+    await Promise.allSettled([appliance?.stop()]);
     process.exit(1);
   }
   const gc = gcMode();
@@ -159,15 +108,41 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     logger.info('V8 collects garbage on helper threads here: start node with --single-threaded-gc --max-semi-space-size=4 (as `npm start`, the provlab command and the Docker image do) to keep provlab on one core, leaving the others to the box');
   }
   logger.info(tryItHint(plan));
+  handleSignals(file, appliance, logger);
+}
 
+/**
+ * Before any socket is bound: another DHCP server answering on the interface
+ * means two servers handing out addresses, so provlab refuses to start (exit 1)
+ * unless --allow-other-dhcp says that is intended. Relay-only sites answer no
+ * broadcast and skip it. A CLI matter, not the appliance's: it is asked once per
+ * process, its answer is a process exit, and two CLI flags govern it; a reload
+ * never asks again.
+ */
+async function refuseOtherDhcpServers(plan: Plan, logger: Logger, options: UpOptions): Promise<void> {
+  if (!plan.dhcp.enabled || plan.interface === null) return;
+  const others = await findOtherDhcpServers(plan.interface, plan.dhcp.port, options.otherDhcpWaitMs);
+  if (others.length === 0) return;
+  const names = others.map((o) => `${o.serverId} (offered ${o.offered}, from ${o.from})`).join(', ');
+  if (!options.allowOtherDhcp) {
+    logger.fatal({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names}. Refusing to start; use --allow-other-dhcp if that is intended`);
+    process.exit(1);
+  }
+  logger.warn({ interface: plan.interface, others }, `another DHCP server answers on ${plan.interface}: ${names} (--allow-other-dhcp given)`);
+}
+
+/** SIGHUP re-reads the site file into the appliance; SIGTERM/SIGINT stop it and remove the pid file. */
+function handleSignals(file: string, appliance: Appliance, logger: Logger): void {
+  // The pid file stays where it was written, whatever a reload says about the state directory.
+  const pidFile = join(appliance.boundPlan.statePath, PID_FILE);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping: flushing leases');
-    stopAll(daemons).then(
+    appliance.stop().then(
       () => {
-        rmSync(join(plan.statePath, PID_FILE), { force: true });
+        rmSync(pidFile, { force: true });
         process.exit(0);
       },
       (err: unknown) => {
@@ -181,12 +156,8 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
   process.on('SIGHUP', () => {
     try {
       const next = compilePlan(loadSite(file), file);
-      daemons.dhcp?.reload(next);
-      daemons.dns?.reload(next);
-      daemons.ntp?.reload(next);
-      daemons.control?.reload(next);
-      plan = next;
-      logger.info({ site: plan.site }, 'site file reloaded');
+      appliance.reload(next);
+      logger.info({ site: next.site }, 'site file reloaded');
     } catch (err) {
       const message = err instanceof SiteFileError ? err.message : String(err);
       logger.error({ errors: message }, 'site file refused on reload; the previous plan keeps serving');

@@ -11,7 +11,6 @@ import type { AddressInfo } from 'node:net';
 import type { LeaseRecord } from '../dhcp/lease-record.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
-import { timelineSite } from '../timeline/site-facts.js';
 import type { StagingTimeline } from '../timeline/timeline.js';
 import type { TimelineLease, TimelineView } from '../timeline/types.js';
 import { leaseRows, type LeaseRow } from './leases-view.js';
@@ -41,7 +40,7 @@ export interface LeasesResponse {
 export interface ControlOptions {
   logger: Logger;
   timeline: StagingTimeline;
-  /** The DHCP daemon's lease table (`daemon.leases.all()`), or nothing when DHCP is off. */
+  /** The DHCP daemon's lease table (`daemon.leases.all()`), or nothing when DHCP is off: served by /api/leases. */
   leases: () => Iterable<LeaseRecord>;
   /**
    * When the port cannot be bound: false (default) logs a warning and serves
@@ -56,7 +55,7 @@ export interface ControlOptions {
 export interface ControlHandle {
   /** http://127.0.0.1:PORT, or null when the endpoint is off or could not bind. */
   readonly url: string | null;
-  /** Takes the new site name and domains; a new port needs a restart. */
+  /** Takes the new site name; a new port needs a restart. */
   reload(plan: Plan): void;
   stop(): Promise<void>;
 }
@@ -83,23 +82,26 @@ function applianceOf(plan: Plan, startedAt: number): ApplianceInfo {
 }
 
 /**
- * Starts the control endpoint of `provlab up` and seeds the timeline with the
- * site's domains and the leases already on disk (so DNS and NTP from phones
- * leased before a restart are placed).
+ * Starts the control endpoint of `provlab up`. It only reads the timeline:
+ * the appliance (src/appliance/) feeds it and gives it the site on reload.
  */
 export async function startControl(plan: Plan, options: ControlOptions): Promise<ControlHandle> {
   const log = options.logger.child({ component: 'control' });
   const { timeline } = options;
   const now = options.now ?? Date.now;
   const maxStreams = options.maxStreams ?? 32;
-  timeline.setSite(timelineSite(plan));
-  for (const r of options.leases()) timeline.onLease(r);
 
-  const boundPlan = plan;
+  const warnIfMoved = (next: Plan): void => {
+    if (next.control.port !== plan.control.port || next.control.enabled !== plan.control.enabled) {
+      log.warn('control port or enabled changed: restart provlab for that to take effect');
+    }
+  };
+  // Off, or the port could not be bound: nothing to serve or stop.
+  const noEndpoint: ControlHandle = { url: null, reload: warnIfMoved, stop: async () => {} };
   let appliance = applianceOf(plan, now());
   if (!plan.control.enabled) {
     log.info('control endpoint off (control.enabled: false): provlab status and the status page are unavailable');
-    return { url: null, reload: (next) => timeline.setSite(timelineSite(next)), stop: async () => {} };
+    return noEndpoint;
   }
 
   const streams = new Set<http.ServerResponse>();
@@ -208,7 +210,7 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
     const why = e.code === 'EADDRINUSE' ? `port ${plan.control.port} is in use (another provlab? set control.port in the site file)` : e.message;
     if (options.required) throw new Error(`control endpoint not started on ${CONTROL_HOST}:${plan.control.port}: ${why}`);
     log.warn({ port: plan.control.port, code: e.code }, `control endpoint not started: ${why}; provlab status and the status page are unavailable`);
-    return { url: null, reload: (next) => timeline.setSite(timelineSite(next)), stop: async () => {} };
+    return noEndpoint;
   }
   server.on('error', (err) => log.error({ err }, 'control endpoint error'));
 
@@ -225,12 +227,9 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
   return {
     url,
     reload(next: Plan): void {
-      if (next.control.port !== boundPlan.control.port || next.control.enabled !== boundPlan.control.enabled) {
-        log.warn('control port or enabled changed: restart provlab for that to take effect');
-      }
+      warnIfMoved(next);
       // The state dir and file in use stay those of the start; only the name follows the file.
       appliance = { ...appliance, site: next.site };
-      timeline.setSite(timelineSite(next));
     },
     async stop(): Promise<void> {
       if (stopped) return;

@@ -73,7 +73,8 @@ export class DhcpDaemon {
   private readonly now: () => number;
 
   private constructor(
-    private plan: Plan,
+    /** The plan the socket was bound with; reload never rebinds. */
+    private readonly boundPlan: Plan,
     private readonly journal: LeaseJournal,
     readonly leases: LeaseTable,
     private readonly engine: Rfc2131,
@@ -103,13 +104,15 @@ export class DhcpDaemon {
     return daemon;
   }
 
-  /** Swaps the plan: the pool, options and classes change; leases and sockets stay. */
+  /** Swaps the plan: the pool, options, classes and lease times change; leases and sockets stay. */
   reload(plan: Plan): void {
-    if (plan.interface !== this.plan.interface || plan.dhcp.port !== this.plan.dhcp.port || plan.address !== this.plan.address) {
+    const bound = this.boundPlan;
+    if (plan.interface !== bound.interface || plan.dhcp.port !== bound.dhcp.port || plan.address !== bound.address) {
       this.log.warn('interface, address or DHCP port changed: restart provlab for that to take effect');
     }
-    this.engine.setPlan(plan.dhcp);
-    this.plan = plan;
+    // Until that restart, replies keep naming the socket in use: the ports they go to
+    // (relay = port, client = port + 1) and the server id (54) a client unicasts to.
+    this.engine.setPlan({ ...plan.dhcp, port: bound.dhcp.port, serverId: bound.dhcp.serverId });
   }
 
   async stop(): Promise<void> {

@@ -9,11 +9,11 @@
 import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
 import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
-import type { Plan } from '../site/plan.js';
+import type { NtpPlan, Plan } from '../site/plan.js';
 import { asciiRefId, NTP_UNIX_OFFSET_SECONDS, ntpDiffSeconds, ntpTimestamp, ntpToUnixMs, unixMsToNtp, ZERO_TIMESTAMP, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
 import { parseIPv4 } from '../wire/ipv4.js';
 import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
-import { RateLimiter, DEFAULT_RATE_LIMIT, type RateLimitSettings } from './rate-limit.js';
+import { RateLimiter, DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
 
 export interface NtpCounters {
@@ -45,14 +45,11 @@ export interface NtpClientEvent {
   readonly kind: 'reply' | 'kiss';
 }
 
+/** Stratum, refid and rate limit come from the plan (`plan.ntp`), at start and on every reload. */
 export interface NtpDaemonOptions {
   logger: Logger;
-  /** Reference id, up to 4 ASCII characters. Default `LOCL` (chrony's `local` mode). */
-  refId?: string;
   /** 0 by default (we are the VLAN's time source); 3 tells clients we are unsynchronised. */
   leap?: LeapIndicator;
-  /** Per-client rate limit with a RATE kiss-o'-death; off unless given. */
-  rateLimit?: Partial<RateLimitSettings>;
   /** How many client addresses to remember for the "first seen" info line. */
   maxKnownClients?: number;
   /** Injectable for tests; by default the system wall clock at sub-millisecond resolution. */
@@ -81,7 +78,9 @@ export class NtpDaemon {
   private settings: ResponderSettings;
   private readonly log: Logger;
   private readonly clock: NonNullable<NtpDaemonOptions['clock']>;
-  private readonly limiter: RateLimiter | null;
+  /** Per-client rate limit (plan.ntp.rateLimit), null when off; replaced only when the plan's setting changes. */
+  private limiter: RateLimiter | null = null;
+  private rateLimit: NtpPlan['rateLimit'] = null;
   /** Client addresses (as uint32) seen, oldest first. */
   private readonly known = new Map<number, true>();
   private readonly maxKnown: number;
@@ -101,9 +100,9 @@ export class NtpDaemon {
     this.log = options.logger.child({ daemon: 'ntp' });
     this.clock = options.clock ?? new AnchoredClock();
     this.precision = measurePrecision(this.clock);
-    this.limiter = options.rateLimit ? new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...options.rateLimit }) : null;
     this.maxKnown = options.maxKnownClients ?? 4096;
     this.settings = this.makeSettings(boundPlan);
+    this.setRateLimit(boundPlan.ntp.rateLimit);
   }
 
   static async start(plan: Plan, options: NtpDaemonOptions): Promise<NtpDaemon> {
@@ -115,13 +114,13 @@ export class NtpDaemon {
     const s = daemon.settings;
     const { address, port } = daemon.address();
     daemon.log.info(
-      { listen: `${address}:${port}`, stratum: s.stratum, refId: options.refId ?? 'LOCL', precision: s.precision, rateLimit: daemon.limiter !== null },
+      { listen: `${address}:${port}`, stratum: s.stratum, refId: plan.ntp.refId, precision: s.precision, rateLimit: daemon.limiter !== null },
       `NTP serving on ${address}:${port} (stratum ${s.stratum}, local clock)`,
     );
     return daemon;
   }
 
-  /** Takes the new stratum; the socket stays (a new address or port needs a restart). */
+  /** Takes the new stratum, refid and rate limit; the socket stays (a new address or port needs a restart). */
   reload(plan: Plan): void {
     if (plan.address !== this.boundPlan.address || plan.ntp.port !== this.boundPlan.ntp.port) {
       this.log.warn(
@@ -130,6 +129,7 @@ export class NtpDaemon {
       );
     }
     this.settings = this.makeSettings(plan);
+    this.setRateLimit(plan.ntp.rateLimit);
   }
 
   async stop(): Promise<void> {
@@ -173,7 +173,7 @@ export class NtpDaemon {
     return {
       ...DEFAULT_SETTINGS,
       stratum: plan.ntp.stratum,
-      referenceId: asciiRefId(this.options.refId ?? 'LOCL'),
+      referenceId: asciiRefId(plan.ntp.refId),
       referenceTime: unixMsToNtp(verified),
       precision: this.precision,
       leap: this.options.leap ?? 0,
@@ -181,6 +181,14 @@ export class NtpDaemon {
       // What we know of our own error at the reference time: one clock reading.
       rootDispersion: 2 ** this.precision,
     };
+  }
+
+  /** A changed setting starts with fresh buckets; an unchanged one keeps each client's. */
+  private setRateLimit(next: NtpPlan['rateLimit']): void {
+    const cur = this.rateLimit;
+    if (cur === next || (cur && next && cur.intervalSeconds === next.intervalSeconds && cur.burst === next.burst)) return;
+    this.rateLimit = next;
+    this.limiter = next ? new RateLimiter({ ...DEFAULT_RATE_LIMIT, ...next }) : null;
   }
 
   private verifyClock(): void {

@@ -1,6 +1,7 @@
 // Wiring from the daemons' own event shapes to the timeline's inputs, so
-// `provlab up` only passes these objects to the daemons it starts.
+// the appliance (src/appliance/) only passes these objects to the daemons it starts.
 import type { DhcpEvents, ExchangeInfo } from '../dhcp/daemon.js';
+import type { DnsQueryReport } from '../dns/daemon.js';
 import type { Decision } from '../dhcp/rfc2131.js';
 import type { NtpClientEvent } from '../ntp/daemon.js';
 import type { StagingTimeline } from './timeline.js';
@@ -22,6 +23,11 @@ export function dhcpExchangeEvent(d: Decision, info: ExchangeInfo, now: () => nu
 /** `events` for DhcpDaemon.start. */
 export function timelineDhcpEvents(timeline: StagingTimeline): Required<Pick<DhcpEvents, 'onExchange'>> {
   return { onExchange: (d, info) => timeline.onDhcpExchange(dhcpExchangeEvent(d, info)) };
+}
+
+/** `events` for DnsDaemon.start. */
+export function timelineDnsEvents(timeline: StagingTimeline): { onQuery: (e: DnsQueryReport) => void } {
+  return { onQuery: (e) => timeline.onDnsQuery(e) };
 }
 
 /** `events` for NtpDaemon.start. */

@@ -165,10 +165,34 @@ t.test('reload takes the new stratum', async (t) => {
   t.equal((await c.exchange(CHRONYD, port))[0]?.[1], 4);
 });
 
+t.test('reload takes the refid and the rate limit from the plan too', async (t) => {
+  const { logger } = captureLogger();
+  const p = plan();
+  const d = await NtpDaemon.start(p, { logger });
+  t.teardown(() => d.stop());
+  const c = await client(t);
+  const port = d.address().port;
+  const refid = async () => toHex((await c.exchange(CHRONYD, port))[0]?.subarray(12, 16) ?? new Uint8Array());
+  t.equal(await refid(), '4c4f434c', 'LOCL');
+  for (let i = 0; i < 3; i++) t.equal((await c.exchange(CHRONYD, port))[0]?.[1], 10, `no rate limit at start: reply ${i + 1}`);
+
+  d.reload({ ...p, ntp: { ...p.ntp, refId: 'GPS', rateLimit: { burst: 2, intervalSeconds: 60 } } });
+  // RFC 5905 §7.3: a refid is left-justified, zero-padded ASCII.
+  t.equal(await refid(), '47505300', 'the new refid, GPS');
+  t.equal((await c.exchange(CHRONYD, port))[0]?.[1], 10, 'second request within the burst');
+  const kiss = (await c.exchange(CHRONYD, port))[0];
+  t.equal(kiss?.[1], 0, 'third: over the new limit, stratum 0');
+  t.equal(kiss?.subarray(12, 16).toString('ascii'), 'RATE');
+
+  d.reload({ ...p, ntp: { ...p.ntp, refId: 'GPS', rateLimit: null } });
+  t.equal((await c.exchange(CHRONYD, port))[0]?.[1], 10, 'limit off again: answered');
+});
+
 for (const useDgram of [false, true]) {
   t.test(`optional rate limit: RATE kiss-o'-death, then silence (${useDgram ? 'dgram' : 'batch socket'})`, async (t) => {
     const { logger } = captureLogger();
-    const d = await NtpDaemon.start(plan(), { logger, dgram: useDgram, rateLimit: { burst: 2, intervalSeconds: 60 } });
+    const p = plan();
+    const d = await NtpDaemon.start({ ...p, ntp: { ...p.ntp, rateLimit: { burst: 2, intervalSeconds: 60 } } }, { logger, dgram: useDgram });
     t.teardown(() => d.stop());
     const c = await client(t);
     const port = d.address().port;

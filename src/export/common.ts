@@ -70,13 +70,8 @@ export interface ExportModel {
   readonly classes: readonly ExportClass[];
 }
 
-export function hex(bytes: Uint8Array, separator = ''): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(separator);
-}
-
-export function optionName(code: number): string {
-  return findOptionDef(code)?.name ?? `option-${code}`;
-}
+export { hex } from '../wire/bytes.js';
+export { optionName } from '../wire/option-defs.js';
 
 function exportOption(code: number, bytes: Uint8Array): ExportOption {
   const def = findOptionDef(code);

@@ -2,12 +2,12 @@
 // Phone Edition phone?) and option 55 (does it ask for 43 and 120?).
 
 import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
+import { latin1 } from '../wire/bytes.js';
 import { finding, type Finding } from './findings.js';
-import { textOf } from './text.js';
 
 /** Option 60: the phone sends MS-UC-Client, case-sensitive (docs/lpe-facts.md [S]); CPE-OCPHONE asks for its VLAN ID. */
 export function judgeVendorClass(v: Uint8Array): Finding[] {
-  const text = textOf(v);
+  const text = latin1(v);
   const bare = text.replace(/\0+$/, '');
   if (text === MS_UC_CLIENT) return [finding('info', 'lpe-vendor-class', 'MS-UC-Client: a Lync Phone Edition phone (or a client acting as one)')];
   if (bare === MS_UC_CLIENT) return [finding('warning', 'vendor-class-nul', 'MS-UC-Client followed by NUL bytes: a server that compares the class exactly will not match it')];

@@ -3,9 +3,9 @@
 // seed article: the AD domain from DHCP, not the SIP domain).
 
 import { isValidDomainName } from '../wire/rfc1035-names.js';
+import { latin1 } from '../wire/bytes.js';
 import { finding, type Finding } from './findings.js';
 import { nameListFindings, readNameList, type NameList } from './names.js';
-import { textOf } from './text.js';
 
 /** Hard-coded in every LPE firmware: the phone resolves ucupdates-r2.<domain> and connects with the short name (docs/seed-article.md). */
 export const UCUPDATES = 'ucupdates-r2';
@@ -45,10 +45,10 @@ export function readOption15(v: Uint8Array): Option15Reading {
   let end = v.length;
   while (end > 0 && v[end - 1] === 0) end--;
   const body = v.subarray(0, end);
-  const value = textOf(body);
+  const value = latin1(body);
   const printable = body.every((b) => b >= 0x20 && b <= 0x7e);
   if (end === 0 || !printable || !isValidDomainName(value)) {
-    return { findings: [finding('error', 'bad-domain', `option 15 ${JSON.stringify(textOf(v))} is not a domain name: the phone has no domain for ucupdates-r2`, 0, v.length)], domain: null };
+    return { findings: [finding('error', 'bad-domain', `option 15 ${JSON.stringify(latin1(v))} is not a domain name: the phone has no domain for ucupdates-r2`, 0, v.length)], domain: null };
   }
   const f: Finding[] = [];
   if (end < v.length) f.push(finding('warning', 'trailing-nul', `option 15 "${value}" ends with ${v.length - end} NUL byte(s); RFC 2132 lets the receiver drop them, DHCPUtil sends none`, end, v.length - end));

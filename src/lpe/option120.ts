@@ -6,9 +6,10 @@
 import { decodeName, isValidDomainName } from '../wire/rfc1035-names.js';
 import { encodeSipServers } from '../wire/rfc3361-sip.js';
 import { readIp } from '../wire/ipv4.js';
+import { hex, latin1 } from '../wire/bytes.js';
 import { finding, type Finding } from './findings.js';
 import { nameListFindings, readNameList, type NameList } from './names.js';
-import { quoteText, textOf } from './text.js';
+import { quoteText } from './text.js';
 
 export type Option120Form =
   | { kind: 'empty' }
@@ -29,7 +30,7 @@ export interface Option120Reading {
   usableName: string | null;
 }
 
-const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+const hexOf = (b: Uint8Array): string => hex(b, ' ');
 
 export function readOption120(v: Uint8Array): Option120Reading {
   const f: Finding[] = [];
@@ -63,7 +64,7 @@ export function readOption120(v: Uint8Array): Option120Reading {
     f.push(finding('error', 'sip-addresses', `option 120 gives IP addresses (encoding 1, ${addresses.length}): Lync needs encoding 0 with the pool FQDN, because TLS checks the server name`));
     return done({ kind: 'addresses', addresses, stray: v.length - p });
   }
-  const text = textOf(v);
+  const text = latin1(v);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) {
     const fix = isValidDomainName(text) ? `; send instead ${hexOf(encodeSipServers({ encoding: 0, names: [text.replace(/\.$/, '')] }))} (00, then the name in RFC 1035 labels)` : '';
     f.push(finding('error', 'bare-ascii', `option 120 is the bare ASCII FQDN "${text}" with no encoding byte and no label lengths (as a published script sends it): the phone reads 0x${enc.toString(16).padStart(2, '0')} ('${text[0]}') as the encoding byte and finds no SIP server${fix}`, 0, Math.min(16, v.length)));

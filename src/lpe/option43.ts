@@ -7,8 +7,9 @@
 import { isValidDomainName } from '../wire/rfc1035-names.js';
 import { MS_UC_CLIENT, msUcSubOptionName } from '../wire/ms-uc-client.js';
 import { walkEncapsulated, type EncapsulatedWalk, type SubOption } from '../wire/rfc2132-encapsulated.js';
+import { hex, latin1 } from '../wire/bytes.js';
 import { finding, type Finding } from './findings.js';
-import { escapeText, firstNonPrintable, quoteText, textOf } from './text.js';
+import { escapeText, firstNonPrintable, quoteText } from './text.js';
 
 export const DEFAULT_CERTPROV_PATH = '/CertProv/CertProvisioningService.svc';
 /** Cisco IOS 15.1(3)S and later cut `option 43 hex` to this many bytes (docs/lpe-facts.md). */
@@ -35,7 +36,7 @@ export interface Option43Reading {
   canonical: boolean;
 }
 
-const hexOf = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+const hexOf = (b: Uint8Array): string => hex(b, ' ');
 const label = (code: number): string => `sub-option ${code}${msUcSubOptionName(code) ? ` ${msUcSubOptionName(code)}` : ''}`;
 
 /** Null when the value is printable ASCII; else the finding that says which byte is not. */
@@ -51,7 +52,7 @@ function asciiFinding(s: SubOption): Finding | null {
 
 /** The findings on one sub-option's value (1..5). */
 function valueFindings(s: SubOption): Finding[] {
-  const text = textOf(s.data);
+  const text = latin1(s.data);
   const at = s.offset + 2;
   switch (s.code) {
     case 1: {
@@ -170,7 +171,7 @@ export function readOption43(v: Uint8Array, ctx: { vendorClass?: string | undefi
       f.push(finding('warning', 'unknown-sub-option', `sub-option ${s.code} is not one of MS-UC-Client's five (1..5); the phone ignores it at best`, s.offset, 2 + s.length));
       continue;
     }
-    text.set(s.code, textOf(s.data));
+    text.set(s.code, latin1(s.data));
     const vf = valueFindings(s);
     if (vf.some((x) => x.severity === 'error')) bad.add(s.code);
     f.push(...vf);

@@ -1,4 +1,5 @@
 // Small readings of bytes that the LPE rules quote in their messages.
+import { latin1Bytes } from '../wire/bytes.js';
 import { isValidDomainName } from '../wire/rfc1035-names.js';
 
 /** Text with control and non-ASCII bytes shown as \xNN, quoted. */
@@ -14,7 +15,7 @@ export function quoteText(b: Uint8Array): string {
 
 /** The same escaping without quotes, for URLs. */
 export function escapeText(text: string): string {
-  return quoteText(Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)).slice(1, -1).replace(/\\(["\\])/g, '$1');
+  return quoteText(latin1Bytes(text)).slice(1, -1).replace(/\\(["\\])/g, '$1');
 }
 
 /** First offset of a byte outside printable ASCII (0x20..0x7e), or -1. */
@@ -28,9 +29,3 @@ export function isFqdn(name: string): boolean {
   return isValidDomainName(name) && name.replace(/\.$/, '').includes('.');
 }
 
-/** Bytes as Latin-1 text, one character per byte. */
-export function textOf(b: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
-  return s;
-}

@@ -3,7 +3,8 @@
 // Pure: the caller passes the clock readings.
 
 import { decodeNtp, encodeNtp, NtpMode, ntpDiffSeconds, refIdText, ZERO_TIMESTAMP, isZeroTimestamp, type NtpTimestamp } from '../wire/ntp-packet.js';
-import { check, gradeAlternatives, hex, type Check } from './check.js';
+import { hex } from '../wire/bytes.js';
+import { check, gradeAlternatives, type Check } from './check.js';
 
 /**
  * An RFC 4330 SNTP request: client mode, version 3 (Windows' W32Time sends

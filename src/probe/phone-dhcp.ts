@@ -3,7 +3,8 @@
 
 import { emptyMessage, MessageType, messageTypeName, messageTypeOf, type DhcpMessage } from '../wire/dhcp-message.js';
 import { readIp, writeIp } from '../wire/ipv4.js';
-import { check, latin1, type Check } from './check.js';
+import { latin1 } from '../wire/bytes.js';
+import { check, type Check } from './check.js';
 
 /**
  * The parameter request list (55). The phone's real list is unknown

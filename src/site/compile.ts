@@ -2,6 +2,7 @@
 // encoders; the daemons only copy bytes. A plan is rebuilt, never patched.
 
 import { dirname, resolve } from 'node:path';
+import { latin1Bytes } from '../wire/bytes.js';
 import { intToIp, parseCidr, writeIp } from '../wire/ipv4.js';
 import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
 import { encodeEncapsulated } from '../wire/rfc2132-encapsulated.js';
@@ -49,14 +50,10 @@ function msUcClientClass(site: Site): ClientClassPlan {
   return { name: MS_UC_CLIENT, vendorClass: MS_UC_CLIENT, options, alwaysSend: [43, 120] };
 }
 
-function ascii(text: string): Uint8Array {
-  return Uint8Array.from(text, (c) => c.charCodeAt(0));
-}
-
 /** Raw option forms of `dhcp.classes`: the admin states the bytes, we only pack them. */
 export function encodeRawOption(v: OptionValue): Uint8Array {
   if ('hex' in v) return parseHexValue(v.hex)!;
-  if ('text' in v) return ascii(v.text);
+  if ('text' in v) return latin1Bytes(v.text);
   if ('ipv4' in v) {
     const out = new Uint8Array(4 * v.ipv4.length);
     v.ipv4.forEach((a, i) => writeIp(out, 4 * i, a));
@@ -65,7 +62,7 @@ export function encodeRawOption(v: OptionValue): Uint8Array {
   // RFC 2132 §8.4 TLVs in ascending code order (object keys that are integers iterate ascending).
   const subs = Object.entries(v.suboptions).map(([code, sv]) => ({
     code: Number(code),
-    data: typeof sv === 'string' ? ascii(sv) : parseHexValue(sv.hex)!,
+    data: typeof sv === 'string' ? latin1Bytes(sv) : parseHexValue(sv.hex)!,
   }));
   return encodeEncapsulated(subs);
 }

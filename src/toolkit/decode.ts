@@ -6,7 +6,7 @@
 
 import { msUcSubOptionName } from '../wire/ms-uc-client.js';
 import { decodeName } from '../wire/rfc1035-names.js';
-import { findOptionDef, findOptionDefByName } from '../wire/option-defs.js';
+import { findOptionDef, findOptionDefByName, optionName } from '../wire/option-defs.js';
 import { decodeOptionValue } from '../wire/option-codec.js';
 import { fail, ok, type Result } from '../wire/result.js';
 import { judgeParameterRequestList, judgeVendorClass } from '../lpe/client.js';
@@ -15,8 +15,9 @@ import { exitCodeFor, sortFindings as sorted, statusOf, verdict, type Finding, t
 import type { NameList } from '../lpe/names.js';
 import { readOption43 } from '../lpe/option43.js';
 import { readOption120 } from '../lpe/option120.js';
-import { escapeText, quoteText, textOf } from '../lpe/text.js';
-import { parseHex, toHex, type HexForm } from './hex-input.js';
+import { escapeText, quoteText } from '../lpe/text.js';
+import { parsePastedHex, type HexForm } from './hex-input.js';
+import { hex as toHex, latin1 } from '../wire/bytes.js';
 
 // The judging is the LPE rules' (src/lpe/): this module lays the bytes out and renders the findings.
 export { exitCodeFor, quoteText, verdict, type Finding, type Severity, type Status };
@@ -90,11 +91,6 @@ export interface DecodeContext {
 }
 
 const hexOf = (b: Uint8Array): string => toHex(b, ' ');
-const latin1 = textOf;
-
-function optionName(code: number): string {
-  return findOptionDef(code)?.name ?? `option-${code}`;
-}
 
 class Collector {
   rows: DumpRow[] = [];
@@ -401,7 +397,7 @@ export function unwrapOption(code: number, bytes: Uint8Array, form: InputForm = 
 /** `provlab decode OPTION HEX`: fails (exit 2) only when the text is not hex or the option code is unusable. */
 export function decodeHexOption(option: number, text: string, options: { form?: InputForm; vendorClass?: string } = {}): Result<OptionReport> {
   if (!Number.isInteger(option) || option < 1 || option > 254) return fail('bad-option', `option code ${option} is not 1..254`);
-  const parsed = parseHex(text);
+  const parsed = parsePastedHex(text);
   if (!parsed.ok) return parsed;
   const u = unwrapOption(option, parsed.value.bytes, options.form ?? 'auto');
   if (!u.ok) return u;

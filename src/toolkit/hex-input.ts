@@ -147,6 +147,4 @@ export function parsePastedHex(text: string): Result<ParsedHex> {
 
 // Old names, kept only until toolkit/decode.ts imports parsePastedHex and wire/bytes.ts `hex`.
 /** @deprecated use parsePastedHex */
-export const parseHex = parsePastedHex;
 /** @deprecated use `hex` from wire/bytes.ts */
-export { hex as toHex } from '../wire/bytes.js';

@@ -6,16 +6,9 @@ import t from 'tap';
 import { readOption43 } from '../../src/lpe/option43.js';
 import type { Finding } from '../../src/lpe/findings.js';
 
-const H = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ''), 'hex'));
+import { DHCPUTIL_43, H, SUB1, SUB2, SUB3, SUB4, SUB5 } from '../helpers/public-bytes.js';
 const ascii = (s: string): string => Buffer.from(s, 'ascii').toString('hex');
 const codes = (f: readonly Finding[]): string[] => f.map((x) => `${x.severity}:${x.code}`).sort();
-
-const SUB1 = '010C4D532D55432D436C69656E74';
-const SUB2 = '02056874747073';
-const SUB3 = '03177365727665722E6671646E2E636F6D70616E792E636F6D';
-const SUB4 = '0403343433';
-const SUB5 = '05252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
-const DHCPUTIL_43 = '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D040334343305252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
 
 t.test('DHCPUtil\'s bytes: no finding, canonical, the documented URL', async (t) => {
   t.equal(SUB1 + SUB2 + SUB3 + SUB4 + SUB5, DHCPUTIL_43);

@@ -6,10 +6,8 @@ import { judgeReply } from '../../src/lpe/reply.js';
 import { readOption120 } from '../../src/lpe/option120.js';
 import { readOption119, readOption15, updateDomainOf, updateNames } from '../../src/lpe/domains.js';
 
-const H = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ''), 'hex'));
+import { DHCPUTIL_120, H, RFC3397_119 } from '../helpers/public-bytes.js';
 const A = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'ascii'));
-const DHCPUTIL_120 = '0006736572766572046671646E07636F6D70616E7903636F6D00';
-const RFC3397_119 = '03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04';
 
 t.test('option 120: DHCPUtil\'s form is clean; the known mistakes are errors, the unknowns warnings', async (t) => {
   const good = readOption120(H(DHCPUTIL_120));

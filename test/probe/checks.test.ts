@@ -14,24 +14,13 @@ import { buildNtpRequest, checkNtpAnswer, gradeNtp } from '../../src/probe/ntp-c
 import { buildDiscover, buildInform, buildRequest, checkAck, checkInformAck, checkOffer, checkServers, parseMac, parsePrl, PHONE_PRL } from '../../src/probe/phone-dhcp.js';
 import { buildReport, exitCode, renderText } from '../../src/probe/report.js';
 
-const H = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/[^0-9a-fA-F]/g, ''), 'hex'));
+import { DHCPUTIL_120, DHCPUTIL_43, H, RFC3397_119, SUB1, SUB2, SUB3, SUB4, SUB5 } from '../helpers/public-bytes.js';
 const ascii = (s: string): string => Buffer.from(s, 'ascii').toString('hex');
 const byId = (checks: readonly Check[], id: string): Check => {
   const c = checks.find((x) => x.id === id);
   if (!c) throw new Error(`no check ${id} in ${checks.map((x) => x.id).join(', ')}`);
   return c;
 };
-
-// docs/lpe-facts.md §One public example: DHCPUtil -sipserver server.fqdn.company.com, option 43 (90 bytes), split here per sub-option.
-const SUB1 = '010C4D532D55432D436C69656E74';
-const SUB2 = '02056874747073';
-const SUB3 = '03177365727665722E6671646E2E636F6D70616E792E636F6D';
-const SUB4 = '0403343433';
-const SUB5 = '05252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
-const DHCPUTIL_43 = '010C4D532D55432D436C69656E740205687474707303177365727665722E6671646E2E636F6D70616E792E636F6D040334343305252F4365727450726F762F4365727450726F766973696F6E696E67536572766963652E737663';
-const DHCPUTIL_120 = '0006736572766572046671646E07636F6D70616E7903636F6D00';
-// RFC 3397's example: eng.apple.com, marketing.apple.com in 27 bytes.
-const RFC3397_119 = '03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04';
 
 t.test('the pieces really are DHCPUtil\'s option 43', async (t) => {
   t.equal(SUB1 + SUB2 + SUB3 + SUB4 + SUB5, DHCPUTIL_43);

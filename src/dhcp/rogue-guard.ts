@@ -3,7 +3,8 @@
 // The seed's users plug this box into VLANs; becoming a second DHCP server on
 // a production network is the worst thing it could do.
 import { randomBytes } from 'node:crypto';
-import { openDeviceSocket } from './device-socket.js';
+import { intToIp } from '../wire/ipv4.js';
+import { openUdpTransport } from '../net/udp-transport.js';
 import { decodeDhcpMessage, emptyMessage, encodeDhcpMessage, MessageType } from '../wire/dhcp-message.js';
 
 export interface OtherServer {
@@ -24,19 +25,23 @@ export async function findOtherDhcpServers(interfaceName: string, serverPort: nu
   mac[0] = (mac[0]! & 0xfe) | 0x02; // locally administered, unicast: never a real NIC's address
   const xid = randomBytes(4).readUInt32BE(0);
   const found = new Map<string, OtherServer>();
-  const sock = openDeviceSocket({
-    interfaceName,
-    port: serverPort + 1,
-    onMessage: (buf, info) => {
-      const d = decodeDhcpMessage(buf);
-      if (!d.ok || d.value.op !== 2 || d.value.xid !== xid) return;
-      if (d.value.options.get(53)?.[0] !== MessageType.OFFER) return;
-      const sid = d.value.options.get(54);
-      const serverId = sid && sid.length === 4 ? sid.join('.') : info.address;
-      found.set(serverId, { serverId, from: info.address, offered: d.value.yiaddr });
+  let sendError: Error | undefined;
+  const sock = await openUdpTransport(
+    { address: '0.0.0.0', port: serverPort + 1, device: interfaceName, service: 'DHCP', slots: 8, slotSize: 4096 },
+    {
+      datagram: (buf, info) => {
+        const d = decodeDhcpMessage(buf);
+        if (!d.ok || d.value.op !== 2 || d.value.xid !== xid) return;
+        if (d.value.options.get(53)?.[0] !== MessageType.OFFER) return;
+        const sid = d.value.options.get(54);
+        const from = intToIp(info.srcIp);
+        const serverId = sid && sid.length === 4 ? sid.join('.') : from;
+        found.set(serverId, { serverId, from, offered: d.value.yiaddr });
+      },
+      sendFailed: (err) => (sendError = err),
+      socketError: () => {},
     },
-    onError: () => {},
-  });
+  );
   try {
     const m = emptyMessage();
     m.op = 1;
@@ -51,10 +56,12 @@ export async function findOtherDhcpServers(interfaceName: string, serverPort: nu
     m.options.set(55, new Uint8Array([1, 3, 6, 15, 54]));
     const bytes = encodeDhcpMessage(m);
     if (!bytes.ok) throw new Error(bytes.error.message);
-    sock.send(bytes.value, '255.255.255.255', serverPort);
+    sock.sendTo(bytes.value, '255.255.255.255', serverPort);
+    sock.flush();
+    if (sendError) throw sendError;
     await new Promise((resolve) => setTimeout(resolve, waitMs));
     return [...found.values()];
   } finally {
-    sock.close();
+    await sock.close();
   }
 }

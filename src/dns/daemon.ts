@@ -1,16 +1,15 @@
 // The DNS daemon: a UDP socket and a TCP listener around the responder.
 // Per datagram: respond (synchronous, precomputed answers), send, log one line.
-// UDP goes through the batch socket (recvmmsg/sendmmsg, src/net/) where the
-// native addon is built, else through Node's dgram.
+// UDP goes through the transport of src/net/ (recvmmsg/sendmmsg where the
+// native addon is built, else Node's dgram).
 // Nothing a client sends can throw out of here, and nothing here returns a
 // promise that could be left rejected: every callback catches what it calls.
-import dgram from 'node:dgram';
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
-import { parseIPv4 } from '../wire/ipv4.js';
-import { batchSocketsAvailable, IN, IN_TRUNCATED, IN_WORDS, OUT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { intToIp } from '../wire/ipv4.js';
+import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-transport.js';
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
 import { QueryLog } from './query-log.js';
@@ -123,9 +122,7 @@ export class DnsDaemon {
   private readonly idleMs: number;
   private readonly logQueries: boolean;
   private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
-  /** Exactly one of udp and batch is set once bound. */
-  private udp: dgram.Socket | null = null;
-  private batch: BatchSocket | null = null;
+  private udp!: UdpTransport;
   private readonly useDgram: boolean;
   private readonly maxUdp: number;
   /** A UDP query longer than this (a batch slot, also the largest answer) is dropped on either path. */
@@ -145,7 +142,7 @@ export class DnsDaemon {
     this.idleMs = options.tcpIdleMs ?? 10_000;
     this.logQueries = options.logQueries ?? true;
     this.onQuery = options.events?.onQuery;
-    this.useDgram = options.dgram === true || !batchSocketsAvailable().ok;
+    this.useDgram = options.dgram === true;
     this.maxUdp = options.maxUdpPayload ?? DEFAULT_MAX_UDP;
     // Real queries are a few hundred bytes (a 255-byte name, EDNS options, RFC 7830 padding).
     this.maxQuery = Math.min(65536, Math.max(2048, this.maxUdp));
@@ -163,6 +160,7 @@ export class DnsDaemon {
     daemon.rollTimer = setInterval(() => daemon.queryLog.roll(), 1000);
     daemon.rollTimer.unref();
     const { address, port } = daemon.address();
+    if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `DNS UDP through Node's dgram (no batching): ${daemon.udp.fallbackReason}`);
     const zones = plan.dns.zones;
     daemon.log.info(
       { listen: `${address}:${port}`, zones: zones.map((z) => z.apex), records: zones.reduce((n, z) => n + z.records.length, 0), forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`) },
@@ -214,24 +212,17 @@ export class DnsDaemon {
     this.forwarder.close();
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
-    this.batch?.close();
-    const udp = this.udp;
-    await Promise.all([
-      udp ? new Promise<void>((resolve) => udp.close(() => resolve())) : undefined,
-      new Promise<void>((resolve) => this.tcp.close(() => resolve())),
-    ]);
+    await Promise.all([this.udp.close(), new Promise<void>((resolve) => this.tcp.close(() => resolve()))]);
   }
 
   /** The address and port actually bound (useful when the plan says port 0). */
   address(): { address: string; port: number } {
-    if (this.batch) return { address: this.boundPlan.address, port: this.batch.port };
-    const a = this.udp!.address();
-    return { address: a.address, port: a.port };
+    return { address: this.udp.address, port: this.udp.port };
   }
 
   /** Which UDP path serves: 'batch' (recvmmsg/sendmmsg) or 'dgram'. */
   get udpTransport(): 'batch' | 'dgram' {
-    return this.batch ? 'batch' : 'dgram';
+    return this.udp.kind;
   }
 
   // ------------------------------------------------------------ sockets
@@ -263,126 +254,58 @@ export class DnsDaemon {
   }
 
   private async openUdp(address: string, port: number): Promise<{ port: number; close(): void }> {
-    if (!this.useDgram) {
-      const batch = openBatchSocket({
-        address,
-        port,
-        slotSize: this.maxQuery,
-        onBatch: (n) => this.onBatch(n),
-        onError: (err) => {
+    const udp = await openUdpTransport(
+      { address, port, slotSize: this.maxQuery, dgram: this.useDgram },
+      {
+        batchStart: () => {
+          this.inBatch = true;
+          this.batchLogging = this.logQueries && this.queryLog.enabled;
+        },
+        datagram: (msg, from) => this.datagram(msg, from),
+        oversized: (bytes, from) => {
+          this.counters.received++;
+          this.dropped(intToIp(from.srcIp), `longer than ${this.maxQuery} bytes`, bytes);
+        },
+        batchEnd: () => {
+          this.inBatch = false;
+          this.queryLog.flush();
+        },
+        sendFailed: (err, count) => {
+          this.counters.sendErrors += count;
+          this.log.debug({ err: err.message }, 'DNS UDP send failed');
+        },
+        socketError: (err) => {
           this.counters.internalErrors++;
           this.log.error({ err }, 'DNS UDP socket error');
         },
-      });
-      this.batch = batch;
-      countSendErrorsOf(this.counters, batch);
-      return { port: batch.port, close: () => { batch.close(); this.batch = null; } };
-    }
-    const udp = dgram.createSocket({ type: 'udp4', lookup: (host, _o, cb) => cb(null, host, 4) });
-    await new Promise<void>((resolve, reject) => {
-      udp.once('error', reject);
-      udp.bind(port, address, () => {
-        udp.off('error', reject);
-        resolve();
-      });
-    });
+      },
+    );
     this.udp = udp;
-    udp.on('message', (msg, rinfo) => this.datagram(msg, rinfo));
-    // send() without a callback reports failures here; an error must never end the process.
-    udp.on('error', (err) => {
-      this.counters.sendErrors++;
-      this.log.debug({ err: err.message }, 'DNS UDP socket error');
-    });
-    return { port: udp.address().port, close: () => { udp.close(); this.udp = null; } };
+    return { port: udp.port, close: () => void udp.close() };
   }
 
-  /** Datagrams 0..n-1 of the batch socket; answers go to out slots 0..returned-1. Never throws. */
-  private onBatch(n: number): number {
-    const b = this.batch;
-    if (this.stopped || b === null) return 0;
-    const { input, inMeta, output, outMeta, slotSize } = b;
-    const r = this.responder;
-    this.batchLogging = this.logQueries && this.queryLog.enabled;
-    const wantReport = this.batchLogging || this.onQuery !== undefined;
-    let replies = 0;
-    this.inBatch = true;
-    for (let i = 0; i < n; i++) {
-      const m = i * IN_WORDS;
-      const len = inMeta[m + IN.len]!;
-      const ip = inMeta[m + IN.srcIp]!;
-      const port = inMeta[m + IN.srcPort]!;
-      this.counters.received++;
-      try {
-        if (inMeta[m + IN.flags]! & IN_TRUNCATED) {
-          this.dropped(uint32ToIp(ip), `longer than ${slotSize} bytes`, len);
-          continue;
-        }
-        const msg = input.subarray(i * slotSize, i * slotSize + len);
-        const out = r.respond(msg, false);
-        if (out !== null) {
-          if (port !== 0) {
-            if (out.length <= slotSize) {
-              // Copied now: the responder reuses its answer buffers on the next query.
-              output.set(out, replies * slotSize);
-              const o = replies * OUT_WORDS;
-              outMeta[o + OUT.len] = out.length;
-              outMeta[o + OUT.dstIp] = ip;
-              outMeta[o + OUT.dstPort] = port;
-              outMeta[o + OUT.srcIp] = 0;
-              outMeta[o + OUT.flags] = 0;
-              replies++;
-            } else {
-              this.sendBatchDirect(b, out, ip, port);
-            }
-          }
-          this.count(r.rcode, r.nodata, r.truncated);
-          if (wantReport) this.report(uint32ToIp(ip), r.name, r.qtype, r.rcode);
-          continue;
-        }
-        // The forwarder keeps the query past this batch: its own copy.
-        if (r.action === 'forward') this.startForward(Buffer.from(msg), { kind: 'udp', address: uint32ToIp(ip), port });
-        else this.dropped(uint32ToIp(ip), r.dropReason, msg.length);
-      } catch (err) {
-        this.counters.internalErrors++;
-        this.log.error({ err, client: uint32ToIp(ip) }, 'internal error while answering a DNS query');
-      }
-    }
-    this.inBatch = false;
-    this.queryLog.flush();
-    return replies;
-  }
-
-  private sendBatchDirect(b: BatchSocket, bytes: Uint8Array, ip: number, port: number): void {
-    try {
-      b.sendTo(bytes, ip, port);
-    } catch (err) {
-      this.counters.sendErrors++;
-      this.log.debug({ err: err instanceof Error ? err.message : String(err) }, 'DNS UDP send failed');
-    }
-  }
-
-  /** Entry point for every datagram. Never throws. */
-  private datagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+  /** Entry point for every datagram, inside a batch (batchStart/batchEnd). Never throws. */
+  private datagram(msg: Uint8Array, from: Datagram): void {
     if (this.stopped) return;
+    const ip = from.srcIp;
+    const port = from.srcPort;
     this.counters.received++;
     try {
-      if (msg.length > this.maxQuery) {
-        this.dropped(rinfo.address, `longer than ${this.maxQuery} bytes`, msg.length);
-        return;
-      }
       const r = this.responder;
       const out = r.respond(msg, false);
       if (out !== null) {
-        if (rinfo.port !== 0) this.udp?.send(out, rinfo.port, rinfo.address);
+        // Copied into a slot now: the responder reuses its answer buffers on the next query.
+        if (port !== 0) this.udp.send(out, ip, port);
         this.count(r.rcode, r.nodata, r.truncated);
-        this.report(rinfo.address, r.name, r.qtype, r.rcode);
+        if (this.batchLogging || this.onQuery !== undefined) this.report(intToIp(ip), r.name, r.qtype, r.rcode);
         return;
       }
-      if (r.action === 'forward') this.startForward(msg, { kind: 'udp', address: rinfo.address, port: rinfo.port });
-      else this.dropped(rinfo.address, r.dropReason, msg.length);
+      // The forwarder keeps the query past this batch: its own copy.
+      if (r.action === 'forward') this.startForward(Buffer.from(msg), { kind: 'udp', address: intToIp(ip), port });
+      else this.dropped(intToIp(ip), r.dropReason, msg.length);
     } catch (err) {
       this.counters.internalErrors++;
-      this.log.error({ err, client: rinfo.address }, 'internal error while answering a DNS query');
+      this.log.error({ err, client: intToIp(ip) }, 'internal error while answering a DNS query');
     }
   }
 
@@ -507,8 +430,7 @@ export class DnsDaemon {
     if (this.stopped) return;
     if (client.kind === 'udp') {
       if (client.port === 0) return;
-      if (this.batch) this.sendBatchDirect(this.batch, bytes, parseIPv4(client.address), client.port);
-      else this.udp?.send(bytes, client.port, client.address);
+      this.udp.sendTo(bytes, client.address, client.port);
     } else {
       client.conn.forwards--;
       this.tcpSend(client.conn, bytes);

@@ -1,5 +1,6 @@
 // A UDP socket read and written in batches (recvmmsg/sendmmsg in
-// native/devsock.c), for the DNS and NTP hot paths.
+// native/devsock.c): the addon's side of ./udp-transport.ts, through which
+// every daemon and the probe open their sockets.
 //
 // Why: profiling the DNS daemon on Node's dgram showed ~70 % of its busy time
 // in dgram's per-datagram send path (a request object, an address lookup,
@@ -49,6 +50,8 @@ export interface BatchView {
 
 export interface BatchSocket extends BatchView {
   readonly port: number;
+  /** Kernel index of interfaceName when opened; 0 without one. */
+  readonly ifindex: number;
   /** One reply outside a batch (e.g. a forwarded answer). Throws an Error with `code`. */
   sendTo(bytes: Uint8Array, ip: number, port: number): void;
   /**
@@ -84,6 +87,7 @@ export interface OpenBatchSocketOptions {
 
 type Handle = {
   readonly port: number;
+  readonly ifindex: number;
   readonly slots: number;
   readonly slotSize: number;
   readonly inData: ArrayBuffer;
@@ -155,6 +159,7 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
   const life = handleLifetime(addon, h);
   return {
     port: h.port,
+    ifindex: h.ifindex,
     slots: h.slots,
     slotSize: h.slotSize,
     input: Buffer.from(h.inData),
@@ -178,22 +183,4 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
   };
 }
 
-/**
- * Makes `counters.sendErrors` also count the sends the addon's sendmmsg()
- * refused, read when read (they happen after the batch handler returns).
- */
-export function countSendErrorsOf(counters: { sendErrors: number }, batch: BatchSocket): void {
-  let own = counters.sendErrors;
-  Object.defineProperty(counters, 'sendErrors', {
-    enumerable: true,
-    configurable: true,
-    get: () => own + batch.stats().sendErrors,
-    set: (v: number) => {
-      own = v - batch.stats().sendErrors;
-    },
-  });
-}
 
-export function uint32ToIp(n: number): string {
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
-}

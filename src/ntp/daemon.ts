@@ -1,17 +1,16 @@
 // The NTP daemon: a UDP socket and a clock around the pure responder.
 // Per datagram: read the clock first, decide, read the clock again last, send.
-// With the native batch socket (src/net/) "first" is the kernel's receive
-// time (SO_TIMESTAMPNS) and "last" is stamped by the addon right before
-// sendmmsg(): the event loop's delays fall outside both. Without it (or with
-// an injected test clock), Node's dgram and the anchored JS clock.
+// With the batch path of the UDP transport (src/net/) "first" is the kernel's
+// receive time (SO_TIMESTAMPNS) and "last" is stamped by the addon right
+// before sendmmsg(): the event loop's delays fall outside both. Without the
+// addon (or with an injected test clock), Node's dgram and the anchored JS clock.
 // Nothing a client sends can throw out of here; anything that is not a client
 // request is counted and dropped without a reply.
-import dgram from 'node:dgram';
 import type { Logger } from '../log.js';
-import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, countSendErrorsOf, openBatchSocket, uint32ToIp, type BatchSocket } from '../net/batch-socket.js';
+import { intToIp } from '../wire/ipv4.js';
+import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-transport.js';
 import type { NtpPlan, Plan } from '../site/plan.js';
 import { asciiRefId, NTP_UNIX_OFFSET_SECONDS, ntpDiffSeconds, ntpTimestamp, ntpToUnixMs, unixMsToNtp, ZERO_TIMESTAMP, type LeapIndicator, type NtpTimestamp } from '../wire/ntp-packet.js';
-import { parseIPv4 } from '../wire/ipv4.js';
 import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
 import { RateLimiter, DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
@@ -19,7 +18,7 @@ import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.j
 export interface NtpCounters {
   received: number;
   replies: number;
-  /** Shorter than 48 bytes. */
+  /** Shorter than 48 bytes, or longer than the transport's 2048-byte slot. */
   malformed: number;
   /** Version 0 or above 4. */
   badVersion: number;
@@ -86,9 +85,9 @@ export class NtpDaemon {
   private readonly maxKnown: number;
   private readonly precision: number;
   private readonly transmitClock = (): NtpTimestamp => unixMsToNtp(this.clock.nowMs());
-  /** Exactly one of socket and batch is set once bound. */
-  private socket: dgram.Socket | null = null;
-  private batch: BatchSocket | null = null;
+  private udp!: UdpTransport;
+  /** The addon stamps our transmit time at send: the responder leaves zeros. */
+  private kernelStamps = false;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -113,6 +112,7 @@ export class NtpDaemon {
     daemon.timer.unref();
     const s = daemon.settings;
     const { address, port } = daemon.address();
+    if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `NTP through Node's dgram, timestamps from the event loop: ${daemon.udp.fallbackReason}`);
     daemon.log.info(
       { listen: `${address}:${port}`, stratum: s.stratum, refId: plan.ntp.refId, precision: s.precision, rateLimit: daemon.limiter !== null },
       `NTP serving on ${address}:${port} (stratum ${s.stratum}, local clock)`,
@@ -136,21 +136,17 @@ export class NtpDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    this.batch?.close();
-    const socket = this.socket;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    await this.udp.close();
   }
 
   /** The address and port actually bound (useful when the plan says port 0). */
   address(): { address: string; port: number } {
-    if (this.batch) return { address: this.boundPlan.address, port: this.batch.port };
-    const a = this.socket!.address();
-    return { address: a.address, port: a.port };
+    return { address: this.udp.address, port: this.udp.port };
   }
 
   /** 'kernel': receive and transmit times stamped by the kernel and the addon; 'js': by the event loop. */
   get timestamping(): 'kernel' | 'js' {
-    return this.batch ? 'kernel' : 'js';
+    return this.kernelStamps ? 'kernel' : 'js';
   }
 
   /**
@@ -201,89 +197,56 @@ export class NtpDaemon {
     this.settings = { ...this.settings, referenceTime: unixMsToNtp(this.clock.lastVerifiedMs ?? this.clock.nowMs()) };
   }
 
-  private bind(): Promise<void> {
-    if (this.options.clock === undefined && this.options.dgram !== true && batchSocketsAvailable().ok) {
-      const batch = openBatchSocket({
+  private async bind(): Promise<void> {
+    this.udp = await openUdpTransport(
+      {
         address: this.boundPlan.address,
         port: this.boundPlan.ntp.port,
-        slotSize: 512, // requests are 48 bytes (plus extensions/MAC); anything longer is not answered anyway
+        // Requests are 48 bytes (plus extension fields); longer ones are counted as malformed.
+        slotSize: 2048,
         timestamps: true,
-        onBatch: (n) => this.onBatch(n),
-        onError: (err) => {
+        // An injected clock must also be the receive clock.
+        dgram: this.options.dgram === true || this.options.clock !== undefined,
+      },
+      {
+        datagram: (msg, from) => this.receive(msg, from),
+        oversized: (bytes, from) => {
+          if (this.stopped) return;
+          this.counters.received++;
+          this.counters.malformed++;
+          if (this.log.isLevelEnabled('debug')) this.log.debug({ client: intToIp(from.srcIp), port: from.srcPort, bytes, reason: 'malformed', detail: 'longer than 2048 bytes' }, 'NTP packet dropped');
+        },
+        sendFailed: (err, count, to) => {
+          this.counters.sendErrors += count;
+          this.log.warn({ err: err.message, client: to }, 'NTP reply not sent');
+        },
+        socketError: (err) => {
           this.counters.internalErrors++;
           this.log.error({ err }, 'NTP socket error');
         },
-      });
-      this.batch = batch;
-      countSendErrorsOf(this.counters, batch);
-      return Promise.resolve();
-    }
-    // Replies go to IP literals: a synchronous lookup lets send() reach the kernel
-    // right away (Node tries uv_udp_try_send first) instead of a tick later,
-    // so nothing runs between our transmit timestamp and the wire.
-    const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false, lookup: (address, _options, callback) => callback(null, address, 4) });
-    this.socket = sock;
-    sock.on('message', (msg, rinfo) => this.receive(msg, rinfo));
-    return new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(this.boundPlan.ntp.port, this.boundPlan.address, () => {
-        sock.off('error', reject);
-        sock.on('error', (err) => this.log.error({ err }, 'NTP socket error'));
-        resolve();
-      });
-    });
+      },
+    );
+    this.kernelStamps = this.udp.kernelTimestamps;
   }
 
-  /** Datagrams 0..n-1 of the batch socket; replies go to out slots 0..returned-1. Never throws. */
-  private onBatch(n: number): number {
-    const b = this.batch;
-    if (this.stopped || b === null) return 0;
-    const { input, inMeta, output, outMeta, slotSize } = b;
-    let replies = 0;
-    for (let i = 0; i < n; i++) {
-      const m = i * IN_WORDS;
-      const ip = inMeta[m + IN.srcIp]!;
-      const port = inMeta[m + IN.srcPort]!;
-      let receiveTime: NtpTimestamp;
-      let receivedMs: number;
-      if (inMeta[m + IN.flags]! & IN_TIMESTAMP) {
-        const sec = inMeta[m + IN.tsSec]!;
-        const nsec = inMeta[m + IN.tsNsec]!;
-        // Exact: 2^32 fractions of a second from nanoseconds, no detour through milliseconds.
-        receiveTime = ntpTimestamp((sec + NTP_UNIX_OFFSET_SECONDS) % 2 ** 32, Math.floor((nsec * 2 ** 32) / 1e9));
-        receivedMs = sec * 1000 + nsec / 1e6;
-      } else {
-        receivedMs = this.clock.nowMs();
-        receiveTime = unixMsToNtp(receivedMs);
-      }
-      const out = this.handle(input.subarray(i * slotSize, i * slotSize + inMeta[m + IN.len]!), ip, port, receiveTime, receivedMs);
-      if (out === null) continue;
-      output.set(out.bytes, replies * slotSize);
-      const o = replies * OUT_WORDS;
-      outMeta[o + OUT.len] = out.bytes.length;
-      outMeta[o + OUT.dstIp] = ip;
-      outMeta[o + OUT.dstPort] = port;
-      outMeta[o + OUT.srcIp] = 0;
-      // A kiss repeats the client's own time; only real replies get our transmit time.
-      outMeta[o + OUT.flags] = out.kiss ? 0 : OUT_NTP_TRANSMIT;
-      replies++;
+  /** Entry point for every datagram. Never throws. */
+  private receive(msg: Uint8Array, from: Datagram): void {
+    let receiveTime: NtpTimestamp;
+    let receivedMs: number;
+    if (from.hasTimestamp) {
+      const sec = from.tsSec;
+      const nsec = from.tsNsec;
+      // Exact: 2^32 fractions of a second from nanoseconds, no detour through milliseconds.
+      receiveTime = ntpTimestamp((sec + NTP_UNIX_OFFSET_SECONDS) % 2 ** 32, Math.floor((nsec * 2 ** 32) / 1e9));
+      receivedMs = sec * 1000 + nsec / 1e6;
+    } else {
+      // Without the kernel's time, the first thing done: after kernel and event-loop latency, which Node cannot see past.
+      receivedMs = this.clock.nowMs();
+      receiveTime = unixMsToNtp(receivedMs);
     }
-    return replies;
-  }
-
-  /** Entry point for every dgram datagram. Never throws. */
-  private receive(msg: Buffer, rinfo: dgram.RemoteInfo): void {
-    // First thing: the receive timestamp (after kernel and event-loop latency, which Node cannot see past).
-    const receivedMs = this.clock.nowMs();
-    const out = this.handle(msg, parseIPv4(rinfo.address), rinfo.port, unixMsToNtp(receivedMs), receivedMs);
-    if (out === null || this.socket === null) return;
-    const address = rinfo.address;
-    this.socket.send(out.bytes, rinfo.port, address, (err) => {
-      if (err) {
-        this.counters.sendErrors++;
-        this.log.warn({ err: err.message, client: address }, 'NTP reply not sent');
-      }
-    });
+    const out = this.handle(msg, from.srcIp, from.srcPort, receiveTime, receivedMs);
+    // A kiss repeats the client's own time; only real replies get our transmit time.
+    if (out !== null) this.udp.send(out.bytes, from.srcIp, from.srcPort, !out.kiss);
   }
 
   /** The reply to send (its transmit time still to be stamped), or null. Never throws. */
@@ -292,15 +255,15 @@ export class NtpDaemon {
     this.counters.received++;
     try {
       const limiter = this.limiter;
-      const transmit = this.batch ? zeroTransmit : this.transmitClock;
-      const answer = respond(msg, receiveTime, this.settings, transmit, limiter ? () => limiter.check(uint32ToIp(ip), receivedMs) : undefined);
+      const transmit = this.kernelStamps ? zeroTransmit : this.transmitClock;
+      const answer = respond(msg, receiveTime, this.settings, transmit, limiter ? () => limiter.check(intToIp(ip), receivedMs) : undefined);
       if (answer.kind === 'drop') {
         if (answer.reason === 'malformed') this.counters.malformed++;
         else if (answer.reason === 'version') this.counters.badVersion++;
         else if (answer.reason === 'mode') this.counters.badMode++;
         else this.counters.rateLimited++;
         if (this.log.isLevelEnabled('debug')) {
-          this.log.debug({ client: uint32ToIp(ip), port, bytes: msg.length, reason: answer.reason, detail: answer.detail }, 'NTP packet dropped');
+          this.log.debug({ client: intToIp(ip), port, bytes: msg.length, reason: answer.reason, detail: answer.detail }, 'NTP packet dropped');
         }
         return null;
       }
@@ -330,7 +293,7 @@ export class NtpDaemon {
       }
       this.known.set(ip, true);
     }
-    const address = uint32ToIp(ip);
+    const address = intToIp(ip);
     const zero = clientTransmit.every((b) => b === 0);
     const event: NtpClientEvent = {
       address,

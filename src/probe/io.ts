@@ -1,11 +1,15 @@
 // The probe's sockets: the DHCP link (a device-bound socket on port 68, or a
 // relay agent's socket on giaddr), and one-shot UDP queries for DNS and NTP.
+// All through the UDP transport of src/net/, except a query from a bound
+// address: a connected dgram socket, the only kind that hears ICMP port
+// unreachable (ECONNREFUSED) at once.
 // Everything here is bounded by a timeout and closes what it opens.
 
 import dgram from 'node:dgram';
 import { readFileSync, existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
-import { openDeviceSocket, type DeviceSocket } from '../dhcp/device-socket.js';
+import { openUdpTransport, type UdpHandlers, type UdpTransport } from '../net/udp-transport.js';
+import { intToIp } from '../wire/ipv4.js';
 
 /** Unix milliseconds with sub-millisecond precision, for NTP timestamps. */
 export function nowMs(): number {
@@ -23,21 +27,38 @@ export type OnDatagram = (buf: Uint8Array, from: string) => void;
 /** Raised when the probe cannot even start (no root, no such interface, port taken): exit 2, not 1. */
 export class ProbeSetupError extends Error {}
 
+/** Largest datagram the probe reads: any UDP payload (a DNS answer may be big). */
+const PROBE_SLOT = 65536;
+
+/** A link's send: queued, then flushed at once, so a refused send throws here as a sendto() would. */
+function sendNow(sock: UdpTransport, failure: { err?: Error }, bytes: Uint8Array, address: string, port: number): void {
+  sock.sendTo(bytes, address, port);
+  sock.flush();
+  const err = failure.err;
+  failure.err = undefined;
+  if (err) throw err;
+}
+
+/** Handlers that pass datagrams on and keep the last send failure for sendNow(). */
+function linkHandlers(onDatagram: OnDatagram, failure: { err?: Error }): UdpHandlers {
+  return {
+    datagram: (buf, from) => onDatagram(buf, intToIp(from.srcIp)),
+    sendFailed: (err) => (failure.err = err),
+    socketError: () => {
+      /* a receive error loses one datagram; the exchange times out and says so */
+    },
+  };
+}
+
 /**
  * On an interface: 0.0.0.0:68 bound to the device, requests broadcast to
  * 255.255.255.255:67, as the phone does. Needs root (port 68, SO_BINDTODEVICE).
  */
-export function openInterfaceLink(interfaceName: string, onDatagram: OnDatagram): DhcpLink {
-  let sock: DeviceSocket;
+export async function openInterfaceLink(interfaceName: string, onDatagram: OnDatagram): Promise<DhcpLink> {
+  const failure: { err?: Error } = {};
+  let sock: UdpTransport;
   try {
-    sock = openDeviceSocket({
-      interfaceName,
-      port: 68,
-      onMessage: (buf, info) => onDatagram(buf, info.address),
-      onError: () => {
-        /* a receive error loses one datagram; the exchange times out and says so */
-      },
-    });
+    sock = await openUdpTransport({ address: '0.0.0.0', port: 68, device: interfaceName, service: 'DHCP', slots: 8, slotSize: PROBE_SLOT }, linkHandlers(onDatagram, failure));
   } catch (err) {
     const text = err instanceof Error ? err.message : String(err);
     const hint = /EADDRINUSE|in use/i.test(text) ? ' (a DHCP client such as dhclient may hold port 68 on this interface)' : '';
@@ -45,8 +66,8 @@ export function openInterfaceLink(interfaceName: string, onDatagram: OnDatagram)
   }
   return {
     describe: `interface ${interfaceName} (0.0.0.0:68 → 255.255.255.255:67)`,
-    send: (bytes) => sock.send(bytes, '255.255.255.255', 67),
-    close: () => sock.close(),
+    send: (bytes) => sendNow(sock, failure, bytes, '255.255.255.255', 67),
+    close: () => void sock.close(),
   };
 }
 
@@ -56,18 +77,11 @@ export function openInterfaceLink(interfaceName: string, onDatagram: OnDatagram)
  * the bind must be that exact address and port.
  */
 export async function openRelayLink(giaddr: string, server: string, port: number, onDatagram: OnDatagram): Promise<DhcpLink> {
-  const sock = dgram.createSocket({ type: 'udp4', reuseAddr: false });
-  sock.on('message', (buf, rinfo) => onDatagram(buf, rinfo.address));
+  const failure: { err?: Error } = {};
+  let sock: UdpTransport;
   try {
-    await new Promise<void>((resolve, reject) => {
-      sock.once('error', reject);
-      sock.bind(port, giaddr, () => {
-        sock.off('error', reject);
-        resolve();
-      });
-    });
+    sock = await openUdpTransport({ address: giaddr, port, slots: 8, slotSize: PROBE_SLOT }, linkHandlers(onDatagram, failure));
   } catch (err) {
-    sock.close();
     const code = (err as NodeJS.ErrnoException).code;
     const hint =
       code === 'EADDRNOTAVAIL' ? ` (${giaddr} is not an address of this host; on loopback any 127.x.y.z works)`
@@ -76,13 +90,10 @@ export async function openRelayLink(giaddr: string, server: string, port: number
       : '';
     throw new ProbeSetupError(`cannot bind the relay socket ${giaddr}:${port}: ${(err as Error).message}${hint}`);
   }
-  sock.on('error', () => {
-    /* ICMP errors for a datagram: the exchange times out and says so */
-  });
   return {
     describe: `relay ${giaddr}:${port} → ${server}:${port}`,
-    send: (bytes) => sock.send(bytes, port, server),
-    close: () => sock.close(),
+    send: (bytes) => sendNow(sock, failure, bytes, server, port),
+    close: () => void sock.close(),
   };
 }
 
@@ -134,21 +145,22 @@ export function udpQuery(route: QueryRoute, to: string, port: number, build: () 
     };
 
     if (route.kind === 'device') {
-      let sock: DeviceSocket;
-      try {
-        sock = openDeviceSocket({
-          interfaceName: route.interfaceName,
-          port: 0,
-          onMessage: (buf, info) => onAnswer(buf, info.address, info.port),
-          onError: (err) => finish({ kind: 'error', message: err.message }),
-        });
-      } catch (err) {
-        finish({ kind: 'error', message: (err as Error).message });
-        return;
-      }
-      // Closed on the next turn: never from inside the addon's own receive callback.
-      closeSock = () => setImmediate(() => sock.close());
-      start((b) => sock.send(b, to, port));
+      const failure: { err?: Error } = {};
+      openUdpTransport(
+        { address: '0.0.0.0', port: 0, device: route.interfaceName, service: 'DHCP', slots: 2, slotSize: PROBE_SLOT },
+        {
+          datagram: (buf, from) => onAnswer(buf, intToIp(from.srcIp), from.srcPort),
+          sendFailed: (err) => (failure.err = err),
+          socketError: (err) => finish({ kind: 'error', message: err.message }),
+        },
+      ).then(
+        (sock) => {
+          // Closed on the next turn: never from inside the addon's own receive callback.
+          closeSock = () => setImmediate(() => void sock.close());
+          start((b) => sendNow(sock, failure, b, to, port));
+        },
+        (err: unknown) => finish({ kind: 'error', message: (err as Error).message }),
+      );
       return;
     }
     const sock = dgram.createSocket('udp4');

@@ -166,7 +166,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
 
   let link: DhcpLink | undefined;
   const { c, onDatagram } = collector(() => link!, attempts, timeoutMs, log);
-  link = via.kind === 'interface' ? openInterfaceLink(via.interface, onDatagram) : await openRelayLink(via.giaddr, via.server, via.port, onDatagram);
+  link = via.kind === 'interface' ? await openInterfaceLink(via.interface, onDatagram) : await openRelayLink(via.giaddr, via.server, via.port, onDatagram);
   log?.debug({ link: link.describe, mac: hexMac(mac) }, 'probe DHCP link open');
 
   const checks: Check[] = [];

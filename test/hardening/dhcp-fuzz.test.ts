@@ -14,7 +14,6 @@ import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from '../../src/log.js';
-import type { Destination } from '../../src/dhcp/rfc2131.js';
 import { decodeDhcpMessage, MessageType } from '../../src/wire/dhcp-message.js';
 import { LOOPBACK_SERVER, startLoopbackDhcp } from '../helpers/loopback-dhcp.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
@@ -59,7 +58,7 @@ function startDaemon(t: Test, logger: Logger) {
 }
 
 // The test reaches into the daemon's private transport to capture replies (see the header).
-type WithTransport = { transport: { describe: string; send(bytes: Uint8Array, to: Destination): void; close(): void } };
+type WithTransport = { transport: { device: string | null; sendTo(bytes: Uint8Array, address: string, port: number): void; close(): Promise<void> } };
 
 t.test(`DHCP daemon survives ${PACKETS} fuzzed packets (seed ${SEED})`, async (t) => {
   const rejections: unknown[] = [];
@@ -85,9 +84,10 @@ t.test(`DHCP daemon survives ${PACKETS} fuzzed packets (seed ${SEED})`, async (t
   const bad: string[] = [];
   let replies = 0;
   internal.transport = {
-    describe: 'capture',
-    close: () => undefined,
-    send(bytes, to) {
+    device: null,
+    close: () => Promise.resolve(),
+    sendTo(bytes, address, port) {
+      const to = { address, port };
       replies++;
       const d = decodeDhcpMessage(bytes);
       const why = !d.ok

@@ -13,7 +13,7 @@ import {
   OUT_WORDS,
   openBatchSocket,
   realtime,
-  uint32ToIp,
+  intToIp,
   type BatchSocket,
 } from '../../src/net/batch-socket.js';
 import { ipToInt } from '../../src/wire/ipv4.js';
@@ -44,7 +44,7 @@ function nextMessage(c: dgram.Socket, ms = 2000): Promise<{ msg: Buffer; rinfo: 
 }
 
 t.test('ip helpers', async (t) => {
-  t.equal(uint32ToIp(0xc0a80101), '192.168.1.1');
+  t.equal(intToIp(0xc0a80101), '192.168.1.1');
 });
 
 t.test('echo in batches, with metadata, truncation and stats', { skip }, async (t) => {
@@ -62,9 +62,9 @@ t.test('echo in batches, with metadata, truncation and stats', { skip }, async (
         seen.push({
           len,
           flags: sock.inMeta[m + IN.flags]!,
-          src: uint32ToIp(sock.inMeta[m + IN.srcIp]!),
+          src: intToIp(sock.inMeta[m + IN.srcIp]!),
           port: sock.inMeta[m + IN.srcPort]!,
-          dst: uint32ToIp(sock.inMeta[m + IN.dstIp]!),
+          dst: intToIp(sock.inMeta[m + IN.dstIp]!),
           ifindex: sock.inMeta[m + IN.ifindex]!,
         });
         // Reply: the datagram reversed, to the sender.

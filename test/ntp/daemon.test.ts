@@ -8,11 +8,16 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { ipToUint32 } from '../../src/net/batch-socket.js';
+import type { Datagram } from '../../src/net/udp-transport.js';
 import { NtpDaemon, type NtpClientEvent } from '../../src/ntp/daemon.js';
 import { ntpToUnixMs, unixMsToNtp } from '../../src/wire/ntp-packet.js';
 import type { Plan } from '../../src/site/plan.js';
 import { which } from '../helpers/netns.js';
 import { ntpTestPlan } from './fixtures/plan.js';
+
+/** What the UDP transport hands the daemon for a datagram from address:9 (no kernel timestamp). */
+const from = (address: string): Datagram => ({ srcIp: parseIPv4(address), srcPort: 9, dstIp: 0, localIp: 0, ifindex: 0, hasTimestamp: false, tsSec: 0, tsNsec: 0 });
 
 const fixture = JSON.parse(readFileSync(new URL('./fixtures/captured-requests.json', import.meta.url), 'utf8')) as { chronyd: { packets: { hex: string }[] } };
 const CHRONYD = Buffer.from(fixture.chronyd.packets[0]!.hex, 'hex');
@@ -109,7 +114,7 @@ t.test('mode 6/7, other modes, bad versions and garbage: no reply, counted, stil
   for (let i = 0; i < 50; i++) {
     const junk = randomBytes(1 + (i * 37) % 200);
     junk[0] = (junk[0]! & 0xf8) | 6; // never a client request
-    d['receive'](junk, { address: '127.0.0.1', port: 9, family: 'IPv4', size: junk.length });
+    d['receive'](junk, from('127.0.0.1'));
   }
   const [reply] = await c.exchange(CHRONYD, port);
   t.ok(reply && toHex(reply.subarray(24, 32)) === toHex(CHRONYD.subarray(40, 48)), 'a normal request is still answered');
@@ -147,8 +152,7 @@ t.test('the first-seen map is bounded', async (t) => {
   const d = await NtpDaemon.start(plan(), { logger, maxKnownClients: 2 });
   t.teardown(() => d.stop());
   // Loopback addresses nobody listens on: the replies go nowhere.
-  const rinfo = (address: string) => ({ address, port: 9, family: 'IPv4' as const, size: 48 });
-  for (const a of ['127.0.0.11', '127.0.0.12', '127.0.0.11', '127.0.0.13', '127.0.0.11']) d['receive'](Buffer.from(timedRequest()), rinfo(a));
+  for (const a of ['127.0.0.11', '127.0.0.12', '127.0.0.11', '127.0.0.13', '127.0.0.11']) d['receive'](Buffer.from(timedRequest()), from(a));
   const infos = lines.filter((l) => l.level === 30 && typeof l.msg === 'string' && l.msg.includes('time served')).map((l) => l.client);
   t.same(infos, ['127.0.0.11', '127.0.0.12', '127.0.0.13', '127.0.0.11'], '.11 is forgotten once .13 fills the map, then seen anew');
   t.equal(d['known'].size, 2);

@@ -1,16 +1,19 @@
-// The device-bound DHCP socket (native/devsock.c through src/dhcp/device-socket.ts).
+// The UDP transport bound to a device (SO_BINDTODEVICE in native/devsock.c,
+// through src/net/udp-transport.ts and src/net/device-socket.ts), as the DHCP
+// daemon, the rogue-server guard and the probe open it.
 // Loopback tests run in this process; the interface-isolation test builds a
 // host with two networks out of namespaces:
 //
 //   PA (10.77.1.2) --veth-- [A 10.77.1.1  SRV  10.77.2.1 B] --veth-- PB (10.77.2.2)
 //
-// and runs the socket, bound to A, inside SRV (fixtures/device-socket-server.ts).
+// and runs the transport, bound to A, inside SRV (fixtures/device-server.ts).
 import t from 'tap';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { deviceSocketsAvailable, openDeviceSocket, type DatagramInfo, type DeviceSocket } from '../../src/dhcp/device-socket.js';
+import { batchSocketsAvailable, intToIp } from '../../src/net/batch-socket.js';
+import { openUdpTransport, type UdpHandlers, type UdpTransport } from '../../src/net/udp-transport.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
@@ -24,7 +27,7 @@ function skipReason(...reasons: (string | null)[]): string | false {
   if (process.env.CI === 'true') t.fail(`CI=true and this test cannot run: ${reason}`);
   return reason;
 }
-const avail = deviceSocketsAvailable();
+const avail = batchSocketsAvailable();
 const addonMissing = avail.ok ? null : avail.reason;
 
 const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -72,33 +75,38 @@ function jsonChild(child: ChildProcess, name: string) {
   };
 }
 
+const quiet: UdpHandlers = { datagram: () => {}, sendFailed: () => {}, socketError: () => {} };
+
 t.test('opening an interface that does not exist says so', { skip: skipReason(addonMissing) }, async (t) => {
   const name = `plnope${process.pid.toString(36)}`.slice(0, 15);
-  const opened: DeviceSocket[] = []; // closed below, so a regression fails instead of hanging the run
-  const open = (interfaceName: string) => () => opened.push(openDeviceSocket({ interfaceName, port: 0, onMessage: () => {}, onError: () => {} }));
-  t.throws(open(name), { message: `cannot bind DHCP to interface ${name}: No such device`, code: 'ENODEV' });
-  t.throws(open('x'.repeat(16)), { message: /cannot bind DHCP to interface x+: interface name must be a string of 1-15 bytes/ });
-  for (const s of opened) s.close();
+  const open = (device: string) => openUdpTransport({ address: '0.0.0.0', port: 0, device, service: 'DHCP' }, quiet).then((u) => u.close());
+  await t.rejects(open(name), { message: `cannot bind DHCP to interface ${name}: No such device`, code: 'ENODEV' });
+  await t.rejects(open('x'.repeat(16)), { message: /cannot bind DHCP to interface x+: interface name must be a string of 1-15 bytes/ });
 });
 
+type Info = { address: string; port: number; ifindex: number; localAddress: string; destinationAddress: string };
+
 t.test('loopback: datagrams in and out, packet info, large datagrams, close', { skip: skipReason(addonMissing) }, async (t) => {
-  const got: { buf: Buffer; info: DatagramInfo }[] = [];
+  const got: { buf: Buffer; info: Info }[] = [];
   const errors: Error[] = [];
   let throwNext = false;
-  const sock = openDeviceSocket({
-    interfaceName: 'lo',
-    port: 0,
-    onMessage: (buf, info) => {
-      if (throwNext) {
-        throwNext = false;
-        throw new Error('handler failed');
-      }
-      got.push({ buf, info });
+  const sock: UdpTransport = await openUdpTransport(
+    { address: '0.0.0.0', port: 0, device: 'lo', service: 'DHCP', slots: 4, slotSize: 65536 },
+    {
+      datagram: (buf, from) => {
+        if (throwNext) {
+          throwNext = false;
+          throw new Error('handler failed');
+        }
+        const info = { address: intToIp(from.srcIp), port: from.srcPort, ifindex: from.ifindex, localAddress: intToIp(from.localIp), destinationAddress: intToIp(from.dstIp) };
+        got.push({ buf: Buffer.from(buf), info });
+      },
+      sendFailed: (err) => errors.push(err),
+      socketError: (err) => errors.push(err),
     },
-    onError: (err) => errors.push(err),
-  });
+  );
   t.teardown(() => sock.close());
-  t.equal(sock.interfaceName, 'lo');
+  t.equal(sock.device, 'lo');
   t.ok(sock.ifindex > 0, 'ifindex of lo is known');
   t.ok(sock.port > 0, 'kernel-chosen port reported');
 
@@ -119,28 +127,27 @@ t.test('loopback: datagrams in and out, packet info, large datagrams, close', { 
   t.ok(got[1]?.buf.equals(big), '65507-byte datagram arrives whole');
   t.equal(got[2]?.buf.length, 0, 'empty datagram');
 
-  // A throwing onMessage must not take the process down: it goes to onError.
+  // A throwing handler must not take the process down: it goes to socketError.
   throwNext = true;
   await send(Buffer.from('boom'));
   for (let i = 0; i < 50 && errors.length < 1; i++) await delay(20);
   t.match(errors[0]?.message, /handler failed/);
 
   const reply = new Promise<Buffer>((r) => client.once('message', (m) => r(m)));
-  sock.send(Buffer.from('reply'), '127.0.0.1', clientPort);
+  sock.sendTo(Buffer.from('reply'), '127.0.0.1', clientPort);
   t.equal((await reply).toString(), 'reply');
 
-  t.throws(() => sock.send(Buffer.from('x'), 'not-an-address', 68), { name: 'TypeError' });
-  t.throws(() => sock.send(Buffer.from('x'), '127.0.0.1', 0), { name: 'TypeError' });
-  t.throws(() => sock.setArp('10.0.0.1', 'zz:zz'), { name: 'TypeError' });
-  sock.close();
-  sock.close();
-  t.throws(() => sock.send(Buffer.from('x'), '127.0.0.1', clientPort), /closed/);
+  t.throws(() => sock.sendTo(Buffer.from('x'), 'not-an-address', 68), /not an IPv4 address/);
+  t.throws(() => sock.addArp('10.0.0.1', 'zz:zz'), { name: 'TypeError' });
+  await sock.close();
+  await sock.close();
+  t.throws(() => sock.sendTo(Buffer.from('x'), '127.0.0.1', clientPort), /closed/);
 });
 
 t.test('an unref()ed socket does not keep the process alive', { skip: skipReason(addonMissing) }, async (t) => {
   const script = `
     const a = require(${JSON.stringify(ADDON)});
-    const h = a.open('lo', 0, () => {}, () => {});
+    const h = a.openBatch('0.0.0.0', 0, 'lo', {}, () => 0, () => {});
     a.unref(h);
     a.ref(h);
     a.unref(h);`;
@@ -195,7 +202,7 @@ t.test(
     // The server: the real wrapper, run by this same Node with tap's TypeScript loader.
     const loader = process.execArgv.filter((a) => a.includes('@tapjs/typescript'));
     t.ok(loader.length > 0, 'found the TypeScript loader tap runs this test with');
-    const srvProc = inNs(S, process.execPath, [...loader, `${FIXTURES}device-socket-server.ts`, A, '67']);
+    const srvProc = inNs(S, process.execPath, [...loader, `${FIXTURES}device-server.ts`, A, '67']);
     const srv = jsonChild(srvProc, 'server');
     let nextId = 1;
     const command = async (c: Line): Promise<Line> => {

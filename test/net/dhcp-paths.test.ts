@@ -1,8 +1,9 @@
-// The DHCP daemon's two socket paths (src/dhcp/transport.ts): the batch
-// socket (recvmmsg/sendmmsg, replies queued and sent together) and Node's
-// dgram. Both must give the same bytes for the same packets; a burst larger
-// than a batch must be answered in full; an over-long datagram is counted as
-// malformed and dropped. Relay-only daemons on loopback, no root needed.
+// The DHCP daemon on both paths of the UDP transport (src/net/udp-transport.ts):
+// the batch socket (recvmmsg/sendmmsg, replies queued and sent together, bytes
+// kept until the lease is on disk) and Node's dgram. Both must give the same
+// bytes for the same packets; a burst larger than a batch must be answered in
+// full; an over-long datagram is counted as malformed and dropped on either
+// path. Relay-only daemons on loopback, no root needed.
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
 import { Writable } from 'node:stream';
@@ -170,18 +171,21 @@ t.test('a burst of several batches, with fsync on, is answered in full', { skip 
   t.equal(d.daemon.counters.sendErrors, 0);
 });
 
-t.test('a datagram longer than a slot is counted as malformed; the daemon goes on', { skip }, async (t) => {
-  const d = await start(t, { salt: 6 });
-  const r = await rawRelay(t, d.port);
-  const big = new Uint8Array(6000);
-  big.set(encoded(clientMessage(MessageType.DISCOVER, mac(7), ROUTER, LYNC)));
-  const before = { ...d.daemon.counters };
-  r.send(big);
-  const ok = clientMessage(MessageType.DISCOVER, mac(8), ROUTER, LYNC);
-  r.send(encoded(ok));
-  await r.until(1);
-  t.ok(r.replies.has(ok.xid), 'the next DISCOVER is answered');
-  t.equal(r.replies.size, 1, 'the long one is not');
-  t.equal(d.daemon.counters.malformed - before.malformed, 1, 'counted as malformed');
-  t.equal(d.daemon.counters.received - before.received, 2, 'both counted as received');
-});
+for (const path of ['batch', 'dgram'] as const) {
+  t.test(`${path}: a datagram longer than a slot (4096) is counted as malformed; the daemon goes on`, { skip }, async (t) => {
+    const d = await start(t, { salt: path === 'batch' ? 6 : 7, dgram: path === 'dgram' });
+    t.equal(d.daemon.transportKind, path);
+    const r = await rawRelay(t, d.port);
+    const big = new Uint8Array(6000);
+    big.set(encoded(clientMessage(MessageType.DISCOVER, mac(7), ROUTER, LYNC)));
+    const before = { ...d.daemon.counters };
+    r.send(big);
+    const ok = clientMessage(MessageType.DISCOVER, mac(8), ROUTER, LYNC);
+    r.send(encoded(ok));
+    await r.until(1);
+    t.ok(r.replies.has(ok.xid), 'the next DISCOVER is answered');
+    t.equal(r.replies.size, 1, 'the long one is not');
+    t.equal(d.daemon.counters.malformed - before.malformed, 1, 'counted as malformed');
+    t.equal(d.daemon.counters.received - before.received, 2, 'both counted as received');
+  });
+}

@@ -1,0 +1,406 @@
+// The one UDP transport of the appliance and the probe: DHCP, DNS, NTP and
+// `provlab probe` open their sockets here. Where the native addon is built,
+// a batch socket (recvmmsg/sendmmsg, ./batch-socket.ts), optionally bound to
+// a device (SO_BINDTODEVICE) and with kernel receive timestamps; otherwise
+// Node's dgram, which can do neither (a device-bound socket then fails to
+// open, with the reason). README.md says why each choice was made.
+import dgram from 'node:dgram';
+import { constants as osConstants } from 'node:os';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_TRUNCATED, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, type BatchSocket } from './batch-socket.js';
+import { intToIp, parseIPv4 } from '../wire/ipv4.js';
+import { addArpEntry, interfaceBindError } from './device-socket.js';
+
+/**
+ * Where a datagram came from, and what the kernel said about it. One object,
+ * refilled for every datagram: read it during the call, never keep it.
+ */
+export interface Datagram {
+  srcIp: number;
+  srcPort: number;
+  /** Destination in the IP header (255.255.255.255 for a broadcast); 0 on the dgram path. */
+  dstIp: number;
+  /** Our address on the arrival interface (where a reply comes from); 0 on the dgram path. */
+  localIp: number;
+  /** Arrival interface (IP_PKTINFO); 0 on the dgram path. */
+  ifindex: number;
+  /** The kernel's receive time (SO_TIMESTAMPNS) is in tsSec/tsNsec. */
+  hasTimestamp: boolean;
+  tsSec: number;
+  tsNsec: number;
+}
+
+export interface UdpHandlers {
+  /**
+   * Every datagram of at most slotSize bytes. `bytes` is overwritten by the
+   * next batch unless the transport was opened with keepBytes. Replies sent
+   * from here leave together when the batch ends. A throw is reported to
+   * socketError and costs this datagram only.
+   */
+  datagram(bytes: Uint8Array, from: Datagram): void;
+  /** A datagram longer than slotSize: dropped unread; `bytes` is how much was read of it. */
+  oversized?(bytes: number, from: Datagram): void;
+  /** Before the first and after the last datagram of one receive (a batch, or one dgram message). */
+  batchStart?(): void;
+  batchEnd?(): void;
+  /** `count` replies the kernel refused; `to` says which (one call for a whole batch). */
+  sendFailed(err: Error, count: number, to: string): void;
+  /** The socket itself failed (not one packet), or a handler threw. */
+  socketError(err: Error): void;
+}
+
+export interface UdpTransportOptions {
+  address: string;
+  port: number;
+  /** SO_BINDTODEVICE: only datagrams that arrived on this interface, sends leave by it (address should be 0.0.0.0). Needs the addon. */
+  device?: string | null;
+  /** Who binds, for the error an operator reads ("cannot bind DHCP to interface ..."). */
+  service?: string;
+  /** Datagrams per recvmmsg() (default 64). */
+  slots?: number;
+  /** Longest datagram accepted, on either path (default 2048); also the largest reply sent from a slot. */
+  slotSize?: number;
+  /** SO_RCVBUF in bytes (SO_RCVBUFFORCE where privileged). */
+  rcvbuf?: number;
+  /** SO_TIMESTAMPNS: kernel receive times in each Datagram (batch path). */
+  timestamps?: boolean;
+  /** The datagram's bytes stay valid after the call (one copy per batch): replies that wait for the disk. */
+  keepBytes?: boolean;
+  /** Send what is queued once this many replies wait, not only at the end of the batch. */
+  flushAfter?: number;
+  /** Node's dgram even where the addon is built (tests of the fallback; NTP with a test clock). */
+  dgram?: boolean;
+}
+
+export interface UdpStats {
+  received: number;
+  oversized: number;
+  /** Datagrams that arrived on another interface than the device (dropped; SO_BINDTODEVICE should make it 0). */
+  wrongInterface: number;
+  batches: number;
+  sent: number;
+  sendErrors: number;
+}
+
+export interface UdpTransport {
+  readonly kind: 'batch' | 'dgram';
+  /** Why dgram serves though nobody asked for it (the addon is missing); null otherwise. For one warn line. */
+  readonly fallbackReason: string | null;
+  /** Receive times from the kernel, transmit times stamped right before sendmmsg() (what NTP wants). */
+  readonly kernelTimestamps: boolean;
+  readonly address: string;
+  /** The bound port (the kernel's choice when opened with port 0). */
+  readonly port: number;
+  readonly device: string | null;
+  /** Kernel index of the device when opened; 0 without one. */
+  readonly ifindex: number;
+  readonly slotSize: number;
+  /**
+   * Queues one reply; it leaves with the rest of the batch, or on the next
+   * tick outside one. `stampNtpTransmit`: the batch path writes the send
+   * time at bytes 40..47 (the dgram path sends the bytes as they are).
+   * Throws only when closed.
+   */
+  send(bytes: Uint8Array, ip: number, port: number, stampNtpTransmit?: boolean): void;
+  /** send() to a dotted quad; throws on anything else. */
+  sendTo(bytes: Uint8Array, address: string, port: number): void;
+  /** Sends what is queued now instead of on the next tick (a probe's request, whose send time matters); failures reach sendFailed before it returns. */
+  flush(): void;
+  /** RFC 2131 §4.1: ip -> mac in the device's ARP table before a unicast to a client without an address. Throws. */
+  addArp(ip: string, mac: string): void;
+  stats(): UdpStats;
+  ref(): void;
+  unref(): void;
+  /** Sends what is queued, then closes. Idempotent. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_SLOT_SIZE = 2048;
+
+/** Opens and binds (throws an Error with `code`, e.g. EADDRINUSE); datagrams are delivered from the next loop turn. */
+export async function openUdpTransport(opts: UdpTransportOptions, handlers: UdpHandlers): Promise<UdpTransport> {
+  const device = opts.device ?? null;
+  const available = batchSocketsAvailable();
+  if (device !== null) {
+    if (!available.ok) throw new Error(`cannot bind ${opts.service ?? 'UDP'} to interface ${device}: ${available.reason}`);
+    return openBatch(opts, device, handlers);
+  }
+  if (opts.dgram === true) return openDgram(opts, handlers, null);
+  return available.ok ? openBatch(opts, null, handlers) : openDgram(opts, handlers, available.reason);
+}
+
+/** A fresh Datagram with every field present (one hidden class). */
+function newDatagram(): Datagram {
+  return { srcIp: 0, srcPort: 0, dstIp: 0, localIp: 0, ifindex: 0, hasTimestamp: false, tsSec: 0, tsNsec: 0 };
+}
+
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandlers): UdpTransport {
+  const from = newDatagram();
+  let queued = 0;
+  let inBatch = false;
+  let scheduled = false;
+  let closed = false;
+  let errorsSeen = 0;
+  let wrongInterface = 0;
+  let oversized = 0;
+
+  let sock: BatchSocket;
+  try {
+    sock = openBatchSocket({
+      address: opts.address,
+      port: opts.port,
+      interfaceName: device ?? undefined,
+      slots: opts.slots,
+      slotSize: opts.slotSize ?? DEFAULT_SLOT_SIZE,
+      rcvbuf: opts.rcvbuf,
+      timestamps: opts.timestamps,
+      onBatch: (count) => {
+        inBatch = true;
+        try {
+          h.batchStart?.();
+          deliver(count);
+          h.batchEnd?.();
+        } finally {
+          inBatch = false;
+          flush();
+        }
+        // Replies went out through flush() (its send errors are seen at once), with any queued outside the batch.
+        return 0;
+      },
+      onError: (err) => h.socketError(err),
+    });
+  } catch (err) {
+    throw device !== null ? interfaceBindError(opts.service ?? 'UDP', device, opts.port, err) : err;
+  }
+  const { input, inMeta, output, outMeta, slotSize, slots, ifindex } = sock;
+  const flushAfter = Math.min(opts.flushAfter ?? slots, slots);
+  const keep = opts.keepBytes === true;
+
+  function deliver(count: number): void {
+    let copy: Buffer | null = null;
+    if (keep) {
+      let total = 0;
+      for (let i = 0; i < count; i++) total += inMeta[i * IN_WORDS + IN.len]!;
+      // The slots are overwritten by the next recvmmsg(): one copy per batch keeps the bytes valid.
+      copy = Buffer.allocUnsafe(total);
+    }
+    let off = 0;
+    for (let i = 0; i < count; i++) {
+      const m = i * IN_WORDS;
+      const len = inMeta[m + IN.len]!;
+      const flags = inMeta[m + IN.flags]!;
+      from.srcIp = inMeta[m + IN.srcIp]!;
+      from.srcPort = inMeta[m + IN.srcPort]!;
+      from.dstIp = inMeta[m + IN.dstIp]!;
+      from.localIp = inMeta[m + IN.localIp]!;
+      from.ifindex = inMeta[m + IN.ifindex]!;
+      from.hasTimestamp = (flags & IN_TIMESTAMP) !== 0;
+      from.tsSec = inMeta[m + IN.tsSec]!;
+      from.tsNsec = inMeta[m + IN.tsNsec]!;
+      try {
+        // SO_BINDTODEVICE already guarantees this; checked again because
+        // answering on the wrong network is the one failure we cannot afford.
+        if (ifindex !== 0 && from.ifindex !== ifindex) {
+          wrongInterface++;
+          h.socketError(new Error(`dropped a datagram from ${intToIp(from.srcIp)} that arrived on ifindex ${from.ifindex}, not ${device}`));
+          continue;
+        }
+        if (flags & IN_TRUNCATED) {
+          oversized++;
+          h.oversized?.(len, from);
+          continue;
+        }
+        let bytes: Uint8Array;
+        if (copy !== null) {
+          input.copy(copy, off, i * slotSize, i * slotSize + len);
+          bytes = copy.subarray(off, off + len);
+          off += len;
+        } else {
+          bytes = input.subarray(i * slotSize, i * slotSize + len);
+        }
+        h.datagram(bytes, from);
+      } catch (err) {
+        h.socketError(asError(err));
+      }
+      if (queued >= flushAfter) flush();
+    }
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (queued === 0 || closed) return;
+    const n = queued;
+    queued = 0;
+    try {
+      sock.sendOut(n);
+    } catch (err) {
+      h.sendFailed(asError(err), n, 'a batch');
+      return;
+    }
+    const st = sock.stats();
+    if (st.sendErrors > errorsSeen) {
+      const failed = st.sendErrors - errorsSeen;
+      errorsSeen = st.sendErrors;
+      const code = errnoName(st.lastSendErrno);
+      h.sendFailed(Object.assign(new Error(`sendmmsg: ${code}`), { code }), failed, `${failed} of ${n} replies`);
+    }
+  }
+
+  function send(bytes: Uint8Array, ip: number, port: number, stampNtpTransmit = false): void {
+    if (closed) throw new Error('UDP socket is closed');
+    if (bytes.length > slotSize) {
+      // Bigger than a slot (a DHCP client allowing > 4 KiB): on its own, now.
+      try {
+        sock.sendTo(bytes, ip, port);
+      } catch (err) {
+        h.sendFailed(asError(err), 1, `${intToIp(ip)}:${port}`);
+      }
+      return;
+    }
+    if (queued === slots) flush();
+    output.set(bytes, queued * slotSize);
+    const o = queued * OUT_WORDS;
+    outMeta[o + OUT.len] = bytes.length;
+    outMeta[o + OUT.dstIp] = ip;
+    outMeta[o + OUT.dstPort] = port;
+    outMeta[o + OUT.srcIp] = 0; // the kernel's choice: the bound address, or the interface's
+    // A reply that must carry its own send time (NTP; a kiss repeats the client's time instead).
+    outMeta[o + OUT.flags] = stampNtpTransmit ? OUT_NTP_TRANSMIT : 0;
+    queued++;
+    // Outside a batch (a DHCP ACK whose lease just reached the disk, a
+    // forwarded DNS answer): with the others of this tick, in one sendmmsg().
+    if (!inBatch && !scheduled) {
+      scheduled = true;
+      process.nextTick(flush);
+    }
+  }
+
+  return {
+    kind: 'batch',
+    fallbackReason: null,
+    kernelTimestamps: opts.timestamps === true,
+    address: opts.address,
+    port: sock.port,
+    device,
+    ifindex,
+    slotSize,
+    send,
+    flush,
+    sendTo(bytes, address, port) {
+      const ip = parseIPv4(address);
+      if (ip < 0) throw new Error(`not an IPv4 address: ${address}`);
+      send(bytes, ip, port);
+    },
+    addArp(ip, mac) {
+      if (device === null) throw new Error(`cannot add ARP entry ${ip} -> ${mac}: the socket is not bound to a device`);
+      addArpEntry(device, ip, mac);
+    },
+    stats() {
+      const st = sock.stats();
+      return { received: st.received, oversized, wrongInterface, batches: st.batches, sent: st.sent, sendErrors: st.sendErrors };
+    },
+    ref: () => sock.ref(),
+    unref: () => sock.unref(),
+    close() {
+      if (!closed) {
+        flush();
+        closed = true;
+        sock.close();
+      }
+      return Promise.resolve();
+    },
+  };
+}
+
+async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReason: string | null): Promise<UdpTransport> {
+  const slotSize = opts.slotSize ?? DEFAULT_SLOT_SIZE;
+  const from = newDatagram();
+  const stats: UdpStats = { received: 0, oversized: 0, wrongInterface: 0, batches: 0, sent: 0, sendErrors: 0 };
+  // Replies go to IP literals: a synchronous lookup lets send() reach the
+  // kernel at once (Node tries uv_udp_try_send first) instead of a tick later,
+  // so nothing runs between an NTP transmit timestamp and the wire.
+  const sock = dgram.createSocket({
+    type: 'udp4',
+    reuseAddr: false,
+    lookup: (address, _options, callback) => callback(null, address, 4),
+    ...(opts.rcvbuf ? { recvBufferSize: opts.rcvbuf } : {}),
+  });
+  sock.on('message', (msg, rinfo) => {
+    stats.received++;
+    stats.batches++;
+    from.srcIp = parseIPv4(rinfo.address);
+    from.srcPort = rinfo.port;
+    try {
+      h.batchStart?.();
+      if (msg.length > slotSize) {
+        // The batch path cannot read past a slot: the same limit here, so both paths answer the same datagrams.
+        stats.oversized++;
+        h.oversized?.(msg.length, from);
+      } else {
+        h.datagram(msg, from);
+      }
+      h.batchEnd?.();
+    } catch (err) {
+      h.socketError(asError(err));
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('error', reject);
+    sock.bind(opts.port, opts.address, () => {
+      sock.off('error', reject);
+      resolve();
+    });
+  });
+  sock.on('error', (err) => h.socketError(err));
+  // As the addon does for every socket it opens.
+  sock.setBroadcast(true);
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const sendTo = (bytes: Uint8Array, address: string, port: number): void => {
+    if (closed) throw new Error('UDP socket is closed');
+    sock.send(bytes, port, address, (err) => {
+      if (err) {
+        stats.sendErrors++;
+        h.sendFailed(err, 1, `${address}:${port}`);
+      } else {
+        stats.sent++;
+      }
+    });
+  };
+  return {
+    kind: 'dgram',
+    fallbackReason,
+    kernelTimestamps: false,
+    address: sock.address().address,
+    port: sock.address().port,
+    device: null,
+    ifindex: 0,
+    slotSize,
+    send: (bytes, ip, port) => sendTo(bytes, intToIp(ip), port),
+    flush: () => undefined,
+    sendTo(bytes, address, port) {
+      if (parseIPv4(address) < 0) throw new Error(`not an IPv4 address: ${address}`);
+      sendTo(bytes, address, port);
+    },
+    addArp(ip, mac) {
+      throw new Error(`cannot add ARP entry ${ip} -> ${mac}: the socket is not bound to a device`);
+    },
+    stats: () => ({ ...stats }),
+    ref: () => sock.ref(),
+    unref: () => sock.unref(),
+    close() {
+      closed = true;
+      closing ??= new Promise<void>((resolve) => sock.close(() => resolve()));
+      return closing;
+    },
+  };
+}
+
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, n]) => [n, name]));
+
+function errnoName(n: number): string {
+  return ERRNO_NAMES.get(n) ?? `errno ${n}`;
+}

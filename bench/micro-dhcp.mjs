@@ -56,7 +56,8 @@ if (mode === 'up') {
 }
 const daemon = await DhcpDaemon.start(plan, { logger: pino({ level }, { write() {} }), fsync: false, ...(events ? { events } : {}) });
 let sent = 0;
-daemon.transport = { describe: 'null', send: () => void sent++, close() {} };
+// A stand-in for the socket, for builds before and after the shared UDP transport (send / sendTo).
+daemon.transport = { describe: 'null', kind: 'dgram', device: null, send: () => void sent++, sendTo: () => void sent++, flush() {}, close() {} };
 
 const vendor = new TextEncoder().encode('MS-UC-Client');
 const prl = Uint8Array.of(1, 3, 6, 15, 119, 42, 4, 43, 120);

@@ -28,7 +28,7 @@ if (args[0] === '--serve') {
   const { NtpDaemon } = await import('../dist/ntp/daemon.js');
   const { createLogger } = await import('../dist/log.js');
   const port = Number(args[1]);
-  const plan = { address: '127.0.0.1', ntp: { enabled: true, port, servers: ['127.0.0.1'], stratum: 10 } };
+  const plan = { address: '127.0.0.1', ntp: { enabled: true, port, servers: ['127.0.0.1'], stratum: 10, refId: 'LOCL', rateLimit: null } };
   const daemon = await NtpDaemon.start(plan, { logger: createLogger({ level: 'info', pretty: false }) });
   process.stdout.write('ready\n');
   process.on('SIGTERM', async () => {

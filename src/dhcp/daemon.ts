@@ -168,7 +168,7 @@ export class DhcpDaemon {
         oversized: (bytes) => {
           this.counters.received++;
           this.counters.malformed++;
-          this.log.debug({ bytes }, `DHCP datagram longer than ${bytes} bytes dropped`);
+          this.log.debug({ bytes }, `DHCP datagram longer than ${SLOT_SIZE} bytes dropped`);
         },
         sendFailed: (err, count, to) => this.sendFailed(err, to, count),
         socketError: (err) => this.log.error({ err }, 'DHCP socket error'),

@@ -106,7 +106,7 @@ t.test('the CLI: checklist text, --json, exit code', async (t) => {
   t.equal(text.code, dnsServing ? 0 : 1, text.stderr);
   t.match(text.stdout, /^provlab probe: DISCOVER\/REQUEST on relay/);
   t.match(text.stdout, /✔ DISCOVER → OFFER/);
-  t.match(text.stdout, /✔ option 43 sub-option 4 \(WebServerPort\)\s+"443"/);
+  t.match(text.stdout, /✔ option 43 \(MS-UC-Client\)\s+88 bytes, Certificate Provisioning URL https:\/\/lyncweb\.example\.local:443\/CertProv/);
   t.match(text.stdout, /✔ NTP 127\.0\.0\.1/);
   t.match(text.stdout, dnsServing ? /✔ a phone would get through/ : /✘ A ucupdates-r2\.example\.local\s+no answer/);
 

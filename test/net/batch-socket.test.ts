@@ -13,9 +13,9 @@ import {
   OUT_WORDS,
   openBatchSocket,
   realtime,
-  intToIp,
   type BatchSocket,
 } from '../../src/net/batch-socket.js';
+import { intToIp } from '../../src/wire/ipv4.js';
 import { ipToInt } from '../../src/wire/ipv4.js';
 
 const available = batchSocketsAvailable();

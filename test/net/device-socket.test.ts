@@ -12,7 +12,8 @@ import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_pr
 import dgram from 'node:dgram';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { batchSocketsAvailable, intToIp } from '../../src/net/batch-socket.js';
+import { batchSocketsAvailable } from '../../src/net/batch-socket.js';
+import { intToIp } from '../../src/wire/ipv4.js';
 import { openUdpTransport, type UdpHandlers, type UdpTransport } from '../../src/net/udp-transport.js';
 import { netnsUnavailable } from '../helpers/netns.js';
 

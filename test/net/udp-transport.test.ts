@@ -4,7 +4,8 @@
 // (batch-socket's availability mocked). Loopback only, no root.
 import t, { type Test } from 'tap';
 import dgram from 'node:dgram';
-import { batchSocketsAvailable, intToIp } from '../../src/net/batch-socket.js';
+import { batchSocketsAvailable } from '../../src/net/batch-socket.js';
+import { intToIp, parseIPv4 } from '../../src/wire/ipv4.js';
 import { openUdpTransport, type UdpHandlers, type UdpTransport } from '../../src/net/udp-transport.js';
 import { NTP_UNIX_OFFSET_SECONDS } from '../../src/wire/ntp-packet.js';
 

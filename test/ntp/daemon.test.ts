@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
-import { ipToUint32 } from '../../src/net/batch-socket.js';
+import { parseIPv4 } from '../../src/wire/ipv4.js';
 import type { Datagram } from '../../src/net/udp-transport.js';
 import { NtpDaemon, type NtpClientEvent } from '../../src/ntp/daemon.js';
 import { ntpToUnixMs, unixMsToNtp } from '../../src/wire/ntp-packet.js';

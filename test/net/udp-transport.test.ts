@@ -200,3 +200,37 @@ t.test('a throwing handler costs its datagram only', { skip }, async (t) => {
   await server.close();
   t.throws(() => server.send(Buffer.from('x'), LOCAL, 9), /closed/);
 });
+
+t.test('DNS and NTP daemons say once, at warn, why they serve on dgram', async (t) => {
+  const actual = await import('../../src/net/udp-transport.js');
+  // Each daemon's own import of the transport, reporting the addon missing.
+  const mocks = {
+    '../../src/net/udp-transport.js': {
+      ...actual,
+      openUdpTransport: async (o: Parameters<typeof actual.openUdpTransport>[0], h: UdpHandlers) => ({ ...(await actual.openUdpTransport({ ...o, dgram: true }, h)), fallbackReason: MISSING }),
+    },
+  };
+  const { pino } = await import('pino');
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino({ level: 'info' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
+  const { DnsDaemon } = await t.mockImport<typeof import('../../src/dns/daemon.js')>('../../src/dns/daemon.js', mocks);
+  const { NtpDaemon } = await t.mockImport<typeof import('../../src/ntp/daemon.js')>('../../src/ntp/daemon.js', mocks);
+  const { testPlan } = await import('../dns/helpers.js');
+  const { ntpTestPlan } = await import('../ntp/fixtures/plan.js');
+  const dns = await DnsDaemon.start({ ...testPlan(), address: '127.0.0.1' }, { logger });
+  t.teardown(() => dns.stop());
+  const ntpPlan = ntpTestPlan('127.0.0.1', 12300);
+  const ntp = await NtpDaemon.start({ ...ntpPlan, ntp: { ...ntpPlan.ntp, port: 0 } }, { logger });
+  t.teardown(() => ntp.stop());
+  t.equal(dns.udpTransport, 'dgram');
+  t.equal(ntp.timestamping, 'js');
+  const warns = lines.filter((l) => l.level === 40);
+  t.same(
+    warns.map((l) => [l.daemon, l.reason]),
+    [
+      ['dns', MISSING],
+      ['ntp', MISSING],
+    ],
+    'one line each, with the reason',
+  );
+});

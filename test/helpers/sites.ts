@@ -109,6 +109,9 @@ export function mergeSite(base: SiteSpec, over: SiteSpec): SiteSpec {
   return merged;
 }
 
+/** What the loopback tests' sites share: provlab on 127.0.0.1, example.local, Lync at 127.0.0.10 (any 127/8 address is this host's). */
+export const LOOPBACK_SITE: SiteSpec = { address: '127.0.0.1', domains: { primary: 'example.local' }, lync: { pool: 'lyncpool.example.local', address: '127.0.0.10' } };
+
 /** The plan `provlab up` would serve from this text, as if read from `file` (state resolves next to it). */
 export function planOf(yaml: string, file = '/srv/provlab/site.yaml'): Plan {
   return compilePlan(parseSite(yaml, file), file);

@@ -36,29 +36,24 @@ const SIMPLE = siteYaml({
 });
 
 // dns.records of every type, a TXT with quotes and a semicolon, a name outside the domains, a /23.
-const RICH = `site: bind-rich
-address: 10.30.0.1
-dhcp:
-  subnet: 10.30.0.0/23
-  pool: 10.30.0.100-10.30.1.20
-domains:
-  primary: example.com
-  search: [example.com, lab.example.org]
-  sip: example.com
-lync:
-  pool: lyncpool.example.com
-  address: 10.30.0.10
-ntp:
-  servers: [10.30.0.3]
-dns:
-  forwarders: [10.0.0.53]
-  records:
-    - { name: "note.example.com", type: TXT, text: ["hello \\"world\\"", "x;y \\\\ z"] }
-    - { name: "_sip._tls.example.com", type: SRV, target: sip.example.com, port: 443, priority: 10, weight: 5 }
-    - { name: "alias.example.com", type: CNAME, target: lyncpool.example.com }
-    - { name: "v6.example.com", type: AAAA, address: "2001:db8::1" }
-    - { name: "printer.elsewhere.net", type: A, address: 10.30.0.77 }
-`;
+const RICH = siteYaml({
+  site: 'bind-rich',
+  address: '10.30.0.1',
+  dhcp: { subnet: '10.30.0.0/23', pool: '10.30.0.100-10.30.1.20' },
+  domains: { primary: 'example.com', search: ['example.com', 'lab.example.org'], sip: 'example.com' },
+  lync: { pool: 'lyncpool.example.com', address: '10.30.0.10' },
+  ntp: { servers: ['10.30.0.3'] },
+  dns: {
+    forwarders: ['10.0.0.53'],
+    records: [
+      { name: 'note.example.com', type: 'TXT', text: ['hello "world"', 'x;y \\ z'] },
+      { name: '_sip._tls.example.com', type: 'SRV', target: 'sip.example.com', port: 443, priority: 10, weight: 5 },
+      { name: 'alias.example.com', type: 'CNAME', target: 'lyncpool.example.com' },
+      { name: 'v6.example.com', type: 'AAAA', address: '2001:db8::1' },
+      { name: 'printer.elsewhere.net', type: 'A', address: '10.30.0.77' },
+    ],
+  },
+});
 
 
 /** The test's own presentation form of a record (RFC 1035 §5.1, RFC 2782), as named-compilezone prints it. */

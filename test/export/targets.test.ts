@@ -205,36 +205,32 @@ function toolSkip(tool: string): string | false {
 // and without a name, no router, two DNS servers, an extra vendor class with
 // sub-options and raw options, option 43 lab switches (reversed, with 0xFF).
 const RICH_WEB = 'a-rather-long-web-services-name.example.com';
-const RICH = `site: rich lab
-interface: lo
-address: 10.30.0.1
-dhcp:
-  subnet: 10.30.0.0/23
-  pool: [10.30.0.100-10.30.0.149, 10.30.1.10-10.30.1.20]
-  dns: [10.30.0.1, 10.30.0.2]
-  lease: 90m
-  reservations:
-    - { mac: "00:04:f2:95:31:a2", ip: 10.30.0.50, name: cx600-lobby }
-    - { mac: "00-04-F2-95-31-A3", ip: 10.30.0.51 }
-  classes:
-    - vendor: CPE-OCPHONE
-      options:
-        43: { suboptions: { 10: "VLAN-A", 2: { hex: "0102" } } }
-        66: { text: "tftp.example" }
-        150: { ipv4: [10.30.0.5] }
-        200: { hex: "c0ffee" }
-      always: [43]
-domains:
-  primary: example.com
-  search: [example.com, corp.example.com, lab.example.org]
-lync:
-  pool: lyncpool.example.com
-  web: ${RICH_WEB}
-  address: 10.30.0.10
-  option43: { order: [5, 4, 3, 2, 1], end: true }
-ntp:
-  servers: [10.30.0.1, 10.30.0.3]
-`;
+const RICH = siteYaml({
+  site: 'rich lab',
+  interface: 'lo',
+  address: '10.30.0.1',
+  dhcp: {
+    subnet: '10.30.0.0/23',
+    pool: ['10.30.0.100-10.30.0.149', '10.30.1.10-10.30.1.20'],
+    dns: ['10.30.0.1', '10.30.0.2'],
+    lease: '90m',
+    reservations: [
+      { mac: '00:04:f2:95:31:a2', ip: '10.30.0.50', name: 'cx600-lobby' },
+      { mac: '00-04-F2-95-31-A3', ip: '10.30.0.51' },
+    ],
+    classes: `- vendor: CPE-OCPHONE
+  options:
+    43: { suboptions: { 10: "VLAN-A", 2: { hex: "0102" } } }
+    66: { text: "tftp.example" }
+    150: { ipv4: [10.30.0.5] }
+    200: { hex: "c0ffee" }
+  always: [43]
+`,
+  },
+  domains: { primary: 'example.com', search: ['example.com', 'corp.example.com', 'lab.example.org'] },
+  lync: { pool: 'lyncpool.example.com', web: RICH_WEB, address: '10.30.0.10', option43: '{ order: [5, 4, 3, 2, 1], end: true }' },
+  ntp: { servers: ['10.30.0.1', '10.30.0.3'] },
+});
 // What the lab switches ask for: sub-options 5..1, then 0xFF.
 const RICH_43 =
   tlv(5, '/CertProv/CertProvisioningService.svc') + tlv(4, '443') + tlv(3, RICH_WEB) + tlv(2, 'https') + tlv(1, 'MS-UC-Client') + 'ff';

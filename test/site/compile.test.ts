@@ -107,7 +107,7 @@ t.test('the spec example compiles to the expected plan', async (t) => {
     'option 120: encoding 0, one uncompressed name',
   );
 
-  t.match(plan.dns, { enabled: true, port: 53, servers: ['10.20.0.1'] }); // zones: test/dns/zones.test.ts
+  t.match(plan.dns, { enabled: true, port: 53, servers: ['10.20.0.1'] }); // zones: test/site/dns-zones.test.ts
   t.same(plan.ntp, { enabled: true, port: 123, servers: ['10.20.0.1'], stratum: 10, refId: 'LOCL', rateLimit: null });
   const limited = planOf(SPEC_EXAMPLE.replace(/  stratum: 10\n/, '  stratum: 10\n  refid: GPS\n  rate_limit: { interval: 4s, burst: 3 }\n'), 'x.yaml');
   t.same(limited.ntp, { enabled: true, port: 123, servers: ['10.20.0.1'], stratum: 10, refId: 'GPS', rateLimit: { intervalSeconds: 4, burst: 3 } });

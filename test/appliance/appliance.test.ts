@@ -11,14 +11,12 @@ import net from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Appliance } from '../../src/appliance/appliance.js';
 import { silentLogger } from '../../src/log.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import type { Plan } from '../../src/site/plan.js';
 import { StagingTimeline } from '../../src/timeline/timeline.js';
 import type { StatusResponse } from '../../src/control/server.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 import { clientMessage, openRelay, type RelayClient } from '../helpers/relay-client.js';
-import { relayLabSite } from '../helpers/sites.js';
+import { labSpec, mergeSite, planOf, siteYaml, type SiteSection } from '../helpers/sites.js';
 
 const NET = `127.${20 + (process.pid % 40)}.0`;
 const GIADDR = `${NET}.1`;
@@ -43,24 +41,21 @@ interface SiteChoice {
   controlPort?: number;
   search?: readonly string[];
   lease?: string;
-  ntp?: string;
+  ntp?: SiteSection;
   dnsEnabled?: boolean;
 }
 
 function siteText(ports: Ports, state: string, o: SiteChoice = {}): string {
-  let text = relayLabSite(
+  const lab = labSpec(
     { serverIp: '127.0.0.1', prefix: NET },
     { name: o.name ?? 'appliance-test', state, router: GIADDR, ...(o.lease ? { lease: o.lease } : {}), ...(o.search ? { search: o.search } : {}), listen: { dhcp: ports.dhcp, dns: ports.dns, ntp: ports.ntp } },
   );
-  text += `control: { port: ${o.controlPort ?? ports.control} }\n`;
-  if (o.ntp) text += `ntp: ${o.ntp}\n`;
-  if (o.dnsEnabled === false) text += 'dns: { enabled: false }\n';
-  return text;
+  return siteYaml(mergeSite(lab, { control: { port: o.controlPort ?? ports.control }, ...(o.ntp ? { ntp: o.ntp } : {}), ...(o.dnsEnabled === false ? { dns: { enabled: false } } : {}) }));
 }
 
-function planOf(ports: Ports, state: string, o: SiteChoice = {}): Plan {
+function appliancePlan(ports: Ports, state: string, o: SiteChoice = {}): Plan {
   const file = `${state}/../site.yaml`;
-  return compilePlan(parseSite(siteText(ports, state, o), file), file);
+  return planOf(siteText(ports, state, o), file);
 }
 
 /** Starts on free ports (another test may hold some): the plan, the appliance, and a teardown that stops it. */
@@ -68,7 +63,7 @@ async function startOnFreePorts(t: Test, state: string, logger: Logger, o: SiteC
   for (let attempt = 0; ; attempt++) {
     const base = 40000 + ((process.pid * 23 + attempt * 101) % 20000);
     const ports = { dhcp: base, dns: base + 1, ntp: base + 2, control: o.controlPort ?? base + 3 };
-    const plan = planOf(ports, state, o);
+    const plan = appliancePlan(ports, state, o);
     try {
       const appliance = await Appliance.start(plan, { logger, fsync: false });
       t.teardown(() => appliance.stop());
@@ -238,7 +233,7 @@ t.test('one plan: DHCP, DNS, NTP and the control endpoint; a reload reaches ever
   t.same([phone?.lease.state, phone?.inform.state, phone?.ucupdates.state, phone?.ntp.state], ['done', 'done', 'done', 'done'], 'lease, INFORM, ucupdates-r2 and NTP seen');
 
   // Reload: a new name, search domain, lease time, stratum, refid and rate limit.
-  const next = planOf(ports, state, { name: 'appliance-reloaded', search: ['schertz.name', 'other.example'], lease: '10m', ntp: '{ stratum: 5, refid: GPS, rate_limit: { interval: 60s, burst: 1 } }' });
+  const next = appliancePlan(ports, state, { name: 'appliance-reloaded', search: ['schertz.name', 'other.example'], lease: '10m', ntp: { stratum: 5, refid: 'GPS', rate_limit: '{ interval: 60s, burst: 1 }' } });
   appliance.reload(next);
   t.equal(appliance.plan, next);
   t.equal(appliance.boundPlan, plan);
@@ -263,7 +258,7 @@ t.test('what a reload cannot swap is logged as needing a restart', async (t) => 
   const { lines, logger } = captureLogger();
   const { appliance, ports } = await startOnFreePorts(t, state, logger);
   const moved = { ...ports, dns: ports.dns + 100, ntp: ports.ntp + 100, control: ports.control + 100 };
-  appliance.reload(planOf(moved, `${state}-elsewhere`, { dnsEnabled: false }));
+  appliance.reload(appliancePlan(moved, `${state}-elsewhere`, { dnsEnabled: false }));
   const warnings = lines.filter((l) => l.level === 40).map((l) => String(l.msg));
   t.ok(warnings.includes('dns.enabled changed: restart provlab for that to take effect'), 'DNS switched off');
   t.ok(warnings.includes('state directory changed: restart provlab for that to take effect'), 'another state directory');
@@ -318,9 +313,9 @@ t.test('a part that cannot start stops the parts already started', async (t) => 
   const ntpBlocker = dgram.createSocket('udp4');
   await new Promise<void>((r) => ntpBlocker.bind(ports.ntp, '127.0.0.1', r));
   t.teardown(() => ntpBlocker.close());
-  await t.rejects(Appliance.start(planOf(ports, state), { logger: silentLogger(), fsync: false }), { code: 'EADDRINUSE' });
+  await t.rejects(Appliance.start(appliancePlan(ports, state), { logger: silentLogger(), fsync: false }), { code: 'EADDRINUSE' });
   t.same(await bindable(ports), ['udp dhcp', 'udp dns', 'tcp dns'], 'the DHCP and DNS ports are free again (NTP and control: the blockers)');
-  const again = await Appliance.start(planOf({ ...ports, ntp: ports.ntp + 100 }, state), { logger: silentLogger(), fsync: false });
+  const again = await Appliance.start(appliancePlan({ ...ports, ntp: ports.ntp + 100 }, state), { logger: silentLogger(), fsync: false });
   t.teardown(() => again.stop());
   t.pass('and the DHCP journal lock was released: the same state directory starts');
 });

@@ -6,10 +6,9 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLabCa, generateRsaKey, LAB_CA_FILES, readLabCaFrom, writeLabCa } from '../../src/cert/lab-ca.js';
 import { loadSiteCertNames, planDhcpDomains, webCertSans } from '../../src/cert/site-names.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
 import { openssl, opensslSans, opensslSkip, run, tmp } from './fixtures/openssl.js';
-import { LOCAL_DOMAIN, TWO_DOMAINS, writeSiteFile } from './fixtures/sites.js';
+import { LOCAL_DOMAIN, TWO_DOMAINS, TWO_DOMAINS_SPEC, writeSiteFile } from './fixtures/sites.js';
+import { planOf, siteYaml } from '../helpers/sites.js';
 
 const skip = opensslSkip();
 
@@ -35,9 +34,8 @@ t.test('DHCP domains come from options 15 and 119 of the compiled plan', async (
   t.same(webCertSans(local), ['ucupdates-r2', 'ucupdates-r2.example.local', 'lync.example.local'], 'lower case; web = pool appears once');
 
   // A vendor class that overrides option 15 hands the phone another domain: it needs its name too.
-  const withClass = `${TWO_DOMAINS}`.replace('  pool: 10.20.0.100-10.20.0.199\n', '  pool: 10.20.0.100-10.20.0.199\n  classes:\n    - vendor: CPE-OCPHONE\n      options:\n        "15": { text: voice.schertz.name }\n');
-  const f = writeSiteFile(dir, withClass, 'class.yaml');
-  t.same(planDhcpDomains(compilePlan(loadSite(f), f)), ['schertz.name', 'corp.schertz.name', 'voice.schertz.name']);
+  const withClass = siteYaml({ ...TWO_DOMAINS_SPEC, dhcp: { classes: '- vendor: CPE-OCPHONE\n  options:\n    "15": { text: voice.schertz.name }\n' } });
+  t.same(planDhcpDomains(planOf(withClass)), ['schertz.name', 'corp.schertz.name', 'voice.schertz.name']);
 });
 
 t.test('RSA keys come from native crypto, 2048 bits', async (t) => {

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { silentLogger } from '../../src/log.js';
 import { startControl, type StatusResponse } from '../../src/control/server.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
+import type { Plan } from '../../src/site/plan.js';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
 import { controlSite, sampleLeases, sampleTimeline, DONE, HALF, T0 } from './fixtures/site.js';
+import { planOfFile } from '../helpers/sites.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
@@ -46,11 +46,11 @@ async function site(t: Test, port: number, name = 'cli-test') {
   const dir = mkdtempSync(join(tmpdir(), 'provlab-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'site.yaml');
-  writeFileSync(file, controlSite({ name, control: `{ port: ${port} }`, state: './state' }));
-  return { dir, file, plan: compilePlan(loadSite(file), file) };
+  writeFileSync(file, controlSite({ name, control: { port }, state: './state' }));
+  return { dir, file, plan: planOfFile(file) };
 }
 
-async function serve(t: Test, plan: ReturnType<typeof compilePlan>) {
+async function serve(t: Test, plan: Plan) {
   const control = await startControl(plan, { logger: silentLogger(), timeline: sampleTimeline(plan), leases: () => sampleLeases(), required: true, now: () => T0 + 60_000 });
   t.teardown(() => control.stop());
   return control;

@@ -17,7 +17,7 @@ const skip = missing.length ? `${missing.join(', ')} not installed` : false;
 const unhandled: unknown[] = [];
 process.on('unhandledRejection', (e) => unhandled.push(e));
 
-async function start(t: Tap, extra = '', options: { tcpIdleMs?: number; maxTcpConnections?: number; forwardTimeoutMs?: number } = {}) {
+async function start(t: Tap, extra: Parameters<typeof testPlan>[0] = {}, options: { tcpIdleMs?: number; maxTcpConnections?: number; forwardTimeoutMs?: number } = {}) {
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'debug' }, { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) });
   const daemon = await DnsDaemon.start(testPlan(extra), { logger, ...options });
@@ -238,7 +238,7 @@ t.test('NOTIMP, FORMERR, QR=1 dropped, garbage survives', { skip }, async (t) =>
 });
 
 t.test('TCP bounds: idle connections close, excess connections are refused', { skip }, async (t) => {
-  const { daemon, port } = await start(t, '', { tcpIdleMs: 300, maxTcpConnections: 2 });
+  const { daemon, port } = await start(t, {}, { tcpIdleMs: 300, maxTcpConnections: 2 });
   const idle = await tcpExchange(port, [], 1, 1500);
   t.ok(idle.closed, 'an idle connection is closed by the server');
   const net = await import('node:net');
@@ -283,11 +283,11 @@ t.test('lease names (option 12) and reload', { skip }, async (t) => {
 
 t.test('forwarders: outside names go upstream and come back unchanged', { skip }, async (t) => {
   // The upstream is a second daemon authoritative for example.net; ours forwards to it.
-  const upstreamPlan = testPlan('    - { name: host.example.net, type: A, address: 192.0.2.7 }\n');
+  const upstreamPlan = testPlan({ records: [{ name: 'host.example.net', type: 'A', address: '192.0.2.7' }] });
   const upstream = await DnsDaemon.start(upstreamPlan, { logger: pino({ level: 'silent' }) });
   t.teardown(() => upstream.stop());
   const up = upstream.address().port;
-  const { daemon, port, lines } = await start(t, `  forwarders: ["127.0.0.1:${up}"]\n`, { forwardTimeoutMs: 300 });
+  const { daemon, port, lines } = await start(t, { forwarders: [`127.0.0.1:${up}`] }, { forwardTimeoutMs: 300 });
   const r = await dig('dig', port, ['host.example.net', 'A']);
   t.equal(r.status, 'NOERROR');
   t.same(r.answer, ['host.example.net. 300 IN A 192.0.2.7'], 'answer passed back');
@@ -311,7 +311,7 @@ t.test('both UDP paths: the batch socket (default) and the dgram fallback answer
   const answers: Record<string, string[]> = {};
   for (const dgram of [false, true]) {
     const logger = pino({ level: 'silent' });
-    const daemon = await DnsDaemon.start(testPlan(''), { logger, dgram });
+    const daemon = await DnsDaemon.start(testPlan(), { logger, dgram });
     t.teardown(() => daemon.stop());
     const port = daemon.address().port;
     t.equal(daemon.udpTransport, dgram ? 'dgram' : 'batch', `transport ${daemon.udpTransport}`);

@@ -4,46 +4,45 @@
 import { execFile } from 'node:child_process';
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import type { Plan } from '../../src/site/plan.js';
+import { LAB_SEARCH, LAB_WEB, planOf, siteYaml, type SiteRow } from '../helpers/sites.js';
 
 export const BIG_TXT = Array.from({ length: 3 }, (_, i) => String.fromCharCode(97 + i).repeat(200));
 export const HUGE_TXT = Array.from({ length: 6 }, (_, i) => String.fromCharCode(65 + i).repeat(250));
 
-export function siteText(extra = ''): string {
-  return `site: dns-test
-address: 127.0.0.1
-dhcp:
-  subnet: 127.88.0.0/24
-  pool: 127.88.0.100-127.88.0.199
-  router: 127.88.0.1
-  reservations:
-    - { mac: "02:00:00:aa:bb:cc", ip: 127.88.0.50, name: cx600-lobby }
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: 127.88.0.10
-ntp:
-  servers: [127.88.0.1]
-dns:
-  records:
-    - { name: v6.schertz.name, type: AAAA, address: "2001:db8::10" }
-    - { name: www.schertz.name, type: CNAME, target: lyncweb.schertz.name }
-    - { name: note.schertz.name, type: TXT, text: ["v=provlab", "second string"] }
-    - { name: big.schertz.name, type: TXT, text: [${BIG_TXT.map((s) => `"${s}"`).join(', ')}] }
-    - { name: huge.schertz.name, type: TXT, text: [${HUGE_TXT.map((s) => `"${s}"`).join(', ')}] }
-    - { name: 99.0.88.127.in-addr.arpa, type: PTR, target: printer.schertz.name }
-${extra}listen: { dhcp: 6767, dns: 5300, ntp: 12300 }
-`;
+/** The DNS tests' site, with more records after its own and forwarders when given. */
+export function siteText(more: { records?: readonly SiteRow[]; forwarders?: readonly string[] } = {}): string {
+  return siteYaml({
+    site: 'dns-test',
+    address: '127.0.0.1',
+    dhcp: {
+      subnet: '127.88.0.0/24',
+      pool: '127.88.0.100-127.88.0.199',
+      router: '127.88.0.1',
+      reservations: [{ mac: '02:00:00:aa:bb:cc', ip: '127.88.0.50', name: 'cx600-lobby' }],
+    },
+    domains: { search: LAB_SEARCH },
+    lync: { web: LAB_WEB, address: '127.88.0.10' },
+    ntp: { servers: ['127.88.0.1'] },
+    dns: {
+      records: [
+        { name: 'v6.schertz.name', type: 'AAAA', address: '2001:db8::10' },
+        { name: 'www.schertz.name', type: 'CNAME', target: 'lyncweb.schertz.name' },
+        { name: 'note.schertz.name', type: 'TXT', text: ['v=provlab', 'second string'] },
+        { name: 'big.schertz.name', type: 'TXT', text: BIG_TXT },
+        { name: 'huge.schertz.name', type: 'TXT', text: HUGE_TXT },
+        { name: '99.0.88.127.in-addr.arpa', type: 'PTR', target: 'printer.schertz.name' },
+        ...(more.records ?? []),
+      ],
+      forwarders: more.forwarders ?? null,
+    },
+    listen: { dhcp: 6767, dns: 5300, ntp: 12300 },
+  });
 }
 
 /** The plan with DNS on a port the kernel picks. */
-export function testPlan(extra = ''): Plan {
-  const plan = compilePlan(parseSite(siteText(extra), '/tmp/provlab-dns-test/site.yaml'), '/tmp/provlab-dns-test/site.yaml');
+export function testPlan(more: Parameters<typeof siteText>[0] = {}): Plan {
+  const plan = planOf(siteText(more), '/tmp/provlab-dns-test/site.yaml');
   return { ...plan, dns: { ...plan.dns, port: 0 } };
 }
 

@@ -8,8 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { ROOT } from '../helpers/provlab.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
+import { planOfFile } from '../helpers/sites.js';
 
 const dir = join(ROOT, 'docker');
 const compose = parse(readFileSync(join(dir, 'compose.yaml'), 'utf8')) as {
@@ -29,7 +28,7 @@ t.test('compose file parses and names existing paths', async (t) => {
 });
 
 t.test('the mounted site file is valid and names the container interface', async (t) => {
-  const plan = compilePlan(loadSite(join(dir, 'site.yaml')), join(dir, 'site.yaml'));
+  const plan = planOfFile(join(dir, 'site.yaml'));
   t.equal(plan.interface, 'eth0');
   t.equal(plan.statePath, '/state');
 });

@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLab, namespaceSkip, type Lab } from '../helpers/netns.js';
 import { CLI, startProvlab, tempDir, upWithSite, writeSite } from '../helpers/provlab.js';
-import { labSite } from '../helpers/sites.js';
+import { labSite, LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 import { openRelay, clientMessage } from '../helpers/relay-client.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 
@@ -82,20 +82,9 @@ t.test('reload: a valid file swaps the plan with no lease lost; an invalid one i
   const PORT = 30000 + (process.pid % 3000) * 3;
   const NET = `127.${140 + (process.pid % 50)}.0`;
   const dir = tempDir();
-  const site = (lease: string, extra = '') => `site: reload
-address: 127.0.0.1
-dhcp:
-  subnet: ${NET}.0/24
-  pool: ${NET}.10-${NET}.200
-  lease: ${lease}
-${extra}domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-listen: { dhcp: ${PORT}, dns: ${PORT + 1}, ntp: ${PORT + 2} }
-state: ${join(dir, 'state')}
-`;
+  // `typo` goes in as an unknown dhcp key on line 7, right after the lease.
+  const site = (lease: string, typo?: number) =>
+    siteYaml(mergeSite(LOOPBACK_SITE, { site: 'reload', dhcp: { subnet: `${NET}.0/24`, pool: `${NET}.10-${NET}.200`, lease, pool_typo: typo }, listen: PORT, state: join(dir, 'state') }));
   const file = writeSite(dir, site('1h'));
   const p = startProvlab(['up', '--site', file]);
   t.teardown(() => p.stop('SIGKILL'));
@@ -144,7 +133,7 @@ state: ${join(dir, 'state')}
   t.equal(ok.status, 0, ok.stderr);
   await p.waitForLog((l) => l.msg === 'site file reloaded');
 
-  writeFileSync(file, site('2h', '  pool_typo: 1\n'));
+  writeFileSync(file, site('2h', 1));
   const bad = await cli(['reload', '--site', file]);
   t.equal(bad.status, 1, 'reload command refuses an invalid file');
   t.match(bad.stderr, /site\.yaml:7:3: dhcp\.pool_typo: unknown key/, 'with line:col');

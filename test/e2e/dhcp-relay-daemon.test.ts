@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import dgram from 'node:dgram';
 import { startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
 import { openRelay, clientMessage } from '../helpers/relay-client.js';
+import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 
@@ -14,21 +15,14 @@ const PORT = 20000 + (process.pid % 5000) * 3;
 const NET = `127.${88 + (process.pid % 50)}.0`;
 
 function site(state: string): string {
-  return `site: relay-test
-address: 127.0.0.1
-dhcp:
-  subnet: ${NET}.0/22
-  pool: ${NET}.10-${NET.replace(/\.0$/, '.3')}.250
-  router: ${NET}.1
-  lease: 1h
-domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-listen: { dhcp: ${PORT}, dns: ${PORT + 1}, ntp: ${PORT + 2} }
-state: ${state}
-`;
+  return siteYaml(
+    mergeSite(LOOPBACK_SITE, {
+      site: 'relay-test',
+      dhcp: { subnet: `${NET}.0/22`, pool: `${NET}.10-${NET.replace(/\.0$/, '.3')}.250`, router: `${NET}.1`, lease: '1h' },
+      listen: PORT,
+      state,
+    }),
+  );
 }
 
 const mac = (i: number) => `02:00:${[(i >> 24) & 255, (i >> 16) & 255, (i >> 8) & 255, i & 255].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;

@@ -6,10 +6,9 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeSite } from '../helpers/provlab.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
-import type { DnsRecordData, Plan } from '../../src/site/plan.js';
+import { tempDir } from '../helpers/provlab.js';
+import { LAB_SEARCH, LAB_WEB, planOf, siteYaml } from '../helpers/sites.js';
+import type { DnsRecordData } from '../../src/site/plan.js';
 import { exportPlan } from '../../src/export/index.js';
 import { writeExport } from '../../src/cli/commands/export.js';
 import { systemTool } from './peer-lab.js';
@@ -29,52 +28,33 @@ function missing(tools: readonly string[]): string | false {
 }
 const skip = missing(['named-checkzone', 'named-checkconf', 'named-compilezone']);
 
-const SIMPLE = `site: bind-export
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-  reservations:
-    - { mac: "00:04:f2:95:31:a2", ip: 10.20.0.50, name: cx600-lobby }
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: 10.20.0.10
-`;
+const SIMPLE = siteYaml({
+  site: 'bind-export',
+  dhcp: { reservations: [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.50', name: 'cx600-lobby' }] },
+  domains: { search: LAB_SEARCH },
+  lync: { web: LAB_WEB },
+});
 
 // dns.records of every type, a TXT with quotes and a semicolon, a name outside the domains, a /23.
-const RICH = `site: bind-rich
-address: 10.30.0.1
-dhcp:
-  subnet: 10.30.0.0/23
-  pool: 10.30.0.100-10.30.1.20
-domains:
-  primary: example.com
-  search: [example.com, lab.example.org]
-  sip: example.com
-lync:
-  pool: lyncpool.example.com
-  address: 10.30.0.10
-ntp:
-  servers: [10.30.0.3]
-dns:
-  forwarders: [10.0.0.53]
-  records:
-    - { name: "note.example.com", type: TXT, text: ["hello \\"world\\"", "x;y \\\\ z"] }
-    - { name: "_sip._tls.example.com", type: SRV, target: sip.example.com, port: 443, priority: 10, weight: 5 }
-    - { name: "alias.example.com", type: CNAME, target: lyncpool.example.com }
-    - { name: "v6.example.com", type: AAAA, address: "2001:db8::1" }
-    - { name: "printer.elsewhere.net", type: A, address: 10.30.0.77 }
-`;
+const RICH = siteYaml({
+  site: 'bind-rich',
+  address: '10.30.0.1',
+  dhcp: { subnet: '10.30.0.0/23', pool: '10.30.0.100-10.30.1.20' },
+  domains: { primary: 'example.com', search: ['example.com', 'lab.example.org'], sip: 'example.com' },
+  lync: { pool: 'lyncpool.example.com', address: '10.30.0.10' },
+  ntp: { servers: ['10.30.0.3'] },
+  dns: {
+    forwarders: ['10.0.0.53'],
+    records: [
+      { name: 'note.example.com', type: 'TXT', text: ['hello "world"', 'x;y \\ z'] },
+      { name: '_sip._tls.example.com', type: 'SRV', target: 'sip.example.com', port: 443, priority: 10, weight: 5 },
+      { name: 'alias.example.com', type: 'CNAME', target: 'lyncpool.example.com' },
+      { name: 'v6.example.com', type: 'AAAA', address: '2001:db8::1' },
+      { name: 'printer.elsewhere.net', type: 'A', address: '10.30.0.77' },
+    ],
+  },
+});
 
-function plan(yaml: string): Plan {
-  const dir = tempDir('provlab-export-bind-');
-  const file = writeSite(dir, yaml);
-  return compilePlan(loadSite(file), file);
-}
 
 /** The test's own presentation form of a record (RFC 1035 §5.1, RFC 2782), as named-compilezone prints it. */
 function presentation(d: DnsRecordData): string {
@@ -100,7 +80,7 @@ const norm = (line: string) => line.trim().replace(/\s+/g, ' ');
 
 for (const [label, yaml] of [['simple site', SIMPLE], ['rich site', RICH]] as const) {
   t.test(`bind (${label}): named-checkzone, named-checkconf -z, and every plan record in named's own dump`, { skip }, async (t) => {
-    const p = plan(yaml);
+    const p = planOf(yaml);
     const dir = tempDir('provlab-export-bind-out-');
     const result = exportPlan('bind', p);
     const written = writeExport(result, join(dir, 'zones'));
@@ -127,7 +107,7 @@ for (const [label, yaml] of [['simple site', SIMPLE], ['rich site', RICH]] as co
 }
 
 t.test('bind: the names an LPE phone looks up (docs/lpe-facts.md §Names) are in the zone files', async (t) => {
-  const p = plan(SIMPLE);
+  const p = planOf(SIMPLE);
   const all = exportPlan('bind', p)
     .files.map((f) => f.content)
     .join('\n')
@@ -144,6 +124,6 @@ t.test('bind: the names an LPE phone looks up (docs/lpe-facts.md §Names) are in
   ]) {
     t.ok(all.includes(line), line);
   }
-  const rich = exportPlan('bind', plan(RICH)).files.find((f) => f.name === 'named.conf.provlab')!.content;
+  const rich = exportPlan('bind', planOf(RICH)).files.find((f) => f.name === 'named.conf.provlab')!.content;
   t.match(rich, /forwarders \{ 10\.0\.0\.53; \}/, 'the forwarders are named in the fragment');
 });

@@ -6,13 +6,13 @@ import { Command, CommanderError } from 'commander';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeSite } from '../helpers/provlab.js';
-import { minimalSiteWith } from '../helpers/sites.js';
+import { siteYaml } from '../helpers/sites.js';
 import { register } from '../../src/cli/commands/export.js';
 import { TARGETS } from '../../src/export/index.js';
 import { silentLogger } from '../../src/log.js';
 
 // A web FQDN over 23 characters makes option 43 longer than the 90 bytes IOS takes in one hex line (src/export/cisco-ios.ts).
-const SITE = minimalSiteWith('cli-export', { web: 'a-web-name-longer-than-23.schertz.name' });
+const SITE = siteYaml({ site: 'cli-export', lync: { web: 'a-web-name-longer-than-23.schertz.name' } });
 
 /** Runs `provlab ARGS` in-process; returns what went to stdout and stderr. */
 async function run(args: string[]): Promise<{ out: string; err: string; help: string }> {

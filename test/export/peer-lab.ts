@@ -7,20 +7,18 @@ import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { Test } from 'tap';
 import { hex } from '../../src/export/common.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { loadSite } from '../../src/site/load.js';
 import type { Plan } from '../../src/site/plan.js';
 import { EXPECTED_119, EXPECTED_120, EXPECTED_43 } from '../helpers/lab-bytes.js';
 import { createLab, readEnvFile, type Lab } from '../helpers/netns.js';
 import { tempDir, writeSite } from '../helpers/provlab.js';
-import { labSite } from '../helpers/sites.js';
+import { labSite, planOfFile } from '../helpers/sites.js';
 
 /** A namespace lab and the plan of provlab's lab site on it: what each peer test exports and serves. */
 export function exportLab(t: Test, tag: string): { lab: Lab; dir: string; plan: Plan } {
   const lab = createLab(t);
   const dir = tempDir(`provlab-export-${tag}-`);
   const file = writeSite(dir, labSite(lab, { name: 'export-e2e', state: join(dir, 'state') }));
-  return { lab, dir, plan: compilePlan(loadSite(file), file) };
+  return { lab, dir, plan: planOfFile(file) };
 }
 
 /** A phone that asked for 43 and 120 got provlab's bytes, as tshark and dhclient decode them. */

@@ -7,9 +7,8 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { tempDir, writeSite } from '../helpers/provlab.js';
-import { loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
+import { tempDir } from '../helpers/provlab.js';
+import { LAB_SEARCH, mergeSite, planOf, siteYaml, type SiteSpec } from '../helpers/sites.js';
 import type { Plan } from '../../src/site/plan.js';
 import { exportPlan, TARGETS } from '../../src/export/index.js';
 import { decodeEncapsulated } from '../../src/wire/rfc2132-encapsulated.js';
@@ -29,33 +28,16 @@ const COMPANY_119 = '07636f6d70616e7903636f6d00';
 
 const tlv = (code: number, s: string) => Buffer.concat([Buffer.from([code, s.length]), Buffer.from(s, 'ascii')]).toString('hex');
 
-function plan(yaml: string): Plan {
-  const dir = tempDir('provlab-export-targets-');
-  const file = writeSite(dir, yaml);
-  return compilePlan(loadSite(file), file);
+/** The DHCPUtil example's names (company.com) on eth1, with this web FQDN and `over` on top. */
+function sitePlan(web: string, over: SiteSpec = {}): Plan {
+  const site: SiteSpec = { site: 'export-targets', interface: 'eth1', dhcp: { router: '10.20.0.1' }, domains: { primary: 'company.com' }, lync: { pool: 'server.fqdn.company.com', web } };
+  return planOf(siteYaml(mergeSite(site, over)));
 }
 
-function site(web: string, extra = ''): string {
-  return `site: export-targets
-interface: eth1
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-  router: 10.20.0.1
-domains:
-  primary: company.com
-lync:
-  pool: server.fqdn.company.com
-  web: ${web}
-  address: 10.20.0.10
-${extra}`;
-}
-
-const DHCPUTIL = plan(site('server.fqdn.company.com'));
+const DHCPUTIL = sitePlan('server.fqdn.company.com');
 // 24 characters: option 43 is 91 bytes, one over what IOS 15.1(3)S+ keeps.
 const LONG_WEB = 'server1.fqdn.company.com';
-const LONG = plan(site(LONG_WEB));
+const LONG = sitePlan(LONG_WEB);
 
 t.test('the plan reproduces docs/lpe-facts.md\'s DHCPUtil bytes (the reference for everything below)', async (t) => {
   t.equal(Buffer.from(DHCPUTIL.dhcp.classes[0]!.options.get(43)!).toString('hex'), DHCPUTIL_43);
@@ -176,7 +158,7 @@ t.test('cisco-ios: 91 bytes switch to "option ext" parts of at most 90 bytes, wi
 });
 
 t.test('kea: class on option 60, 43 encapsulating MSUCClient, 120 as binary, 119 superseded with the compressed bytes', async (t) => {
-  const p = plan(site('server.fqdn.company.com', 'domains:\n  primary: schertz.name\n  search: [schertz.name, corp.schertz.name]\n').replace('domains:\n  primary: company.com\n', ''));
+  const p = sitePlan('server.fqdn.company.com', { domains: { primary: 'schertz.name', search: LAB_SEARCH } });
   const r = exportPlan('kea', p);
   const json = JSON.parse(r.files[0]!.content.replace(/^\/\/.*$/gm, '')) as { Dhcp4: Record<string, unknown> };
   const d = json.Dhcp4 as {
@@ -223,42 +205,38 @@ function toolSkip(tool: string): string | false {
 // and without a name, no router, two DNS servers, an extra vendor class with
 // sub-options and raw options, option 43 lab switches (reversed, with 0xFF).
 const RICH_WEB = 'a-rather-long-web-services-name.example.com';
-const RICH = `site: rich lab
-interface: lo
-address: 10.30.0.1
-dhcp:
-  subnet: 10.30.0.0/23
-  pool: [10.30.0.100-10.30.0.149, 10.30.1.10-10.30.1.20]
-  dns: [10.30.0.1, 10.30.0.2]
-  lease: 90m
-  reservations:
-    - { mac: "00:04:f2:95:31:a2", ip: 10.30.0.50, name: cx600-lobby }
-    - { mac: "00-04-F2-95-31-A3", ip: 10.30.0.51 }
-  classes:
-    - vendor: CPE-OCPHONE
-      options:
-        43: { suboptions: { 10: "VLAN-A", 2: { hex: "0102" } } }
-        66: { text: "tftp.example" }
-        150: { ipv4: [10.30.0.5] }
-        200: { hex: "c0ffee" }
-      always: [43]
-domains:
-  primary: example.com
-  search: [example.com, corp.example.com, lab.example.org]
-lync:
-  pool: lyncpool.example.com
-  web: ${RICH_WEB}
-  address: 10.30.0.10
-  option43: { order: [5, 4, 3, 2, 1], end: true }
-ntp:
-  servers: [10.30.0.1, 10.30.0.3]
-`;
+const RICH = siteYaml({
+  site: 'rich lab',
+  interface: 'lo',
+  address: '10.30.0.1',
+  dhcp: {
+    subnet: '10.30.0.0/23',
+    pool: ['10.30.0.100-10.30.0.149', '10.30.1.10-10.30.1.20'],
+    dns: ['10.30.0.1', '10.30.0.2'],
+    lease: '90m',
+    reservations: [
+      { mac: '00:04:f2:95:31:a2', ip: '10.30.0.50', name: 'cx600-lobby' },
+      { mac: '00-04-F2-95-31-A3', ip: '10.30.0.51' },
+    ],
+    classes: `- vendor: CPE-OCPHONE
+  options:
+    43: { suboptions: { 10: "VLAN-A", 2: { hex: "0102" } } }
+    66: { text: "tftp.example" }
+    150: { ipv4: [10.30.0.5] }
+    200: { hex: "c0ffee" }
+  always: [43]
+`,
+  },
+  domains: { primary: 'example.com', search: ['example.com', 'corp.example.com', 'lab.example.org'] },
+  lync: { pool: 'lyncpool.example.com', web: RICH_WEB, address: '10.30.0.10', option43: '{ order: [5, 4, 3, 2, 1], end: true }' },
+  ntp: { servers: ['10.30.0.1', '10.30.0.3'] },
+});
 // What the lab switches ask for: sub-options 5..1, then 0xFF.
 const RICH_43 =
   tlv(5, '/CertProv/CertProvisioningService.svc') + tlv(4, '443') + tlv(3, RICH_WEB) + tlv(2, 'https') + tlv(1, 'MS-UC-Client') + 'ff';
 
 t.test('rich site: the lab-switch option 43 goes in as raw bytes where a server would reorder it', async (t) => {
-  const p = plan(RICH);
+  const p = planOf(RICH);
   t.equal(Buffer.from(p.dhcp.classes[0]!.options.get(43)!).toString('hex'), RICH_43);
   const kea = exportPlan('kea', p);
   t.match(kea.files[0]!.content, RICH_43.toUpperCase(), 'kea: binary option 43');
@@ -273,7 +251,7 @@ t.test('rich site: the lab-switch option 43 goes in as raw bytes where a server 
 t.test('rich site: kea-dhcp4 -t accepts the export', { skip: toolSkip('kea-dhcp4') }, async (t) => {
   const dir = tempDir('provlab-export-check-');
   const conf = join(dir, 'kea-dhcp4.conf');
-  writeFileSync(conf, exportPlan('kea', plan(RICH)).files[0]!.content);
+  writeFileSync(conf, exportPlan('kea', planOf(RICH)).files[0]!.content);
   const out = execFileSync('timeout', ['20', 'env', `KEA_PIDFILE_DIR=${dir}`, 'KEA_LOCKFILE_DIR=none', systemTool('kea-dhcp4'), '-t', conf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   t.notMatch(out, /ERROR/);
 });
@@ -281,7 +259,7 @@ t.test('rich site: kea-dhcp4 -t accepts the export', { skip: toolSkip('kea-dhcp4
 t.test('rich site: dhcpd -t accepts the export', { skip: toolSkip('dhcpd') }, async (t) => {
   const dir = tempDir('provlab-export-check-');
   const conf = join(dir, 'dhcpd.conf');
-  writeFileSync(conf, exportPlan('isc-dhcpd', plan(RICH)).files[0]!.content);
+  writeFileSync(conf, exportPlan('isc-dhcpd', planOf(RICH)).files[0]!.content);
   execFileSync('timeout', ['20', systemTool('dhcpd'), '-4', '-t', '-cf', conf], { stdio: 'ignore' });
   t.pass('dhcpd -t exit 0');
 });
@@ -289,7 +267,7 @@ t.test('rich site: dhcpd -t accepts the export', { skip: toolSkip('dhcpd') }, as
 t.test('rich site: dnsmasq --test accepts the export', { skip: toolSkip('dnsmasq') }, async (t) => {
   const dir = tempDir('provlab-export-check-');
   const conf = join(dir, 'dnsmasq.conf');
-  writeFileSync(conf, exportPlan('dnsmasq', plan(RICH)).files[0]!.content);
+  writeFileSync(conf, exportPlan('dnsmasq', planOf(RICH)).files[0]!.content);
   const out = execFileSync('timeout', ['20', systemTool('dnsmasq'), '--test', '-C', conf], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   t.pass(out.trim() || 'dnsmasq --test exit 0');
 });

@@ -5,10 +5,9 @@
 import { join } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { DhcpDaemon } from '../../src/dhcp/daemon.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import type { Plan } from '../../src/site/plan.js';
 import { openRelay, type RelayClient } from './relay-client.js';
+import { LOOPBACK_SITE, mergeSite, planOf, siteYaml } from './sites.js';
 
 /** The appliance address of every loopback DHCP site. */
 export const LOOPBACK_SERVER = '127.0.0.1';
@@ -43,24 +42,16 @@ export interface LoopbackDhcp {
 type Tap = { testdir(): string; teardown(fn: () => void | Promise<void>): void };
 
 function siteFor(o: LoopbackDhcpOptions, port: number, state: string): string {
-  return `site: ${o.name}
-address: ${LOOPBACK_SERVER}
-dhcp:
-  subnet: ${o.subnet}
-  pool: ${o.pool}
-  router: ${o.router}
-  reservations:
-    - { mac: "${o.reserved.mac}", ip: ${o.reserved.ip}, name: lobby-phone }
-domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-ntp:
-  enabled: false
-listen: { dhcp: ${port}, dns: ${port + 1}, ntp: ${port + 2} }
-state: ${state}
-`;
+  return siteYaml(
+    mergeSite(LOOPBACK_SITE, {
+      site: o.name,
+      address: LOOPBACK_SERVER,
+      dhcp: { subnet: o.subnet, pool: o.pool, router: o.router, reservations: [{ ...o.reserved, name: 'lobby-phone' }] },
+      ntp: { enabled: false },
+      listen: port,
+      state,
+    }),
+  );
 }
 
 /** Starts the daemon (fsync off unless asked: these tests are about packets, durability has its own) and stops it at teardown. */
@@ -69,7 +60,7 @@ export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise
   for (let attempt = 0; ; attempt++) {
     const port = o.port(attempt);
     const file = join(dir, `site-${attempt}.yaml`);
-    const plan = compilePlan(parseSite(siteFor(o, port, join(dir, `state-${attempt}`)), file), file);
+    const plan = planOf(siteFor(o, port, join(dir, `state-${attempt}`)), file);
     try {
       const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: o.fsync ?? false, dgram: o.dgram });
       t.teardown(() => daemon.stop());

@@ -10,29 +10,23 @@ import { runProbe } from '../../src/probe/probe.js';
 import { exitCode } from '../../src/probe/report.js';
 import type { Check } from '../../src/probe/check.js';
 import { runProbeCli } from './fixtures/run-probe.js';
+import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 
 const PORT = 30000 + (process.pid % 3000) * 3;
 const NET = `127.${150 + (process.pid % 50)}.0`;
 const GIADDR = `${NET}.1`;
 
 function site(state: string): string {
-  return `site: probe-relay
-address: 127.0.0.1
-dhcp:
-  subnet: ${NET}.0/24
-  pool: ${NET}.100-${NET}.199
-  router: ${GIADDR}
-  lease: 8h
-domains:
-  primary: example.local
-  search: [example.local, corp.example.local]
-lync:
-  pool: lyncpool.example.local
-  web: lyncweb.example.local
-  address: 127.0.0.10
-listen: { dhcp: ${PORT}, dns: ${PORT + 1}, ntp: ${PORT + 2} }
-state: ${state}
-`;
+  return siteYaml(
+    mergeSite(LOOPBACK_SITE, {
+      site: 'probe-relay',
+      dhcp: { subnet: `${NET}.0/24`, pool: `${NET}.100-${NET}.199`, router: GIADDR, lease: '8h' },
+      domains: { search: ['example.local', 'corp.example.local'] },
+      lync: { web: 'lyncweb.example.local' },
+      listen: PORT,
+      state,
+    }),
+  );
 }
 
 let provlab: Running;

@@ -7,7 +7,7 @@ import t, { type Test } from 'tap';
 import { fileURLToPath } from 'node:url';
 import { parseSite, loadSite, SiteFileError } from '../../src/site/load.js';
 import { notAStationMac } from '../../src/site/schema.js';
-import { compilePlan } from '../../src/site/compile.js';
+import { planOf } from '../helpers/sites.js';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 
 const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -101,7 +101,7 @@ t.test('a reservation inside the dynamic pool is allowed, and the pool skips it'
     'pool: 10.20.0.100-10.20.0.199',
     'pool: 10.20.0.100-10.20.0.102',
   );
-  const plan = compilePlan(parseSite(text, '/srv/provlab/site.yaml'), '/srv/provlab/site.yaml');
+  const plan = planOf(text);
   t.same(plan.dhcp.reservations, [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.100', name: 'cx600-lobby' }]);
   t.same(plan.dhcp.pools, [{ start: '10.20.0.100', end: '10.20.0.102' }], 'the pool is kept as written');
 

@@ -5,8 +5,7 @@
 import t from 'tap';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseSite, loadSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
+import { LAB_SEARCH, planOf, planOfFile, siteYaml } from '../helpers/sites.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/[\s:]/g, ''), 'hex'));
 const ascii = (s: string) => Uint8Array.from(Buffer.from(s, 'ascii'));
@@ -48,8 +47,7 @@ state: ./state                     # where leases are kept
 `;
 
 t.test('the spec example compiles to the expected plan', async (t) => {
-  const site = parseSite(SPEC_EXAMPLE, '/srv/provlab/site.yaml');
-  const plan = compilePlan(site, '/srv/provlab/site.yaml');
+  const plan = planOf(SPEC_EXAMPLE, '/srv/provlab/site.yaml');
   t.equal(plan.site, 'staging-lab');
   t.equal(plan.sourceFile, '/srv/provlab/site.yaml');
   t.equal(plan.interface, 'eth1');
@@ -109,23 +107,22 @@ t.test('the spec example compiles to the expected plan', async (t) => {
     'option 120: encoding 0, one uncompressed name',
   );
 
-  t.match(plan.dns, { enabled: true, port: 53, servers: ['10.20.0.1'] }); // zones: test/dns/zones.test.ts
+  t.match(plan.dns, { enabled: true, port: 53, servers: ['10.20.0.1'] }); // zones: test/site/dns-zones.test.ts
   t.same(plan.ntp, { enabled: true, port: 123, servers: ['10.20.0.1'], stratum: 10, refId: 'LOCL', rateLimit: null });
-  const limited = compilePlan(parseSite(`${SPEC_EXAMPLE.replace(/  stratum: 10\n/, '  stratum: 10\n  refid: GPS\n  rate_limit: { interval: 4s, burst: 3 }\n')}`, 'x.yaml'), 'x.yaml');
+  const limited = planOf(SPEC_EXAMPLE.replace(/  stratum: 10\n/, '  stratum: 10\n  refid: GPS\n  rate_limit: { interval: 4s, burst: 3 }\n'), 'x.yaml');
   t.same(limited.ntp, { enabled: true, port: 123, servers: ['10.20.0.1'], stratum: 10, refId: 'GPS', rateLimit: { intervalSeconds: 4, burst: 3 } });
 });
 
 t.test('the DHCPUtil example from docs/lpe-facts.md, byte for byte', async (t) => {
-  const site = parseSite(
-    `site: dhcputil
-address: 192.168.1.1
-dhcp: { subnet: 192.168.1.0/24, pool: 192.168.1.100-192.168.1.200 }
-domains: { primary: company.com }
-lync: { pool: server.fqdn.company.com, address: 192.168.1.10 }
-`,
-    'dhcputil.yaml',
+  const plan = planOf(
+    siteYaml({
+      site: 'dhcputil',
+      address: '192.168.1.1',
+      dhcp: { subnet: '192.168.1.0/24', pool: '192.168.1.100-192.168.1.200' },
+      domains: { primary: 'company.com' },
+      lync: { pool: 'server.fqdn.company.com', address: '192.168.1.10' },
+    }),
   );
-  const plan = compilePlan(site, 'dhcputil.yaml');
   const uc = plan.dhcp.classes[0]!;
   same(t, uc.options.get(120), hex('0006736572766572046671646E07636F6D70616E7903636F6D00'), 'option 120');
   same(
@@ -142,48 +139,23 @@ lync: { pool: server.fqdn.company.com, address: 192.168.1.10 }
 });
 
 t.test('lab switches: option 43 order and end marker, option 120 as an address', async (t) => {
-  const site = parseSite(
-    `site: lab
-address: 10.20.0.1
-dhcp: { subnet: 10.20.0.0/24, pool: 10.20.0.100-10.20.0.199 }
-domains: { primary: schertz.name }
-lync:
-  pool: lyncpool.schertz.name
-  web: w.schertz.name
-  address: 10.20.0.10
-  scheme: http
-  port: 80
-  option43: { order: [4, 2], end: true }
-  sip_encoding: ipv4
-`,
-    'lab.yaml',
-  );
-  const uc = compilePlan(site, 'lab.yaml').dhcp.classes[0]!;
+  const site = siteYaml({ lync: { web: 'w.schertz.name', scheme: 'http', port: 80, option43: '{ order: [4, 2], end: true }', sip_encoding: 'ipv4' } });
+  const uc = planOf(site).dhcp.classes[0]!;
   same(t, uc.options.get(43), hex('04 02 38 30  02 04 68 74 74 70  ff'), 'sub-options 4 then 2, then 0xFF');
   same(t, uc.options.get(120), hex('01 0a 14 00 0a'), 'option 120 encoding 1 with lync.address');
 });
 
 t.test('extra vendor classes are packed as written', async (t) => {
-  const site = parseSite(
-    `site: classes
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: [10.20.0.100-10.20.0.149, 10.20.0.150-10.20.0.199]
-  classes:
-    - vendor: CPE-OCPHONE
-      options:
-        43: { suboptions: { 2: "20", 1: { hex: "0a:0b" } } }
-        66: { text: tftp.schertz.name }
-        150: { ipv4: [10.20.0.5, 10.20.0.6] }
-        224: { hex: "de ad be ef" }
-      always: [43]
-domains: { primary: schertz.name }
-lync: { pool: lyncpool.schertz.name, address: 10.20.0.10 }
-`,
-    'classes.yaml',
-  );
-  const plan = compilePlan(site, 'classes.yaml');
+  // The option values as an admin spells them: sub-options out of order, hex with colons and with spaces.
+  const classes = `- vendor: CPE-OCPHONE
+  options:
+    43: { suboptions: { 2: "20", 1: { hex: "0a:0b" } } }
+    66: { text: tftp.schertz.name }
+    150: { ipv4: [10.20.0.5, 10.20.0.6] }
+    224: { hex: "de ad be ef" }
+  always: [43]
+`;
+  const plan = planOf(siteYaml({ site: 'classes', dhcp: { pool: ['10.20.0.100-10.20.0.149', '10.20.0.150-10.20.0.199'], classes } }));
   t.same(plan.dhcp.pools, [
     { start: '10.20.0.100', end: '10.20.0.149' },
     { start: '10.20.0.150', end: '10.20.0.199' },
@@ -201,39 +173,26 @@ lync: { pool: lyncpool.schertz.name, address: 10.20.0.10 }
 t.test('shipped config files load and compile', async (t) => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   for (const name of ['site.example.yaml', 'default.yaml']) {
-    const file = join(root, 'config', name);
-    const plan = compilePlan(loadSite(file), file);
-    t.ok(plan.dhcp.baseOptions.size >= 6, `${name} compiles`);
+    t.ok(planOfFile(join(root, 'config', name)).dhcp.baseOptions.size >= 6, `${name} compiles`);
   }
-  const def = compilePlan(loadSite(join(root, 'config', 'default.yaml')), join(root, 'config', 'default.yaml'));
+  const def = planOfFile(join(root, 'config', 'default.yaml'));
   t.equal(def.interface, null, 'the default is relay-only: it never answers a broadcast');
   t.equal(def.address, '127.0.0.1');
   t.ok(def.dhcp.port > 1024 && def.dns.port > 1024 && def.ntp.port > 1024, 'the default uses unprivileged ports');
   t.same(def.dhcp.subnet, { network: '127.88.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '127.88.0.255' });
   t.equal(def.statePath, join(root, 'state', 'default'));
-  const ex = compilePlan(loadSite(join(root, 'config', 'site.example.yaml')), 'x.yaml');
+  const ex = planOfFile(join(root, 'config', 'site.example.yaml'));
   t.equal(ex.certProvUrl, 'https://lyncweb.schertz.name:443/CertProv/CertProvisioningService.svc');
 });
 
 t.test('one list of the site\'s domains: option 15, then 119, then what classes send instead, as the bytes decode', async (t) => {
   // RFC 3397's example names, written as a class's raw option 119 (RFC 3397 §2 bytes).
-  const site = parseSite(
-    `site: domains
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-  classes:
-    - vendor: Polycom-Lab
-      options:
-        119: { hex: "03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04" }
-        15: { text: "Schertz.Name" }
-domains: { primary: Schertz.name, search: [schertz.name, corp.schertz.name] }
-lync: { pool: lyncpool.schertz.name, address: 10.20.0.10 }
-`,
-    'domains.yaml',
-  );
-  const plan = compilePlan(site, 'domains.yaml');
+  const classes = `- vendor: Polycom-Lab
+  options:
+    119: { hex: "03 65 6e 67 05 61 70 70 6c 65 03 63 6f 6d 00 09 6d 61 72 6b 65 74 69 6e 67 c0 04" }
+    15: { text: "Schertz.Name" }
+`;
+  const plan = planOf(siteYaml({ site: 'domains', dhcp: { classes }, domains: { primary: 'Schertz.name', search: LAB_SEARCH } }));
   t.same(plan.domains, ['schertz.name', 'corp.schertz.name', 'eng.apple.com', 'marketing.apple.com']);
   const names = plan.dns.zones.flatMap((z) => z.records.map((r) => r.name));
   for (const d of plan.domains) t.ok(names.includes(`ucupdates-r2.${d}`), `DNS answers ucupdates-r2.${d}`);

@@ -10,14 +10,12 @@ import { join } from 'node:path';
 import { DhcpDaemon } from '../../src/dhcp/daemon.js';
 import { NtpDaemon } from '../../src/ntp/daemon.js';
 import { silentLogger } from '../../src/log.js';
-import { compilePlan } from '../../src/site/compile.js';
-import { parseSite } from '../../src/site/load.js';
 import { StagingTimeline } from '../../src/timeline/timeline.js';
 import { timelineSite } from '../../src/timeline/site-facts.js';
 import { timelineDhcpEvents, timelineNtpEvents } from '../../src/timeline/adapters.js';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
-import { relayLabSite } from '../helpers/sites.js';
+import { planOf, relayLabSite } from '../helpers/sites.js';
 
 const PORT = 30000 + (process.pid % 3000) * 3;
 const NET = `127.${150 + (process.pid % 50)}.0`;
@@ -29,7 +27,7 @@ function plan(state: string) {
     { serverIp: '127.0.0.1', prefix: NET },
     { name: 'wiring-test', state, router: `${NET}.1`, web: null, listen: { dhcp: PORT, dns: PORT + 1, ntp: PORT + 2 } },
   );
-  return compilePlan(parseSite(text, '/tmp/wiring/site.yaml'), '/tmp/wiring/site.yaml');
+  return planOf(text, '/tmp/wiring/site.yaml');
 }
 
 const ascii = (s: string) => new Uint8Array(Buffer.from(s, 'ascii'));

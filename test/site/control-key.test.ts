@@ -2,19 +2,18 @@
 // the DNS port (DNS answers on TCP too).
 import t from 'tap';
 import { parseSite, SiteFileError } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
 import { siteJsonSchema } from '../../src/site/json-schema.js';
-import { minimalSite } from '../helpers/sites.js';
+import { minimalSite, planOf, siteYaml } from '../helpers/sites.js';
 
 const BASE = minimalSite('control-key');
 
 t.test('defaults: on, port 9067', async (t) => {
-  const plan = compilePlan(parseSite(BASE, '/srv/site.yaml'), '/srv/site.yaml');
+  const plan = planOf(BASE);
   t.same(plan.control, { enabled: true, port: 9067 });
 });
 
 t.test('overrides', async (t) => {
-  const plan = compilePlan(parseSite(`${BASE}control: { enabled: false, port: 19067 }\n`, '/srv/site.yaml'), '/srv/site.yaml');
+  const plan = planOf(siteYaml({ site: 'control-key', control: { enabled: false, port: 19067 } }));
   t.same(plan.control, { enabled: false, port: 19067 });
 });
 

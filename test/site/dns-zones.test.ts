@@ -1,32 +1,21 @@
 // Site -> DNS zones in the plan: every name the issue's "What it answers" list
 // names, written out by hand from the site below.
 import t from 'tap';
-import { parseSite } from '../../src/site/load.js';
-import { compilePlan } from '../../src/site/compile.js';
 import { allRecords, reverseZoneApexes, srvDomain } from '../../src/site/dns-zones.js';
 import type { DnsPlan } from '../../src/site/plan.js';
+import { LAB_SEARCH, LAB_WEB, mergeSite, planOf, siteYaml, type SiteSpec } from '../helpers/sites.js';
 
-const SITE = `site: staging-lab
-address: 10.20.0.1
-dhcp:
-  subnet: 10.20.0.0/24
-  pool: 10.20.0.100-10.20.0.199
-  router: 10.20.0.254
-  reservations:
-    - { mac: "00:04:f2:95:31:a2", ip: 10.20.0.50, name: CX600-Lobby }
-domains:
-  primary: Schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: 10.20.0.10
-ntp:
-  servers: [10.20.0.1, 10.20.0.2]
-`;
+const SITE: SiteSpec = {
+  site: 'staging-lab',
+  dhcp: { router: '10.20.0.254', reservations: [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.50', name: 'CX600-Lobby' }] },
+  domains: { primary: 'Schertz.name', search: LAB_SEARCH },
+  lync: { web: LAB_WEB },
+  ntp: { servers: ['10.20.0.1', '10.20.0.2'] },
+};
 
-function plan(text: string) {
-  return compilePlan(parseSite(text, '/tmp/site.yaml'), '/tmp/site.yaml');
+/** The plan of SITE with `over` on top. */
+function plan(over: SiteSpec = {}) {
+  return planOf(siteYaml(mergeSite(SITE, over)), '/tmp/site.yaml');
 }
 
 /** "name TYPE rdata" lines, sorted, the way a zone file reads. */
@@ -50,7 +39,7 @@ function lines(dns: DnsPlan): string[] {
 }
 
 t.test('the names an LPE phone looks up, from the site file', async (t) => {
-  const p = plan(SITE);
+  const p = plan();
   t.same(
     p.dns.zones.map((z) => [z.apex, z.kind]),
     [
@@ -101,29 +90,31 @@ t.test('the names an LPE phone looks up, from the site file', async (t) => {
   t.same(p.dns.forwarders, []);
   t.same(p.warnings, [], 'a site with everything inside its domains has nothing to warn about');
   const serial = (pl: typeof p) => pl.dns.zones.map((z) => (z.records[0]!.data as { serial: number }).serial);
-  t.same(serial(plan(SITE)), serial(p), 'the same site gives the same serials');
-  const changed = plan(SITE.replace('address: 10.20.0.10', 'address: 10.20.0.11'));
+  t.same(serial(plan()), serial(p), 'the same site gives the same serials');
+  const changed = plan({ lync: { address: '10.20.0.11' } });
   t.not(serial(changed)[0], serial(p)[0], 'a changed zone gets a new serial');
   t.equal(serial(changed)[3], serial(p)[3], 'an unchanged zone keeps its serial');
 });
 
 t.test('a pool outside the SIP domain: served, and check warns (CU7+ wants the SRV target inside)', async (t) => {
-  const p = plan(SITE.replace('pool: lyncpool.schertz.name', 'pool: pool01.lync.contoso.com').replace('primary: Schertz.name', 'primary: Schertz.name\n  sip: contoso.com'));
+  const p = plan({ lync: { pool: 'pool01.lync.contoso.com' }, domains: { sip: 'contoso.com' } });
   t.same(p.warnings, [], 'a pool in a subdomain of the SIP domain is inside it');
   t.ok(allRecords(p.dns).some((r) => r.name === '_sip._tls.contoso.com' && r.data.type === 'SRV' && r.data.target === 'pool01.lync.contoso.com'));
-  const q = plan(SITE.replace('pool: lyncpool.schertz.name', 'pool: pool01.contoso.com'));
+  const q = plan({ lync: { pool: 'pool01.contoso.com' } });
   t.equal(q.warnings.length, 3, 'one warning per SIP SRV');
   for (const w of q.warnings) t.match(w, /outside schertz\.name: phones with firmware CU7 or later refuse that; put lync\.pool inside schertz\.name, or override this SRV in dns\.records/);
   t.ok(q.dns.zones.some((z) => z.apex === 'pool01.contoso.com' && z.kind === 'host'), 'the pool gets a host zone of its own');
   // The admin's way out: an override inside the domain.
-  const r = plan(
-    `${SITE.replace('pool: lyncpool.schertz.name', 'pool: pool01.contoso.com')}dns:
-  records:
-    - { name: _sipinternaltls._tcp.schertz.name, type: SRV, target: sip.schertz.name, port: 5061 }
-    - { name: _sipinternal._tcp.schertz.name, type: SRV, target: sip.schertz.name, port: 5060 }
-    - { name: _sip._tls.schertz.name, type: SRV, target: sip.schertz.name, port: 5061 }
-`,
-  );
+  const r = plan({
+    lync: { pool: 'pool01.contoso.com' },
+    dns: {
+      records: [
+        { name: '_sipinternaltls._tcp.schertz.name', type: 'SRV', target: 'sip.schertz.name', port: 5061 },
+        { name: '_sipinternal._tcp.schertz.name', type: 'SRV', target: 'sip.schertz.name', port: 5060 },
+        { name: '_sip._tls.schertz.name', type: 'SRV', target: 'sip.schertz.name', port: 5061 },
+      ],
+    },
+  });
   t.same(
     r.warnings.filter((w) => w.includes('outside')),
     [],
@@ -133,21 +124,24 @@ t.test('a pool outside the SIP domain: served, and check warns (CU7+ wants the S
 });
 
 t.test('dns.records: overrides, extra kinds, CNAME rules, names outside the domains', async (t) => {
-  const p = plan(`${SITE}dns:
-  records:
-    - { name: time.windows.com, type: A, address: 10.20.0.2 }
-    - { name: ucupdates-r2.schertz.name, type: CNAME, target: lyncweb.schertz.name }
-    - { name: ucupdates-r2.schertz.name, type: TXT, text: clash }
-    - { name: schertz.name, type: CNAME, target: elsewhere.example }
-    - { name: v6.schertz.name, type: AAAA, address: "2001:db8::10", ttl: 60 }
-    - { name: long.schertz.name, type: TXT, text: "${'x'.repeat(300)}" }
-    - { name: list.schertz.name, type: TXT, text: [a, b] }
-    - { name: 200.0.20.10.in-addr.arpa, type: PTR, target: printer.schertz.name }
-    - { name: _ldap._tcp.other.example, type: SRV, target: dc.other.example, port: 389 }
-    - { name: Dup.schertz.name, type: A, address: 10.20.0.3 }
-    - { name: dup.schertz.name, type: A, address: 10.20.0.3 }
-    - { name: dup.schertz.name, type: A, address: 10.20.0.4 }
-`);
+  const p = plan({
+    dns: {
+      records: [
+        { name: 'time.windows.com', type: 'A', address: '10.20.0.2' },
+        { name: 'ucupdates-r2.schertz.name', type: 'CNAME', target: 'lyncweb.schertz.name' },
+        { name: 'ucupdates-r2.schertz.name', type: 'TXT', text: 'clash' },
+        { name: 'schertz.name', type: 'CNAME', target: 'elsewhere.example' },
+        { name: 'v6.schertz.name', type: 'AAAA', address: '2001:db8::10', ttl: 60 },
+        { name: 'long.schertz.name', type: 'TXT', text: 'x'.repeat(300) },
+        { name: 'list.schertz.name', type: 'TXT', text: ['a', 'b'] },
+        { name: '200.0.20.10.in-addr.arpa', type: 'PTR', target: 'printer.schertz.name' },
+        { name: '_ldap._tcp.other.example', type: 'SRV', target: 'dc.other.example', port: 389 },
+        { name: 'Dup.schertz.name', type: 'A', address: '10.20.0.3' },
+        { name: 'dup.schertz.name', type: 'A', address: '10.20.0.3' },
+        { name: 'dup.schertz.name', type: 'A', address: '10.20.0.4' },
+      ],
+    },
+  });
   const l = lines(p.dns);
   t.ok(l.includes('time.windows.com 300 A 10.20.0.2'), 'site A replaces the built-in time.windows.com');
   t.notOk(l.includes('time.windows.com 300 A 10.20.0.1'));
@@ -179,16 +173,12 @@ t.test('reverse zones on octet boundaries', async (t) => {
 });
 
 t.test('forwarders, disabled DNS, a DHCP dns list without the appliance', async (t) => {
-  const p = plan(`${SITE.replace('  router: 10.20.0.254', '  router: 10.20.0.254\n  dns: [10.20.0.53]')}dns:
-  forwarders: [10.0.0.53, "127.0.0.1:5300"]
-`);
+  const p = plan({ dhcp: { dns: ['10.20.0.53'] }, dns: { forwarders: ['10.0.0.53', '127.0.0.1:5300'] } });
   t.same(p.dns.forwarders, [
     { address: '10.0.0.53', port: 53 },
     { address: '127.0.0.1', port: 5300 },
   ]);
   t.match(p.warnings, [/dhcp\.dns \(10\.20\.0\.53\) does not list the appliance address 10\.20\.0\.1/]);
-  const off = plan(`${SITE.replace('  router: 10.20.0.254', '  router: 10.20.0.254\n  dns: [10.20.0.53]')}dns:
-  enabled: false
-`);
+  const off = plan({ dhcp: { dns: ['10.20.0.53'] }, dns: { enabled: false } });
   t.same(off.warnings, [], 'no DNS warnings when provlab serves no DNS');
 });

@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { MessageType } from '../../src/wire/dhcp-message.js';
 import { startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
 import { clientMessage, openRelay } from '../helpers/relay-client.js';
+import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 
 const run = promisify(execFile);
 const PORT = 31000 + (process.pid % 3000) * 3;
@@ -25,23 +26,15 @@ t.test('option 12 names follow the lease; phones without one are left out', asyn
   const dir = tempDir();
   const file = writeSite(
     dir,
-    `site: lease-names
-address: 127.0.0.1
-dhcp:
-  subnet: ${NET}.0/24
-  pool: ${NET}.100-${NET}.150
-  router: ${NET}.1
-  lease: 1h
-domains:
-  primary: example.local
-lync:
-  pool: lyncpool.example.local
-  address: 127.0.0.10
-ntp:
-  enabled: false
-listen: { dhcp: ${PORT}, dns: ${PORT + 1}, ntp: ${PORT + 2} }
-state: ${join(dir, 'state')}
-`,
+    siteYaml(
+      mergeSite(LOOPBACK_SITE, {
+        site: 'lease-names',
+        dhcp: { subnet: `${NET}.0/24`, pool: `${NET}.100-${NET}.150`, router: `${NET}.1`, lease: '1h' },
+        ntp: { enabled: false },
+        listen: PORT,
+        state: join(dir, 'state'),
+      }),
+    ),
   );
   const p = startProvlab(['up', '--site', file]);
   t.teardown(() => p.stop('SIGKILL'));

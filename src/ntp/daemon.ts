@@ -15,10 +15,13 @@ import { AnchoredClock, measurePrecision, type ClockSource } from './clock.js';
 import { RateLimiter, DEFAULT_RATE_LIMIT } from './rate-limit.js';
 import { DEFAULT_SETTINGS, respond, type ResponderSettings } from './responder.js';
 
+/** Longest NTP request read (the UDP transport's slot); NTS-sized requests are not served (no NTS here). */
+const NTP_SLOT = 512;
+
 export interface NtpCounters {
   received: number;
   replies: number;
-  /** Shorter than 48 bytes, or longer than the transport's 2048-byte slot. */
+  /** Shorter than 48 bytes, or longer than the transport's slot (NTP_SLOT bytes). */
   malformed: number;
   /** Version 0 or above 4. */
   badVersion: number;
@@ -202,8 +205,10 @@ export class NtpDaemon {
       {
         address: this.boundPlan.address,
         port: this.boundPlan.ntp.port,
-        // Requests are 48 bytes (plus extension fields); longer ones are counted as malformed.
-        slotSize: 2048,
+        // Requests are 48 bytes (an SNTP phone) plus any extension fields; longer
+        // ones are counted as malformed. 512, not 2048: a 64-slot batch in 32 KiB
+        // instead of 128 KiB served 3-4 % more replies/s (A/B in session 7's note).
+        slotSize: NTP_SLOT,
         timestamps: true,
         // An injected clock must also be the receive clock.
         dgram: this.options.dgram === true || this.options.clock !== undefined,
@@ -214,7 +219,7 @@ export class NtpDaemon {
           if (this.stopped) return;
           this.counters.received++;
           this.counters.malformed++;
-          if (this.log.isLevelEnabled('debug')) this.log.debug({ client: intToIp(from.srcIp), port: from.srcPort, bytes, reason: 'malformed', detail: 'longer than 2048 bytes' }, 'NTP packet dropped');
+          if (this.log.isLevelEnabled('debug')) this.log.debug({ client: intToIp(from.srcIp), port: from.srcPort, bytes, reason: 'malformed', detail: `longer than ${NTP_SLOT} bytes` }, 'NTP packet dropped');
         },
         sendFailed: (err, count, to) => {
           this.counters.sendErrors += count;

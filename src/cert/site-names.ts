@@ -21,15 +21,8 @@ export interface SiteCertNames {
   web: string;
 }
 
-const pushUnique = addDomain;
-
-/** Domains of options 15 and 119 in the base options and in every client class that overrides them: the plan's one list. */
-export function planDhcpDomains(plan: Plan): string[] {
-  return [...plan.domains];
-}
-
 export function siteCertNames(site: Site, plan: Plan): SiteCertNames {
-  return { site: site.site, dhcpDomains: planDhcpDomains(plan), pool: site.lync.pool.toLowerCase(), web: site.lync.web.toLowerCase() };
+  return { site: site.site, dhcpDomains: [...plan.domains], pool: site.lync.pool.toLowerCase(), web: site.lync.web.toLowerCase() };
 }
 
 /** Throws SiteFileError (file:line:col) when the site file is wrong. */
@@ -41,9 +34,9 @@ export function loadSiteCertNames(file: string): SiteCertNames {
 /** SAN order: the short name the phone connects with, its FQDN per DHCP domain, then the pool and web FQDNs. */
 export function webCertSans(n: SiteCertNames): string[] {
   const out: string[] = [];
-  pushUnique(out, UCUPDATES);
-  for (const d of n.dhcpDomains) pushUnique(out, `${UCUPDATES}.${d}`);
-  pushUnique(out, n.pool);
-  pushUnique(out, n.web);
+  addDomain(out, UCUPDATES);
+  for (const d of n.dhcpDomains) addDomain(out, `${UCUPDATES}.${d}`);
+  addDomain(out, n.pool);
+  addDomain(out, n.web);
   return out;
 }

@@ -30,7 +30,6 @@ export interface Option120Reading {
   usableName: string | null;
 }
 
-const hexOf = (b: Uint8Array): string => hex(b, ' ');
 
 export function readOption120(v: Uint8Array): Option120Reading {
   const f: Finding[] = [];
@@ -66,7 +65,7 @@ export function readOption120(v: Uint8Array): Option120Reading {
   }
   const text = latin1(v);
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) {
-    const fix = isValidDomainName(text) ? `; send instead ${hexOf(encodeSipServers({ encoding: 0, names: [text.replace(/\.$/, '')] }))} (00, then the name in RFC 1035 labels)` : '';
+    const fix = isValidDomainName(text) ? `; send instead ${hex(encodeSipServers({ encoding: 0, names: [text.replace(/\.$/, '')] }), ' ')} (00, then the name in RFC 1035 labels)` : '';
     f.push(finding('error', 'bare-ascii', `option 120 is the bare ASCII FQDN "${text}" with no encoding byte and no label lengths (as a published script sends it): the phone reads 0x${enc.toString(16).padStart(2, '0')} ('${text[0]}') as the encoding byte and finds no SIP server${fix}`, 0, Math.min(16, v.length)));
     return done({ kind: 'bare-text', text }, [text]);
   }

@@ -7,7 +7,7 @@
 import { isValidDomainName } from '../wire/rfc1035-names.js';
 import { MS_UC_CLIENT, msUcSubOptionName } from '../wire/ms-uc-client.js';
 import { walkEncapsulated, type EncapsulatedWalk, type SubOption } from '../wire/rfc2132-encapsulated.js';
-import { hex, latin1 } from '../wire/bytes.js';
+import { hex, latin1, latin1Bytes } from '../wire/bytes.js';
 import { finding, type Finding } from './findings.js';
 import { escapeText, firstNonPrintable, quoteText } from './text.js';
 
@@ -36,7 +36,6 @@ export interface Option43Reading {
   canonical: boolean;
 }
 
-const hexOf = (b: Uint8Array): string => hex(b, ' ');
 const label = (code: number): string => `sub-option ${code}${msUcSubOptionName(code) ? ` ${msUcSubOptionName(code)}` : ''}`;
 
 /** Null when the value is printable ASCII; else the finding that says which byte is not. */
@@ -84,8 +83,8 @@ function valueFindings(s: SubOption): Finding[] {
       }
       if (s.data.length === 2) {
         const n = (s.data[0]! << 8) | s.data[1]!;
-        const ascii = hexOf(Uint8Array.from(String(n), (c) => c.charCodeAt(0)));
-        return [finding('error', 'port-binary', `sub-option 4 WebServerPort is ${n} sent as a 16-bit integer, as dnsmasq does without quotes: ${hexOf(s.data)} where the phone wants the ASCII text "${n}" (${ascii}); quote it in dnsmasq (vendor:MS-UC-Client,4,"${n}")`, at, s.length)];
+        const ascii = hex(latin1Bytes(String(n)), ' ');
+        return [finding('error', 'port-binary', `sub-option 4 WebServerPort is ${n} sent as a 16-bit integer, as dnsmasq does without quotes: ${hex(s.data, ' ')} where the phone wants the ASCII text "${n}" (${ascii}); quote it in dnsmasq (vendor:MS-UC-Client,4,"${n}")`, at, s.length)];
       }
       if (s.data.length === 1 && s.data[0]! < 0x30) {
         return [finding('error', 'port-binary', `sub-option 4 WebServerPort is the number ${s.data[0]} sent as a single byte; the phone wants ASCII digits such as "443" (34 34 33)`, at, s.length)];

@@ -1,6 +1,5 @@
 // Small readings of bytes that the LPE rules quote in their messages.
 import { latin1Bytes } from '../wire/bytes.js';
-import { isValidDomainName } from '../wire/rfc1035-names.js';
 
 /** Text with control and non-ASCII bytes shown as \xNN, quoted. */
 export function quoteText(b: Uint8Array): string {
@@ -24,8 +23,4 @@ export function firstNonPrintable(b: Uint8Array): number {
   return -1;
 }
 
-/** A valid DNS name with at least two labels. */
-export function isFqdn(name: string): boolean {
-  return isValidDomainName(name) && name.replace(/\.$/, '').includes('.');
-}
 

@@ -1,6 +1,6 @@
 // The staging timeline's public surface (see README.md).
 export { StagingTimeline, type TimelineOptions } from './timeline.js';
-export { timelineSite, normalizeName, type TimelineSite } from './site-facts.js';
+export { timelineSite, type TimelineSite } from './site-facts.js';
 export { dhcpExchangeEvent, timelineDhcpEvents, timelineDnsEvents, timelineNtpEvents } from './adapters.js';
 export type * from './types.js';
 

@@ -2,7 +2,6 @@
 // is handed. The domains are the plan's one list (options 15 and 119 as the
 // bytes sent decode): those, not the YAML, are what the phone appends to
 // ucupdates-r2 (seed article: the AD domain from DHCP).
-import { normalizeDomain } from '../lpe/domains.js';
 import type { Plan } from '../site/plan.js';
 
 export interface TimelineSite {
@@ -10,9 +9,6 @@ export interface TimelineSite {
   /** Lower case, no trailing dot, option 15 first, then option 119 in order, no repeats. */
   domains: string[];
 }
-
-/** Lower case, no trailing dot (the LPE rules' form of a domain). */
-export const normalizeName = normalizeDomain;
 
 export function timelineSite(plan: Plan): TimelineSite {
   return { site: plan.site, domains: [...plan.domains] };

@@ -8,8 +8,8 @@
 // collapses into its count), a few distinct query names per step, and a small
 // table of unknown clients.
 import { isIPv4 } from '../wire/ipv4.js';
-import { updateDomainOf } from '../lpe/domains.js';
-import { normalizeName, type TimelineSite } from './site-facts.js';
+import { normalizeDomain as normalizeName, updateDomainOf } from '../lpe/domains.js';
+import type { TimelineSite } from './site-facts.js';
 import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
 import type { DhcpExchangeEvent, DnsQueryEvent, LeaseNote, NtpClientInput, TimelineLease, TimelineView, UnknownClientView } from './types.js';
 import { phoneView } from './view.js';

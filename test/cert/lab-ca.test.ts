@@ -5,7 +5,7 @@ import t from 'tap';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLabCa, generateRsaKey, LAB_CA_FILES, readLabCaFrom, writeLabCa } from '../../src/cert/lab-ca.js';
-import { loadSiteCertNames, planDhcpDomains, webCertSans } from '../../src/cert/site-names.js';
+import { loadSiteCertNames, webCertSans } from '../../src/cert/site-names.js';
 import { openssl, opensslSans, opensslSkip, run, tmp } from './fixtures/openssl.js';
 import { LOCAL_DOMAIN, TWO_DOMAINS, TWO_DOMAINS_SPEC, writeSiteFile } from './fixtures/sites.js';
 import { planOf, siteYaml } from '../helpers/sites.js';
@@ -35,7 +35,7 @@ t.test('DHCP domains come from options 15 and 119 of the compiled plan', async (
 
   // A vendor class that overrides option 15 hands the phone another domain: it needs its name too.
   const withClass = siteYaml({ ...TWO_DOMAINS_SPEC, dhcp: { classes: '- vendor: CPE-OCPHONE\n  options:\n    "15": { text: voice.schertz.name }\n' } });
-  t.same(planDhcpDomains(planOf(withClass)), ['schertz.name', 'corp.schertz.name', 'voice.schertz.name']);
+  t.same(planOf(withClass).domains, ['schertz.name', 'corp.schertz.name', 'voice.schertz.name']);
 });
 
 t.test('RSA keys come from native crypto, 2048 bits', async (t) => {

@@ -77,12 +77,24 @@ function isByte(n: number): boolean {
  * not one encodeDhcpMessage would write (the caller then uses encodeDhcpMessage, which
  * says why).
  */
-export function encodeFromTemplate(msg: DhcpMessage, maxSize: number): { bytes: Uint8Array; codes: readonly number[] } | undefined {
+export function encodeFromTemplate(
+  msg: DhcpMessage,
+  maxSize: number,
+  extra?: ReadonlyArray<readonly [number, Uint8Array]>,
+): { bytes: Uint8Array; codes: readonly number[] } | undefined {
   const t = templateOf(msg.options);
   if (t === null) return undefined;
+  // Options copied from the request (61, 82) go after the template's, before its end option.
+  let extraBytes = 0;
+  if (extra) {
+    for (const [code, v] of extra) {
+      if (msg.options.has(code) || v.length > 255) return undefined;
+      extraBytes += 2 + v.length;
+    }
+  }
   // As encodeDhcpMessage reads its limit.
   const limit = Math.max(BOOTP_MIN, Number.isFinite(maxSize) ? Math.floor(maxSize) : 576);
-  if (t.plain > limit) return undefined;
+  if (t.plain + extraBytes > limit) return undefined;
   if (!isByte(msg.op) || !isByte(msg.htype) || !isByte(msg.hlen) || msg.hlen > 16 || !isByte(msg.hops)) return undefined;
   if (!Number.isInteger(msg.xid) || msg.xid < 0 || msg.xid > 0xffffffff) return undefined;
   if (!Number.isInteger(msg.secs) || msg.secs < 0 || msg.secs > 0xffff) return undefined;
@@ -95,8 +107,19 @@ export function encodeFromTemplate(msg: DhcpMessage, maxSize: number): { bytes: 
   if (ciaddr < 0 || yiaddr < 0 || siaddr < 0 || giaddr < 0) return undefined;
 
   // From Node's pool, not a backing store of its own per reply; every byte is written below.
-  const out = Buffer.allocUnsafe(t.bytes.length);
+  const out = Buffer.allocUnsafe(extraBytes === 0 ? t.bytes.length : Math.max(BOOTP_MIN, t.plain + extraBytes));
   out.set(t.bytes, 0);
+  if (extraBytes > 0) {
+    let at = t.plain - 1;
+    for (const [code, v] of extra!) {
+      out[at] = code;
+      out[at + 1] = v.length;
+      out.set(v, at + 2);
+      at += 2 + v.length;
+    }
+    out[at++] = 0xff;
+    out.fill(0, at);
+  }
   out[0] = msg.op;
   out[1] = msg.htype;
   out[2] = msg.hlen;

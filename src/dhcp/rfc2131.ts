@@ -30,7 +30,7 @@ export type DecisionKind = 'ignored' | 'discover' | 'request' | 'decline' | 'rel
 export interface Decision {
   /** What the log line and counters need. */
   kind: DecisionKind;
-  reply?: { message: DhcpMessage; to: Destination; maxSize: number };
+  reply?: Reply;
   /** Made durable (journal + fsync) before the reply is sent. */
   commit?: LeaseRecord;
   /** For the log: why nothing was sent, or what is notable. */
@@ -42,6 +42,30 @@ export interface Decision {
   mac: string;
   /** The client's option 55, as asked (shared between decisions: never mutate). */
   prl: number[];
+}
+
+export interface Reply {
+  message: DhcpMessage;
+  to: Destination;
+  maxSize: number;
+  /**
+   * Options copied from the request, sent after the message's own: 61 (RFC
+   * 6842 §3) and 82 (RFC 3046 §2.2), unaltered. Kept apart from the shared
+   * options map so the reply still comes from its template.
+   */
+  echo?: ReadonlyArray<readonly [number, Uint8Array]>;
+}
+
+/** RFC 6842 §3 and RFC 3046 §2.2: a server MUST return these as the client or relay sent them. */
+const ECHOED = [61, 82] as const;
+
+function echoOf(msg: DhcpMessage): Array<readonly [number, Uint8Array]> | undefined {
+  let out: Array<readonly [number, Uint8Array]> | undefined;
+  for (const code of ECHOED) {
+    const v = msg.options.get(code);
+    if (v !== undefined) (out ??= []).push([code, v]);
+  }
+  return out;
 }
 
 export interface ClientFacts {
@@ -105,7 +129,7 @@ export class Rfc2131 {
   private rebindBytes!: Uint8Array;
   // Shared between packets (reply-cache.ts): phones of one model send and get alike.
   private readonly replyOptions = new ReplyOptionsCache((cls, prl, kind) => this.buildReplyOptions(cls, prl, kind));
-  private readonly relayInSubnet = new LastAnswer((giaddr) => this.inSubnet(giaddr));
+  private readonly relayInSubnet = new LastAnswer((giaddr) => this.isHostAddress(giaddr));
   private readonly prls = new Interned<number[]>((b) => Array.from(b));
   private readonly vendorClasses = new Interned<string>(vendorClassText);
 
@@ -138,6 +162,19 @@ export class Rfc2131 {
     return inCidr(ipToInt(ip), this.subnet); // throws on anything but a dotted quad, as it always did here
   }
 
+  /**
+   * A unicast host address of the subnet: not its network or broadcast
+   * address (a /31 and a /32 have neither). Replies go to giaddr and to an
+   * INFORM's ciaddr, and a reply to a broadcast address reaches every host on
+   * the VLAN (Kea sends nothing for such a giaddr).
+   */
+  isHostAddress(ip: string): boolean {
+    if (!this.inSubnet(ip)) return false;
+    if (this.subnet.prefix >= 31) return true;
+    const n = ipToInt(ip);
+    return n !== this.subnet.network && n !== this.subnet.broadcast;
+  }
+
   /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */
   private factsOf(msg: DhcpMessage): ClientFacts {
     const mac = macOf(msg);
@@ -166,7 +203,7 @@ export class Rfc2131 {
     // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
     // interface it arrived on. The relay-only socket never serves a broadcast.
     if (msg.giaddr !== ZERO) {
-      if (!this.relayInSubnet.get(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
+      if (!this.relayInSubnet.get(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not a host address in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
     } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
       return ignored(facts, 'direct request on the relay-only socket (no interface in the site file)');
     }
@@ -260,7 +297,14 @@ export class Rfc2131 {
     m.options.set(53, new Uint8Array([MessageType.NAK]));
     m.options.set(54, this.serverIdBytes);
     m.options.set(56, new TextEncoder().encode(why.slice(0, 200)));
-    const to: Destination = msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port } : { address: BROADCAST, port: this.plan.port + 1 };
+    for (const [code, v] of echoOf(msg) ?? []) m.options.set(code, v);
+    // §4.3.2 broadcasts a NAK when giaddr is 0; a client RENEWING from one of
+    // our addresses may sit behind a router (relay-only mode), where only a
+    // unicast to ciaddr reaches it (as dnsmasq does).
+    const to: Destination =
+      msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port }
+      : msg.ciaddr !== ZERO && this.isHostAddress(msg.ciaddr) ? { address: msg.ciaddr, port: this.plan.port + 1 }
+      : { address: BROADCAST, port: this.plan.port + 1 };
     return { ...baseOf(f), kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
   }
 
@@ -280,6 +324,10 @@ export class Rfc2131 {
 
   private release(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
     const base = { ...baseOf(f), kind: 'release' as const };
+    // RFC 2131 table 5: a RELEASE names its server (option 54). One naming
+    // another server is not ours (Kea and dnsmasq ignore it). One without 54 is
+    // still honoured, as Kea does: the lease must match ciaddr and the client.
+    if (f.serverId !== undefined && f.serverId !== this.plan.serverId) return { ...base, note: `release for server ${f.serverId}` };
     const lease = this.leases.get(msg.ciaddr);
     if (!lease || lease.clientId !== f.clientId || lease.state !== 'bound') return { ...base, note: `release of ${msg.ciaddr}, which this client does not hold` };
     return { ...base, commit: { ...lease, state: 'released', expiresAt: now, updatedAt: now } };
@@ -287,11 +335,14 @@ export class Rfc2131 {
 
   private inform(msg: DhcpMessage, f: ClientFacts): Decision {
     // RFC 2131 §4.3.5: options only; no yiaddr, no lease time; unicast to ciaddr.
+    // A ciaddr outside the subnet (or its broadcast address) would make us
+    // send, larger than the request, to wherever the sender pointed.
+    if (msg.ciaddr !== ZERO && !this.isHostAddress(msg.ciaddr)) return { ...baseOf(f), kind: 'inform', note: `INFORM from ${msg.ciaddr}, which is not a host address in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
     return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, 'inform-ack', ZERO) };
   }
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
-  private reply(msg: DhcpMessage, f: ClientFacts, kind: ReplyKind, yiaddr: string): { message: DhcpMessage; to: Destination; maxSize: number } {
+  private reply(msg: DhcpMessage, f: ClientFacts, kind: ReplyKind, yiaddr: string): Reply {
     const m: DhcpMessage = {
       op: 2,
       htype: msg.htype,
@@ -312,7 +363,10 @@ export class Rfc2131 {
       // Shared between replies of one kind to one (class, option 55): never mutate (encodeReply copies before trimming).
       options: this.replyOptions.get(this.classFor(f.vendorClass), f.prl, kind) as Map<number, Uint8Array>,
     };
-    return { message: m, to: this.destination(msg, yiaddr, f.mac), maxSize: f.maxSize };
+    const reply: Reply = { message: m, to: this.destination(msg, kind, yiaddr, f.mac), maxSize: f.maxSize };
+    const echo = echoOf(msg);
+    if (echo) reply.echo = echo;
+    return reply;
   }
 
   /** The whole options map of an OFFER, an ACK or an INFORM's ACK: type, server id, lease times when leasing, then the options. */
@@ -354,7 +408,10 @@ export class Rfc2131 {
   }
 
   /** RFC 2131 §4.1 reply routing. */
-  private destination(msg: DhcpMessage, yiaddr: string, mac: string): Destination {
+  private destination(msg: DhcpMessage, kind: ReplyKind, yiaddr: string, mac: string): Destination {
+    // §4.3.5: the ACK to an INFORM goes to ciaddr, relayed or not (as Kea and
+    // dhcpd do): a relay forwards a reply to yiaddr, which is 0 here.
+    if (kind === 'inform-ack' && msg.ciaddr !== ZERO) return { address: msg.ciaddr, port: this.plan.port + 1 };
     if (msg.giaddr !== ZERO) return { address: msg.giaddr, port: this.plan.port };
     if (msg.ciaddr !== ZERO) return { address: msg.ciaddr, port: this.plan.port + 1 };
     if ((msg.flags & BROADCAST_FLAG) !== 0 || yiaddr === ZERO) return { address: BROADCAST, port: this.plan.port + 1 };
@@ -368,7 +425,7 @@ export class Rfc2131 {
  * the end, then requested ones; what was dropped is returned for the log.
  */
 /** Never dropped to make a reply fit: without them the reply is useless to an LPE phone. */
-const ESSENTIAL = new Set([53, 54, 51, 58, 59, 1, 43, 120]);
+const ESSENTIAL = new Set([53, 54, 51, 58, 59, 1, 43, 120, ...ECHOED]);
 
 const NOTHING_DROPPED: number[] = [];
 
@@ -378,12 +435,22 @@ const NOTHING_DROPPED: number[] = [];
  * trimmed copy, so it always tells what was sent.
  */
 export function encodeReply(
-  reply: { message: DhcpMessage; maxSize: number },
+  reply: { message: DhcpMessage; maxSize: number; echo?: Reply['echo'] },
   requested: readonly number[],
 ): { bytes: Uint8Array; dropped: number[]; sent: number[] } | { error: string } {
   // The usual case: the engine's shared options, which fit as they are.
-  const fast = encodeFromTemplate(reply.message, reply.maxSize);
-  if (fast !== undefined) return { bytes: fast.bytes, dropped: NOTHING_DROPPED, sent: fast.codes as number[] };
+  const fast = encodeFromTemplate(reply.message, reply.maxSize, reply.echo);
+  if (fast !== undefined) return { bytes: fast.bytes, dropped: NOTHING_DROPPED, sent: reply.echo ? [...fast.codes, ...reply.echo.map(([c]) => c)] : (fast.codes as number[]) };
+  if (reply.echo) {
+    // Echoed options last, as the template path places them.
+    const options = new Map(reply.message.options);
+    for (const [code, v] of reply.echo) {
+      options.delete(code);
+      options.set(code, v);
+    }
+    reply.message.options = options;
+    delete reply.echo;
+  }
   const dropped: number[] = [];
   for (;;) {
     const r = encodeDhcpMessage(reply.message, { maxSize: reply.maxSize });

@@ -18,6 +18,8 @@ export function nowMs(): number {
 
 export interface DhcpLink {
   readonly describe: string;
+  /** Relay mode with an INFORM: why the phone's own socket (ciaddr, client port) could not be opened; absent when it was or was not needed. */
+  readonly informUnheard?: string;
   send(bytes: Uint8Array): void;
   close(): void;
 }
@@ -74,9 +76,11 @@ export async function openInterfaceLink(interfaceName: string, onDatagram: OnDat
 /**
  * As a relay agent: bound to giaddr:port, to the server's port. The server
  * answers a relayed request to giaddr on the server port (RFC 2131 §4.1), so
- * the bind must be that exact address and port.
+ * the bind must be that exact address and port. The ACK to a relayed INFORM
+ * goes to ciaddr on the client port instead (§4.3.5; Kea, dhcpd and provlab),
+ * so with `informFrom` the link also listens there, as the phone would.
  */
-export async function openRelayLink(giaddr: string, server: string, port: number, onDatagram: OnDatagram): Promise<DhcpLink> {
+export async function openRelayLink(giaddr: string, server: string, port: number, onDatagram: OnDatagram, informFrom?: string): Promise<DhcpLink> {
   const failure: { err?: Error } = {};
   let sock: UdpTransport;
   try {
@@ -90,10 +94,23 @@ export async function openRelayLink(giaddr: string, server: string, port: number
       : '';
     throw new ProbeSetupError(`cannot bind the relay socket ${giaddr}:${port}: ${(err as Error).message}${hint}`);
   }
+  let phone: UdpTransport | undefined;
+  let informUnheard: string | undefined;
+  if (informFrom !== undefined && informFrom !== giaddr) {
+    try {
+      phone = await openUdpTransport({ address: informFrom, port: port + 1, slots: 8, slotSize: PROBE_SLOT }, linkHandlers(onDatagram, failure));
+    } catch (err) {
+      informUnheard = `cannot listen on ${informFrom}:${port + 1}, where the ACK to a relayed INFORM is sent: ${(err as Error).message}`;
+    }
+  }
   return {
-    describe: `relay ${giaddr}:${port} → ${server}:${port}`,
+    describe: `relay ${giaddr}:${port} → ${server}:${port}${phone ? `, INFORM ACK on ${informFrom}:${port + 1}` : ''}`,
+    ...(informUnheard !== undefined ? { informUnheard } : {}),
     send: (bytes) => sendNow(sock, failure, bytes, server, port),
-    close: () => void sock.close(),
+    close: () => {
+      sock.close();
+      phone?.close();
+    },
   };
 }
 

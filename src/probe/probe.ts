@@ -166,7 +166,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
 
   let link: DhcpLink | undefined;
   const { c, onDatagram } = collector(() => link!, attempts, timeoutMs, log);
-  link = via.kind === 'interface' ? await openInterfaceLink(via.interface, onDatagram) : await openRelayLink(via.giaddr, via.server, via.port, onDatagram);
+  link = via.kind === 'interface' ? await openInterfaceLink(via.interface, onDatagram) : await openRelayLink(via.giaddr, via.server, via.port, onDatagram, o.inform);
   log?.debug({ link: link.describe, mac: hexMac(mac) }, 'probe DHCP link open');
 
   const checks: Check[] = [];
@@ -179,6 +179,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeReport> {
       if (via.kind === 'interface' && !informLocal) {
         checks.push(check('dhcp', 'dhcp.inform-address', 'INFORM address', 'warn', `${o.inform} is not an address of ${via.interface} (${ifAddresses.join(', ') || 'none'}): the server unicasts its ACK to it, so it may never arrive; the probe asked for a broadcast reply`));
       }
+      if (link.informUnheard !== undefined) checks.push(check('dhcp', 'dhcp.inform-address', 'INFORM address', 'warn', `${link.informUnheard}; only a server that answers through the relay will be heard`));
       const out = await c.exchange(buildInform(identity, xid, o.inform), (m) => messageTypeOf(m) === MessageType.ACK || messageTypeOf(m) === MessageType.NAK);
       checks.push(...checkInformAck(out));
       if (out.reply !== null && messageTypeOf(out.reply.message) === MessageType.ACK) final = out.reply;

@@ -214,3 +214,88 @@ t.test('encodeReply trims unrequested options to fit the size limit', (t) => {
   }
   t.end();
 });
+
+// Issue 17/20: what a relay (ISC dhcrelay, Cisco ip helper-address) needs of the server.
+t.test('relayed INFORM: the ACK goes to ciaddr:68 (RFC 2131 §4.3.5), as Kea and dhcpd send it', (t) => {
+  const { engine } = setup();
+  const d = engine.handle(request(MessageType.INFORM, '00:04:f2:00:00:17', { ciaddr: '10.20.0.77', giaddr: '10.20.0.254', options: [[60, ascii('MS-UC-Client')]] }), 'relay-socket', NOW);
+  t.same(d.reply!.to, { address: '10.20.0.77', port: 68 }, 'not to the relay: dhcrelay would forward it to yiaddr 0.0.0.0');
+  t.equal(d.reply!.message.giaddr, '10.20.0.254', 'giaddr echoed (RFC 2131 table 3)');
+  const noCiaddr = engine.handle(request(MessageType.INFORM, '00:04:f2:00:00:18', { giaddr: '10.20.0.254' }), 'relay-socket', NOW);
+  t.same(noCiaddr.reply!.to, { address: '10.20.0.254', port: 67 }, 'an INFORM without ciaddr can only go back through the relay');
+  t.end();
+});
+
+t.test('never answer to a broadcast/network giaddr or to an INFORM ciaddr outside the subnet', (t) => {
+  const { engine } = setup();
+  for (const giaddr of ['10.20.0.255', '10.20.0.0']) {
+    const d = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:a0', { giaddr }), 'relay-socket', NOW);
+    t.notOk(d.reply, `no reply to giaddr ${giaddr} (every host on the VLAN would get it)`);
+    t.match(d.note, /not a host address/);
+  }
+  for (const ciaddr of ['192.0.2.9', '10.20.0.255']) {
+    const d = engine.handle(request(MessageType.INFORM, '00:11:22:33:44:a1', { ciaddr, options: [[55, new Uint8Array([1, 43])]] }), 'interface', NOW);
+    t.notOk(d.reply, `no INFORM ACK sent to ${ciaddr}`);
+    const relayed = engine.handle(request(MessageType.INFORM, '00:11:22:33:44:a1', { ciaddr, giaddr: '10.20.0.254' }), 'relay-socket', NOW);
+    t.notOk(relayed.reply, `no relayed INFORM ACK sent to ${ciaddr}`);
+  }
+  t.end();
+});
+
+t.test('RELEASE naming another server is ignored (RFC 2131 table 5; Kea and dnsmasq ignore it)', (t) => {
+  const { table, engine } = setup();
+  table.apply({ ip: '10.20.0.105', clientId: 'mac:00:11:22:33:44:b0', mac: '00:11:22:33:44:b0', state: 'bound', expiresAt: NOW + 100000, updatedAt: NOW });
+  const other = engine.handle(request(MessageType.RELEASE, '00:11:22:33:44:b0', { ciaddr: '10.20.0.105', options: [[54, ip('10.20.0.2')]] }), 'interface', NOW);
+  t.notOk(other.commit, 'the lease stays bound');
+  t.match(other.note, /server 10\.20\.0\.2/);
+  const ours = engine.handle(request(MessageType.RELEASE, '00:11:22:33:44:b0', { ciaddr: '10.20.0.105', options: [[54, ip('10.20.0.1')]] }), 'interface', NOW);
+  t.equal(ours.commit!.state, 'released');
+  t.end();
+});
+
+t.test('options 82 (RFC 3046 §2.2) and 61 (RFC 6842 §3) come back unaltered in OFFER, ACK, NAK and INFORM ACK', (t) => {
+  const { engine } = setup();
+  // dhcrelay -a: agent circuit id (sub-option 1) = interface name, remote id (2) = MAC.
+  const o82 = new Uint8Array([1, 4, 0x76, 0x65, 0x74, 0x68, 2, 6, 0x02, 0, 0, 0, 0, 0x17]);
+  const o61 = new Uint8Array([1, 0x00, 0x11, 0x22, 0x33, 0x44, 0xc0]);
+  const decoded = (reply: NonNullable<ReturnType<typeof engine.handle>['reply']>) => {
+    const e = encodeReply(reply, []);
+    if ('error' in e) throw new Error(e.error);
+    const m = decodeDhcpMessage(e.bytes);
+    if (!m.ok) throw new Error('undecodable');
+    return { m: m.value, sent: e.sent, bytes: e.bytes };
+  };
+  const both: [number, Uint8Array][] = [[61, o61], [82, o82]];
+  const offer = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:c0', { giaddr: '10.20.0.254', options: both }), 'relay-socket', NOW);
+  const o = decoded(offer.reply!);
+  t.same([...o.m.options.get(82)!], [...o82], 'OFFER echoes 82');
+  t.same([...o.m.options.get(61)!], [...o61], 'OFFER echoes 61');
+  t.same(o.sent.slice(-2), [61, 82], 'logged as sent');
+  t.notOk(offer.reply!.message.options.has(82), 'the shared options map is not touched');
+  // The option area, read by hand: ... 61 7 <id> 82 14 <info> 255 (RFC 2132 §2 layout).
+  const end = o.bytes.lastIndexOf(0xff); // only zero padding follows the end option
+  t.same([...o.bytes.subarray(end - 16, end + 1)], [82, 14, ...o82, 255], '82 is the last option before the end');
+  const ack = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:c0', { giaddr: '10.20.0.254', options: [...both, [54, ip('10.20.0.1')], [50, ip(o.m.yiaddr)]] }), 'relay-socket', NOW);
+  t.same([...decoded(ack.reply!).m.options.get(82)!], [...o82], 'ACK echoes 82');
+  const nak = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:c1', { giaddr: '10.20.0.254', options: [[82, o82], [50, ip('192.0.2.5')]] }), 'relay-socket', NOW);
+  t.equal(nak.reply!.message.options.get(53)![0], MessageType.NAK);
+  t.same([...decoded(nak.reply!).m.options.get(82)!], [...o82], 'NAK echoes 82');
+  const inform = engine.handle(request(MessageType.INFORM, '00:11:22:33:44:c2', { ciaddr: '10.20.0.60', giaddr: '10.20.0.254', options: [[82, o82]] }), 'relay-socket', NOW);
+  t.same([...decoded(inform.reply!).m.options.get(82)!], [...o82], 'INFORM ACK echoes 82');
+  // A small maximum size forces the encoder's path (no template): 82 still last, never trimmed.
+  const tight = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:c3', { giaddr: '10.20.0.254', options: [[82, o82], [57, new Uint8Array([0x01, 0x2c])]] }), 'relay-socket', NOW);
+  const tm = decoded(tight.reply!);
+  t.ok(tm.m.options.has(82), '82 kept when options are dropped to fit 300 bytes');
+  t.end();
+});
+
+t.test('NAK to a unicast RENEW goes to ciaddr (the client may sit behind a router); a foreign ciaddr gets the broadcast', (t) => {
+  const { engine, table } = setup();
+  table.apply({ ip: '10.20.0.110', clientId: 'mac:00:11:22:33:44:d0', mac: '00:11:22:33:44:d0', state: 'bound', expiresAt: NOW + 100000, updatedAt: NOW });
+  const renew = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:d1', { ciaddr: '10.20.0.110' }), 'relay-socket', NOW);
+  t.equal(renew.reply!.message.options.get(53)![0], MessageType.NAK);
+  t.same(renew.reply!.to, { address: '10.20.0.110', port: 68 });
+  const moved = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:d2', { options: [[50, ip('192.0.2.5')]] }), 'interface', NOW);
+  t.same(moved.reply!.to, { address: BROADCAST, port: 68 });
+  t.end();
+});

@@ -131,3 +131,86 @@ export function createLab(t: Tap, options: { clientAddress?: string } = {}): Lab
     destroy,
   };
 }
+
+export interface RelayLab {
+  server: string;
+  relay: string;
+  phone: string;
+  serverIf: string;
+  relayUpIf: string;
+  relayDownIf: string;
+  phoneIf: string;
+  /** The server's link, e.g. "10.98.7": the server is .1, the relay's upstream side .2. */
+  serverPrefix: string;
+  /** The phones' link, e.g. "10.97.7": the relay (giaddr) is .1. */
+  phonePrefix: string;
+  serverIp: string;
+  giaddr: string;
+  exec(ns: string, cmd: string, args: string[], timeoutMs?: number): string;
+  spawn(ns: string, cmd: string, args: string[]): ChildProcess;
+}
+
+/**
+ * Three namespaces, server <-> relay <-> phone, as a staging room with
+ * `ip helper-address` has them: the phones' subnet exists only behind the
+ * relay, and the server reaches it through a route. The relay forwards IP.
+ */
+export function createRelayLab(t: Tap): RelayLab {
+  const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
+  const [server, relay, phone] = [`plS${id}`, `plR${id}`, `plP${id}`];
+  const [serverIf, relayUpIf, relayDownIf, phoneIf] = [`vs${id}`, `vu${id}`, `vd${id}`, `vp${id}`].map((n) => n.slice(0, 15)) as [string, string, string, string];
+  const octet = 10 + ((process.pid + counter * 7) % 200);
+  const serverPrefix = `10.98.${octet}`;
+  const phonePrefix = `10.97.${octet}`;
+  const children: ChildProcess[] = [];
+  const run = (args: string[]): void => {
+    execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  };
+  t.teardown(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const ns of [server, relay, phone]) {
+      try {
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
+      } catch {
+        /* already gone */
+      }
+    }
+  });
+  for (const ns of [server, relay, phone]) {
+    run(['netns', 'add', ns]);
+    run(['-n', ns, 'link', 'set', 'lo', 'up']);
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'], { stdio: 'ignore' });
+  }
+  run(['link', 'add', serverIf, 'type', 'veth', 'peer', 'name', relayUpIf]);
+  run(['link', 'add', relayDownIf, 'type', 'veth', 'peer', 'name', phoneIf]);
+  for (const [ifname, ns] of [[serverIf, server], [relayUpIf, relay], [relayDownIf, relay], [phoneIf, phone]] as const) {
+    run(['link', 'set', ifname, 'netns', ns]);
+    run(['-n', ns, 'link', 'set', ifname, 'up']);
+  }
+  run(['-n', server, 'addr', 'add', `${serverPrefix}.1/24`, 'dev', serverIf]);
+  run(['-n', relay, 'addr', 'add', `${serverPrefix}.2/24`, 'dev', relayUpIf]);
+  run(['-n', relay, 'addr', 'add', `${phonePrefix}.1/24`, 'dev', relayDownIf]);
+  run(['-n', server, 'route', 'add', `${phonePrefix}.0/24`, 'via', `${serverPrefix}.2`]);
+  execFileSync('ip', ['netns', 'exec', relay, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'], { stdio: 'ignore' });
+  return {
+    server,
+    relay,
+    phone,
+    serverIf,
+    relayUpIf,
+    relayDownIf,
+    phoneIf,
+    serverPrefix,
+    phonePrefix,
+    serverIp: `${serverPrefix}.1`,
+    giaddr: `${phonePrefix}.1`,
+    exec(ns, cmd, args, timeoutMs = 30_000) {
+      return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    spawn(ns, cmd, args) {
+      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      return child;
+    },
+  };
+}

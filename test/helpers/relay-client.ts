@@ -10,6 +10,12 @@ export interface RelayClient {
   send(msg: DhcpMessage): void;
   /** Sends and waits for the reply with the same xid. */
   exchange(msg: DhcpMessage, timeoutMs?: number): Promise<DhcpMessage | null>;
+  /**
+   * Sends a relayed INFORM (msg.ciaddr set) and waits for its ACK where RFC
+   * 2131 §4.3.5 sends it: to ciaddr on the client port (server port + 1),
+   * not back through the relay.
+   */
+  inform(msg: DhcpMessage, timeoutMs?: number): Promise<DhcpMessage | null>;
   raw(bytes: Uint8Array): void;
   close(): void;
 }
@@ -69,9 +75,31 @@ export async function openRelay(giaddr: string, server: string, port: number): P
       });
       send(msg);
     });
+  const inform = async (msg: DhcpMessage, timeoutMs = 2000): Promise<DhcpMessage | null> => {
+    const phone = dgram.createSocket({ type: 'udp4', reuseAddr: true });
+    await new Promise<void>((resolve, reject) => {
+      phone.once('error', reject);
+      phone.bind(port + 1, msg.ciaddr, () => resolve());
+    });
+    try {
+      return await new Promise<DhcpMessage | null>((resolve) => {
+        const timer = setTimeout(() => resolve(null), timeoutMs);
+        phone.on('message', (buf) => {
+          const d = decodeDhcpMessage(buf);
+          if (!d.ok || d.value.xid !== msg.xid) return;
+          clearTimeout(timer);
+          resolve(d.value);
+        });
+        send(msg);
+      });
+    } finally {
+      phone.close();
+    }
+  };
   return {
     send,
     exchange,
+    inform,
     raw: (bytes) => sock.send(bytes, port, server),
     async lease(mac, options = []) {
       const offer = await exchange(clientMessage(MessageType.DISCOVER, mac, giaddr, options));

@@ -154,13 +154,19 @@ export class LeaseTable {
    */
   availableTo(ip: string, clientId: string, mac: string, now: number): boolean {
     if (ip === this.serverIp) return false;
-    const reserved = this.reservedByMac.get(mac);
-    if (reserved !== undefined) {
-      if (reserved !== ip) return false;
-    } else if (this.reservedIps.has(ip) || !this.inPool(ip)) {
-      return false;
-    }
+    const reserved = this.reservationUsable(mac, clientId, now);
+    if (reserved !== undefined) return ip === reserved;
+    // No reservation, or one another client still holds (a reservation added
+    // on reload for a leased address): a pool address until that lease ends,
+    // as Kea does; the holder is NAKed when it renews.
+    if (this.reservedIps.has(ip) || !this.inPool(ip)) return false;
     return !this.busyForOthers(ip, clientId, now);
+  }
+
+  /** The client's reserved address, unless another client still holds it. */
+  reservationUsable(mac: string, clientId: string, now: number): string | undefined {
+    const reserved = this.reservedByMac.get(mac);
+    return reserved === undefined || this.busyForOthers(reserved, clientId, now) ? undefined : reserved;
   }
 
   private busyForOthers(ip: string, clientId: string, now: number): boolean {
@@ -180,8 +186,8 @@ export class LeaseTable {
    * longest-expired one. Returns null when the pool is full.
    */
   choose(clientId: string, mac: string, requested: string | undefined, now: number): string | null {
-    const reserved = this.reservedByMac.get(mac);
-    if (reserved !== undefined) return this.busyForOthers(reserved, clientId, now) ? null : reserved;
+    const reserved = this.reservationUsable(mac, clientId, now);
+    if (reserved !== undefined) return reserved;
 
     const previous = this.forClient(clientId);
     if (previous && previous.state !== 'declined' && this.availableTo(previous.ip, clientId, mac, now)) return previous.ip;

@@ -236,6 +236,11 @@ export class Rfc2131 {
       return { ...baseOf(f), kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
     }
     this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
+    const reserved = this.leases.reservationFor(f.mac);
+    if (reserved !== undefined && reserved !== ip) {
+      // Kea's behaviour: the reserved phone is not starved while another client's lease on its address runs out.
+      return { ...baseOf(f), kind: 'discover', warn: true, note: `reserved address ${reserved} is still held by another client: offering ${ip} from the pool until that lease ends`, reply: this.reply(msg, f, 'offer', ip) };
+    }
     return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, 'offer', ip) };
   }
 

@@ -299,3 +299,21 @@ t.test('NAK to a unicast RENEW goes to ciaddr (the client may sit behind a route
   t.same(moved.reply!.to, { address: BROADCAST, port: 68 });
   t.end();
 });
+
+t.test('a reservation added for an address another client holds: the reserved phone gets a pool address until then, the holder a NAK at renewal (Kea)', (t) => {
+  const { engine, table } = setup();
+  // cx600-lobby (00:04:f2:95:31:a2) is reserved 10.20.0.50, which another client leased before the reservation was added.
+  table.apply({ ip: '10.20.0.50', clientId: 'mac:00:11:22:33:44:e0', mac: '00:11:22:33:44:e0', state: 'bound', expiresAt: NOW + 100000, updatedAt: NOW - 1000 });
+  const offer = engine.handle(request(MessageType.DISCOVER, '00:04:f2:95:31:a2'), 'interface', NOW);
+  t.ok(offer.reply, 'the reserved phone is offered an address (was: nothing, "pool exhausted")');
+  const offered = offer.reply!.message.yiaddr;
+  t.not(offered, '10.20.0.50');
+  t.ok(table.inPool(offered), 'from the pool');
+  t.match(offer.note, /reserved address 10\.20\.0\.50 is still held/);
+  const ack = engine.handle(request(MessageType.REQUEST, '00:04:f2:95:31:a2', { options: [[54, ip('10.20.0.1')], [50, ip(offered)]] }), 'interface', NOW + 10);
+  t.equal(ack.reply!.message.options.get(53)![0], MessageType.ACK, 'and may take it');
+  table.apply(ack.commit!);
+  const renew = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:e0', { ciaddr: '10.20.0.50' }), 'interface', NOW + 20);
+  t.equal(renew.reply!.message.options.get(53)![0], MessageType.NAK, 'the old holder is NAKed at renewal');
+  t.end();
+});

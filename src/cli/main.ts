@@ -28,7 +28,7 @@ function summary(plan: Plan): string {
     `  options for every client: ${[...d.baseOptions].map(([c, v]) => `${c} ${optionName(c)} (${v.length} bytes)`).join(', ')}`,
   ];
   for (const c of d.classes) {
-    lines.push(`  class ${c.name} (option 60 = "${c.vendorClass}"): ${[...c.options].map(([code, v]) => `${code} ${optionName(code)} (${v.length} bytes)`).join(', ')}; always sent: ${c.alwaysSend.join(', ') || 'none'}`);
+    lines.push(`  class ${c.name} (option 60 ${c.match === 'exact' ? '= ' : ''}${matchWords(c)}): ${[...c.options].map(([code, v]) => `${code} ${optionName(code)} (${v.length} bytes)`).join(', ')}; always sent: ${c.alwaysSend.join(', ') || 'none'}`);
   }
   lines.push(`  Certificate Provisioning URL the phone will build: ${plan.certProvUrl}`);
   lines.push(`  DNS ${plan.dns.enabled ? `port ${plan.dns.port}` : 'off'}, NTP ${plan.ntp.enabled ? `port ${plan.ntp.port}, stratum ${plan.ntp.stratum}` : 'off'}`);
@@ -38,13 +38,18 @@ function summary(plan: Plan): string {
   return lines.join('\n');
 }
 
-function encodeReport(plan: Plan): { classes: { name: string; vendorClass: string | null; options: { code: number; name: string; length: number; hex: string }[] }[]; certProvUrl: string } {
+/** How a class's option 60 test reads in the check and encode output. */
+function matchWords(c: { vendorClass: string; match: string }): string {
+  return c.match === 'exact' ? `"${c.vendorClass}"` : c.match === 'prefix' ? `starts with "${c.vendorClass}"` : `contains "${c.vendorClass}"`;
+}
+
+function encodeReport(plan: Plan): { classes: { name: string; vendorClass: string | null; match: string | null; options: { code: number; name: string; length: number; hex: string }[] }[]; certProvUrl: string } {
   const entry = (code: number, v: Uint8Array) => ({ code, name: optionName(code), length: v.length, hex: hex(v) });
-  const classes = [{ name: 'default', vendorClass: null as string | null, options: [...plan.dhcp.baseOptions].map(([c, v]) => entry(c, v)) }];
+  const classes = [{ name: 'default', vendorClass: null as string | null, match: null as string | null, options: [...plan.dhcp.baseOptions].map(([c, v]) => entry(c, v)) }];
   for (const c of plan.dhcp.classes) {
     const merged = new Map(plan.dhcp.baseOptions);
     for (const [code, v] of c.options) merged.set(code, v);
-    classes.push({ name: c.name, vendorClass: c.vendorClass, options: [...merged].map(([code, v]) => entry(code, v)) });
+    classes.push({ name: c.name, vendorClass: c.vendorClass, match: c.match, options: [...merged].map(([code, v]) => entry(code, v)) });
   }
   return { classes, certProvUrl: plan.certProvUrl };
 }
@@ -101,7 +106,7 @@ export function buildProgram(): Command {
         return;
       }
       for (const c of report.classes) {
-        process.stdout.write(`class ${c.name}${c.vendorClass ? ` (option 60 "${c.vendorClass}")` : ' (every client)'}\n`);
+        process.stdout.write(`class ${c.name}${c.vendorClass !== null && c.match !== null ? ` (option 60 ${matchWords({ vendorClass: c.vendorClass, match: c.match })})` : ' (every client)'}\n`);
         for (const opt of c.options) process.stdout.write(`  ${String(opt.code).padStart(3)} ${opt.name.padEnd(28)} ${String(opt.length).padStart(3)} bytes  ${opt.hex}\n`);
       }
       process.stdout.write(`Certificate Provisioning URL: ${report.certProvUrl}\n`);

@@ -1,7 +1,7 @@
 // RFC 2131 server behaviour as a pure function of (plan, lease table, message, now):
 // it decides the reply, where it goes, and which lease record must be made
 // durable before the reply leaves. No sockets, no clock, no disk here.
-import type { DhcpPlan, ClientClassPlan } from '../site/plan.js';
+import { vendorMatches, type DhcpPlan, type ClientClassPlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-record.js';
 import type { LeaseTable } from './lease-table.js';
 import { hex } from '../wire/bytes.js';
@@ -153,7 +153,8 @@ export class Rfc2131 {
 
   classFor(vendorClass: string | undefined): ClientClassPlan | undefined {
     if (vendorClass === undefined) return undefined;
-    for (const c of this.plan.classes) if (c.vendorClass === vendorClass) return c;
+    // In the site's order, MS-UC-Client (exact) first: the first class that matches applies.
+    for (const c of this.plan.classes) if (vendorMatches(c, vendorClass)) return c;
     return undefined;
   }
 

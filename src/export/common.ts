@@ -9,7 +9,7 @@ import { MS_UC_CLIENT, msUcSubOptionName } from '../wire/ms-uc-client.js';
 import { describeNonCanonical43 as describe43, readOption43 } from '../lpe/option43.js';
 import { decodeOptionValue, type OptionValue } from '../wire/option-codec.js';
 import { findOptionDef } from '../wire/option-defs.js';
-import type { ClientClassPlan, Plan } from '../site/plan.js';
+import type { ClientClassPlan, Plan, VendorMatch } from '../site/plan.js';
 
 /** One output file; `comment` is the line-comment marker of its syntax. */
 export interface ExportFile {
@@ -56,6 +56,8 @@ export interface Vendor43 {
 export interface ExportClass {
   readonly name: string;
   readonly vendorClass: string;
+  /** How option 60 selects the class: exact, prefix or substring (case-sensitive). */
+  readonly match: VendorMatch;
   /** True for the built-in MS-UC-Client class (43 from lync, 120). */
   readonly lync: boolean;
   readonly options: readonly ExportOption[];
@@ -71,6 +73,15 @@ export interface ExportModel {
 }
 
 export { hex } from '../wire/bytes.js';
+
+/**
+ * A class whose match the target's syntax cannot state: the warning that
+ * says so (the class is then left out), or null when it can.
+ */
+export function matchNotExpressible(target: string, c: ExportClass, can: readonly VendorMatch[]): string | null {
+  if (can.includes(c.match)) return null;
+  return `${target}: class ${c.name} (option 60 ${c.match} match "${c.vendorClass}") is not exported: ${target} can only match option 60 ${can.join(' or ')}`;
+}
 export { optionName } from '../wire/option-defs.js';
 
 function exportOption(code: number, bytes: Uint8Array): ExportOption {
@@ -106,6 +117,7 @@ function exportClass(c: ClientClassPlan): ExportClass {
   return {
     name: c.name,
     vendorClass: c.vendorClass,
+    match: c.match,
     lync,
     options,
     alwaysSend: c.alwaysSend,

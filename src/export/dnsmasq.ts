@@ -84,7 +84,8 @@ export function exportDnsmasq(plan: Plan): ExportResult {
     const always = new Set(c.alwaysSend);
     const opt = (code: number) => (always.has(code) ? 'dhcp-option-force' : 'dhcp-option');
     out.push(`# Class ${c.name}: option 60 contains "${c.vendorClass}".`);
-    out.push('# dnsmasq matches a substring of option 60 (provlab matches it exactly and case-sensitively).');
+    // dhcp-vendorclass is a substring match: the same as provlab's only for match: substring.
+    if (c.match !== 'substring') out.push(`# dnsmasq matches a substring of option 60 (provlab matches ${c.match === 'exact' ? 'it exactly' : 'its start'}, case-sensitively).`);
     out.push(`dhcp-vendorclass=set:${tag},${c.vendorClass}`);
     if (always.size > 0) out.push(`# dhcp-option-force: sent whether or not option 55 asks (provlab always sends ${c.alwaysSend.join(', ')} to this class).`);
     for (const o of c.options) {

@@ -20,6 +20,7 @@ import {
   type ExportClass,
   type ExportOption,
   type ExportResult,
+  matchNotExpressible,
 } from './common.js';
 import type { Plan } from '../site/plan.js';
 
@@ -91,10 +92,20 @@ export function exportIscDhcpd(plan: Plan): ExportResult {
   const spaces: string[] = [];
   const d = plan.dhcp;
 
-  const classBlocks = model.classes.map((c) => {
+  const expressible = model.classes.filter((c) => {
+    // dhcp-eval(5) has substring() but no search: a match anywhere cannot be stated.
+    const why = matchNotExpressible('isc-dhcpd', c, ['exact', 'prefix']);
+    if (why !== null) warnings.push(why);
+    return why === null;
+  });
+  const classBlocks = expressible.map((c) => {
     const lines: string[] = [`class ${quote(c.name)} {`];
-    // Exact, case-sensitive match on option 60 (Microsoft: MS-UC-Client is case-sensitive).
-    lines.push(`  match if option vendor-class-identifier = ${quote(c.vendorClass)};`);
+    // Case-sensitive match on option 60 (Microsoft: MS-UC-Client is case-sensitive); a prefix through substring().
+    lines.push(
+      c.match === 'prefix'
+        ? `  match if substring(option vendor-class-identifier, 0, ${c.vendorClass.length}) = ${quote(c.vendorClass)};`
+        : `  match if option vendor-class-identifier = ${quote(c.vendorClass)};`,
+    );
     for (const o of c.options) {
       if (o.code === 43) {
         const v43 = c.vendor43;

@@ -27,6 +27,7 @@ import {
   type ExportClass,
   type ExportOption,
   type ExportResult,
+  matchNotExpressible,
 } from './common.js';
 import type { Plan } from '../site/plan.js';
 
@@ -88,10 +89,13 @@ function spaceName(c: ExportClass): string {
   return c.lync ? 'MSUCClient' : c.vendorClass.replace(/[^A-Za-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'vendor';
 }
 
-function classTest(vendor: string): string {
+function classTest(vendor: string, match: 'exact' | 'prefix'): string {
   const bytes = Uint8Array.from(vendor, (ch) => ch.charCodeAt(0));
-  // Exact, case-sensitive match on option 60 (Microsoft: MS-UC-Client is case-sensitive).
-  return isPrintable(bytes) && !/['\\]/.test(vendor) ? `option[60].text == '${vendor}'` : `option[60].hex == 0x${hex(bytes)}`;
+  // Case-sensitive match on option 60 (Microsoft: MS-UC-Client is case-sensitive); a prefix through substring().
+  const text = isPrintable(bytes) && !/['\\]/.test(vendor);
+  const field = text ? 'option[60].text' : 'option[60].hex';
+  const value = text ? `'${vendor}'` : `0x${hex(bytes)}`;
+  return match === 'exact' ? `${field} == ${value}` : `substring(${field},0,${bytes.length}) == ${value}`;
 }
 
 export function exportKea(plan: Plan): ExportResult {
@@ -106,9 +110,15 @@ export function exportKea(plan: Plan): ExportResult {
     optionDefs.push({ name, code: o.code, type: 'binary', space: 'dhcp4' });
   };
 
-  const clientClasses: { [k: string]: Json }[] = model.classes.map((c) => {
+  const expressible = model.classes.filter((c) => {
+    // Kea 2.2's expressions have substring() but no search: a match anywhere cannot be stated.
+    const why = matchNotExpressible('kea', c, ['exact', 'prefix']);
+    if (why !== null) warnings.push(why);
+    return why === null;
+  });
+  const clientClasses: { [k: string]: Json }[] = expressible.map((c) => {
     const always = new Set(c.alwaysSend);
-    const entry: { [k: string]: Json } = { name: c.name, test: classTest(c.vendorClass) };
+    const entry: { [k: string]: Json } = { name: c.name, test: classTest(c.vendorClass, c.match === 'prefix' ? 'prefix' : 'exact') };
     const data: { [k: string]: Json }[] = [];
     for (const o of c.options) {
       if (o.code === 43) {

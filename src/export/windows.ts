@@ -39,6 +39,7 @@ import {
   type ExportOption,
   type ExportResult,
   type SubOptionBytes,
+  matchNotExpressible,
 } from './common.js';
 import type { Plan } from '../site/plan.js';
 
@@ -156,6 +157,13 @@ export function exportWindows(plan: Plan): ExportResult {
   }
 
   for (const c of model.classes) {
+    // A Windows vendor class is its option 60 bytes, compared whole.
+    const why = matchNotExpressible('windows', c, ['exact']);
+    if (why !== null) {
+      warnings.push(why);
+      ps.push('', `# ${why}`);
+      continue;
+    }
     const cls = vendorClassName(c);
     ps.push('', `# Vendor class ${cls}: option 60 = "${c.vendorClass}". Its options go out inside option 43, one sub-option each.`);
     ps.push(`if (-not (Get-DhcpServerv4Class -Name ${psQuote(cls)} -ErrorAction SilentlyContinue)) {`);

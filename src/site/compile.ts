@@ -47,7 +47,7 @@ function msUcClientClass(site: Site): ClientClassPlan {
     }),
   );
   // The phone's INFORM asks for 43 and 120, but send them even when a client's 55 does not.
-  return { name: MS_UC_CLIENT, vendorClass: MS_UC_CLIENT, options, alwaysSend: [43, 120] };
+  return { name: MS_UC_CLIENT, vendorClass: MS_UC_CLIENT, match: 'exact', options, alwaysSend: [43, 120] };
 }
 
 /** Raw option forms of `dhcp.classes`: the admin states the bytes, we only pack them. */
@@ -70,7 +70,7 @@ export function encodeRawOption(v: OptionValue): Uint8Array {
 function vendorClassPlan(c: VendorClass): ClientClassPlan {
   const options = new Map<number, Uint8Array>();
   for (const [code, v] of Object.entries(c.options)) options.set(Number(code), encodeRawOption(v));
-  return { name: c.vendor, vendorClass: c.vendor, options, alwaysSend: [...c.always] };
+  return { name: c.vendor, vendorClass: c.vendor, match: c.match, options, alwaysSend: [...c.always] };
 }
 
 /**

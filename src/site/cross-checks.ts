@@ -111,9 +111,9 @@ export function checkMeaning(f: SiteFields, report: Report): void {
   f.dhcp.classes.forEach((c, i) => {
     if (c.vendor === 'MS-UC-Client') {
       report(['dhcp', 'classes', i, 'vendor'], 'MS-UC-Client is built in: its options 43 and 120 come from the lync section');
-    } else if (vendors.has(c.vendor)) {
-      report(['dhcp', 'classes', i, 'vendor'], `vendor class ${c.vendor} is already defined (class ${vendors.get(c.vendor)! + 1})`);
-    } else vendors.set(c.vendor, i);
+    } else if (vendors.has(`${c.match}:${c.vendor}`)) {
+      report(['dhcp', 'classes', i, 'vendor'], `vendor class ${c.vendor} (${c.match} match) is already defined (class ${vendors.get(`${c.match}:${c.vendor}`)! + 1})`);
+    } else vendors.set(`${c.match}:${c.vendor}`, i);
     for (const [code, v] of Object.entries(c.options)) {
       const clash = formClash(Number(code), v);
       if (clash) report(['dhcp', 'classes', i, 'options', code], clash);

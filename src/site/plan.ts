@@ -7,11 +7,20 @@ import type { RecordData } from '../wire/dns-message.js';
 /** Option values ready for the wire: code -> value bytes (no code, no length). Insertion order is send order. */
 export type OptionBytes = ReadonlyMap<number, Uint8Array>;
 
+export type VendorMatch = 'exact' | 'prefix' | 'substring';
+
+/** Does option 60 (as text) select this class? Case-sensitive, as Kea's and dhcpd's tests are. */
+export function vendorMatches(c: { readonly vendorClass: string; readonly match: VendorMatch }, optionSixty: string): boolean {
+  return c.match === 'exact' ? optionSixty === c.vendorClass : c.match === 'prefix' ? optionSixty.startsWith(c.vendorClass) : optionSixty.includes(c.vendorClass);
+}
+
 export interface ClientClassPlan {
   /** Class name as written in the site file, e.g. "MS-UC-Client". */
   readonly name: string;
-  /** Exact, case-sensitive match on option 60 (Microsoft says MS-UC-Client is case-sensitive). */
+  /** Matched case-sensitively against option 60 (Microsoft says MS-UC-Client is case-sensitive). */
   readonly vendorClass: string;
+  /** The whole of option 60 (MS-UC-Client always), its start, or anywhere in it. */
+  readonly match: VendorMatch;
   /** Options this class adds to (or overrides in) the base options. */
   readonly options: OptionBytes;
   /** Codes sent whether or not the client's parameter request list (55) asks for them. */

@@ -246,10 +246,14 @@ const vendorClass = z.strictObject({
     .string({ error: words('the exact option 60 vendor class, such as CPE-OCPHONE') })
     .min(1, { error: 'expected the exact option 60 vendor class, such as CPE-OCPHONE' })
     .max(255, { error: 'a vendor class has at most 255 characters' })
-    .meta({ description: 'Exact, case-sensitive match on option 60' }),
+    .meta({ description: 'Option 60 as the class matches it (case-sensitive), see match' }),
+  match: z
+    .enum(['exact', 'prefix', 'substring'], { error: words('exact, prefix or substring') })
+    .default('exact')
+    .meta({ description: 'How vendor is matched against option 60: the whole value (exact), its start (prefix, e.g. Polycom for every Polycom model) or anywhere in it (substring); always case-sensitive. MS-UC-Client is matched first and exactly' }),
   options: z.record(optionCodeKey, optionValue).default({}).meta({ description: 'Option code -> value this class adds or overrides' }),
   always: z.array(optionCode).default([]).meta({ description: 'Codes sent whether or not option 55 asks for them' }),
-}, mapping('vendor, options and always'));
+}, mapping('vendor, match, options and always'));
 
 const dhcp = z.strictObject({
   enabled,

@@ -66,7 +66,7 @@ type Section = 'rcode' | 'flags' | 'answer' | 'authority' | 'additional' | 'opt'
 const SECTIONS: readonly Section[] = ['rcode', 'flags', 'answer', 'authority', 'additional', 'opt'];
 
 interface Known {
-  /** Matched against the query's label: "<site> <name>. <TYPE> <udp|edns|tcp>". */
+  /** Matched against the query's label: "<site> <name>. <TYPE> <udp|edns|edns512|tcp>", then a tag for some names: [apex], [nonexistent], [outside]. */
   query: RegExp;
   section: Section;
   kind: 'design' | 'bug';
@@ -89,9 +89,9 @@ const choose = (query: RegExp, sections: readonly Section[], use: ReferenceName,
 /** Differences provlab keeps (design) or is having fixed (bug, issue 16). */
 export const KNOWN: readonly Known[] = [
   // ---- (a) by design
-  ...design(/ ANY (udp|edns|tcp)$/, ['answer', 'additional'],
+  ...design(/ ANY (udp|edns|tcp) \[apex\]$/, ['answer', 'additional'],
     'ANY at a zone apex: provlab answers the SOA RRset, Knot the NS RRset (with its glue). RFC 8482 §4.1 lets the server pick any one RRset; the SOA says the most about the zone'),
-  ...design(/ NS (udp|edns|tcp)$/, ['additional'],
+  ...design(/ NS (udp|edns|tcp) \[apex\]$/, ['additional'],
     'NS of a zone whose name server provlab.<primary> lies in another of our zones: provlab adds its address anyway, Knot and NSD add only in-zone addresses. RFC 2181 §5.4.1 ranks it as additional data a resolver may use or drop; it saves the phone one query'),
   ...design(/\[outside\]$/, ['opt'],
     'REFUSED outside our zones: Knot and NSD add an Extended DNS Error option (RFC 8914, code 20 "Not Authoritative"); provlab sends a plain OPT. EDE is optional (RFC 8914 §3) and LPE phones do not read it'),
@@ -110,8 +110,10 @@ export const KNOWN: readonly Known[] = [
     'CNAME to a name that does not exist in the zone: NXDOMAIN with the SOA (RFC 6604 §2, RFC 2308 §2.1); provlab answers NOERROR without the SOA'),
   ...bug(/^edges (chain1|chain2|to-pool|to-ent)\.cname\.test\. |^same-domain (www|web1|web2|intranet)\.example\.org\. /, ['authority'],
     'NODATA reached through a CNAME (the chain ends at a name without the asked type, or at the empty non-terminal _tcp): the references put the SOA of the zone where the chain ends in the authority section (RFC 2308 §2.2; intranet.example.org → wiki.corp.example.org: corp.example.org\'s SOA); provlab has none'),
-  ...bug(/^split-domain _xmpp\._tcp\.contoso\.com\. (SRV|ANY) udp$/, ['flags', 'answer', 'additional'],
-    'an SRV RRset (12 records) that fits 512 bytes but not with its additional addresses, no EDNS: the references send the whole answer, as many additional records as fit, TC=0 (RFC 2181 §9); provlab sends TC=1 with an empty answer'),
+  ...bug(/^split-domain _xmpp\._tcp\.contoso\.com\. (SRV|ANY) (udp|edns512)$/, ['flags', 'answer', 'additional'],
+    'an SRV RRset (12 records) that fits 512 bytes but not with its additional addresses (no EDNS, or EDNS size 512): the references send the whole answer, as many additional records as fit, TC=0 (RFC 2181 §9); provlab sends TC=1 with an empty answer'),
+  ...bug(/^edges ttl\.cname\.test\. (A|ANY) /, ['answer'],
+    'one RRset written with two TTLs (100 and 200): Knot serves one TTL for the RRset (RFC 2181 §5.2; it takes the last); provlab serves each record with its own. Issue 16 lists it under provlab check; whatever check does, the RRset on the wire should have one TTL'),
   ...bug(/^same-domain corp\.example\.org\. DS |^split-domain lab\.schertz\.name\. DS /, ['authority'],
     'DS at a child zone apex (corp.example.org under example.org, both ours): answered from the parent side (RFC 4035 §3.1.4.1), NODATA with the parent SOA; provlab answers from the child (the child SOA)'),
   ...bug(/ SOA signed with TSIG \(unknown key\) (udp|tcp)$/, ['rcode', 'flags', 'answer', 'additional'],
@@ -126,12 +128,14 @@ export const KNOWN: readonly Known[] = [
 export const CHOICES: readonly Choice[] = [
   ...choose(/./, ['additional'], 'knot',
     'NSD runs with minimal-responses (without it, NSD adds the NS RRset and its glue to every positive answer, which neither Knot nor BIND do), and that also leaves out the SRV targets\' addresses. Knot adds them, as RFC 2782 suggests and as the phones use them. Knot repeats an address RRset once per SRV naming it; the comparison counts it once'),
-  ...choose(/ ANY (udp|edns|tcp)$/, ['answer'], 'knot',
+  ...choose(/ ANY (udp|edns|tcp) \[apex\]$/, ['answer'], 'knot',
     'ANY at a zone apex: NSD answers every RRset; Knot answers one (RFC 8482), as provlab does'),
   ...choose(/^same-domain intranet\.example\.org\. /, ['rcode', 'answer', 'authority'], 'nsd',
     'a CNAME into another zone of the same server (intranet.example.org → wiki.corp.example.org): NSD (and BIND) follow it into that zone (RFC 1034 §4.3.2 step 3a restarts the lookup at the new name); Knot looks only in the first zone and says NXDOMAIN for a name the server does have'),
   ...choose(/^same-domain corp\.example\.org\. DS |^split-domain lab\.schertz\.name\. DS /, ['rcode'], 'nsd',
     'DS at the apex of a child zone with no delegation in the parent: NSD says NODATA (the name exists on this server), Knot NXDOMAIN, which under RFC 8020 would tell a resolver that nothing below it (wiki.corp.example.org) exists'),
+  ...choose(/^edges ttl\.cname\.test\. (A|ANY) /, ['answer'], 'knot',
+    'one RRset with two TTLs: Knot answers one TTL for the whole RRset, as RFC 2181 §5.2 requires of an RRset; NSD serves the TTLs as written'),
   ...choose(/ (AXFR|IXFR) (udp|tcp)$/, ['rcode'], 'nsd',
     'zone transfer not allowed: NSD and BIND say REFUSED; Knot NOTAUTH (RFC 5936 §6 allows either; REFUSED is what dig reports as "Transfer failed")'),
   ...choose(/ version\.bind\. TXT CH udp$/, ['answer'], 'knot', 'each server names itself; Knot taken'),
@@ -144,11 +148,13 @@ export const CHOICES: readonly Choice[] = [
 
 // ---------------------------------------------------------------- queries
 
-type Transport = 'udp' | 'edns' | 'tcp';
+/** udp: no EDNS, RD set; edns: UDP with EDNS size 1232; edns512: EDNS size 512; tcp: no EDNS. */
+type Transport = 'udp' | 'edns' | 'edns512' | 'tcp';
 const TRANSPORTS: readonly Transport[] = ['udp', 'edns', 'tcp'];
 const TYPES: Readonly<Record<string, number>> = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, TXT: 16, AAAA: 28, SRV: 33, DS: 43, ANY: 255 };
 // RFC 6891 §6.1.2: an OPT at the root, UDP size 1232, version 0, no flags, no options.
 const OPT_1232 = '00 0029 04d0 00 00 0000 0000';
+const OPT_512 = '00 0029 0200 00 00 0000 0000';
 
 interface Query {
   label: string;
@@ -160,7 +166,7 @@ interface Query {
 function standardQuery(site: string, name: string, type: string, transport: Transport, tag = ''): Query {
   // A stub sets RD (udp); a resolver asking an authoritative server does not (edns, tcp).
   const flags = transport === 'udp' ? 0x0100 : 0;
-  const additional = transport === 'edns' ? OPT_1232 : undefined;
+  const additional = transport === 'edns' ? OPT_1232 : transport === 'edns512' ? OPT_512 : undefined;
   return { label: `${site} ${name}. ${type} ${transport}${tag}`, transport, bytes: rawQuery(0, name, TYPES[type]!, { flags, additional }) };
 }
 
@@ -206,12 +212,15 @@ function outsideNames(zones: readonly ExportedZone[]): string[] {
 
 function queriesFor(site: string, zones: readonly ExportedZone[]): Query[] {
   const { inside, nonexistent } = namesOf(zones);
+  const apexes = new Set(zones.map((z) => z.apex));
   const queries: Query[] = [];
   for (const transport of TRANSPORTS) {
-    for (const name of inside) for (const type of Object.keys(TYPES)) queries.push(standardQuery(site, name, type, transport));
+    for (const name of inside) for (const type of Object.keys(TYPES)) queries.push(standardQuery(site, name, type, transport, apexes.has(name) ? ' [apex]' : ''));
     for (const name of nonexistent) for (const type of ['A', 'SRV', 'TXT', 'DS']) queries.push(standardQuery(site, name, type, transport, ' [nonexistent]'));
     for (const name of outsideNames(zones)) for (const type of ['A', 'SOA', 'NS']) queries.push(standardQuery(site, name, type, transport, ' [outside]'));
   }
+  // EDNS with the smallest size (RFC 6891 §6.2.5): the big RRsets truncate as without EDNS, with an OPT.
+  for (const name of inside) for (const type of ['SRV', 'TXT']) queries.push(standardQuery(site, name, type, 'edns512'));
   // Names match case-insensitively (RFC 4343): one upper-case query per zone.
   for (const z of zones) {
     const q = standardQuery(site, z.apex.toUpperCase(), 'SOA', 'udp');
@@ -236,7 +245,6 @@ function protocolQueries(site: string, apex: string): Query[] {
     q(`${apex}. SOA opcode=UPDATE`, 'edns', rawQuery(0, apex, 6, { flags: 0x2800, additional: OPT_1232 })),
     q(`${apex}. SOA opcode=STATUS`, 'edns', rawQuery(0, apex, 6, { flags: 0x1000, additional: OPT_1232 })),
     q(`${apex}. SOA EDNS version 1`, 'edns', rawQuery(0, apex, 6, { flags: 0, additional: '00 0029 04d0 00 01 0000 0000' })),
-    q(`${apex}. SOA EDNS udp size 512`, 'edns', rawQuery(0, apex, 6, { flags: 0, additional: '00 0029 0200 00 00 0000 0000' })),
     q(`${apex}. SOA qdcount=2`, 'edns', rawQuery(0, apex, 6, { flags: 0, qdcount: 2, additional: OPT_1232 })),
     q(`${apex}. SOA signed with TSIG (unknown key)`, 'udp', rawQuery(0, apex, 6, { flags: 0, additional: tsig })),
     q(`${apex}. SOA signed with TSIG (unknown key)`, 'tcp', rawQuery(0, apex, 6, { flags: 0, additional: tsig })),

@@ -16,7 +16,7 @@ import { pino } from 'pino';
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { join } from 'node:path';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, rmSync } from 'node:fs';
 import { DnsDaemon } from '../../src/dns/daemon.js';
 import { decodeDnsMessage, fullRcode, rcodeName, typeName, type DnsMessage, type ResourceRecord } from '../../src/wire/dns-message.js';
 import { CLI, NODE_FLAGS, ROOT, tempDir } from '../helpers/provlab.js';
@@ -458,6 +458,7 @@ interface Finding {
   text: string;
 }
 
+const completed = new Set<string>();
 const usedKnown = new Set<Known>();
 const usedChoices = new Set<Choice>();
 
@@ -512,6 +513,7 @@ async function compareSite(t: Tap, site: string): Promise<void> {
   const servers: ReferenceServer[] = [];
   t.teardown(async () => {
     for (const s of servers) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
   const [knot, nsd] = await Promise.all([startReference('knot', dir, zones), startReference('nsd', dir, zones)]);
   servers.push(knot, nsd);
@@ -537,6 +539,7 @@ async function compareSite(t: Tap, site: string): Promise<void> {
     findings.push(...compare(q, { provlab: view(p), knot: view(k), nsd: view(n) }));
   }
   t.pass(`${site}: ${queries.length} queries to provlab, knot and nsd`);
+  completed.add(site);
   // PROVLAB_DIFF_REPORT=FILE: every unexpected difference written out, not only the first 40.
   if (process.env.PROVLAB_DIFF_REPORT) appendFileSync(process.env.PROVLAB_DIFF_REPORT, findings.map((f) => `## ${f.label}: ${f.section}\n${f.text}\n`).join('\n'));
   // The table goes out as a comment: YAML diagnostics would fold its lines.
@@ -552,6 +555,8 @@ for (const site of SITES) {
 }
 
 t.test('every known difference and reference choice is still needed', { skip }, async (t) => {
+  // Only meaningful when every site ran all its queries.
+  if (completed.size < SITES.length) return t.skip(`sites not compared: ${SITES.filter((s) => !completed.has(s)).join(', ')}`);
   for (const k of KNOWN.filter((e) => !usedKnown.has(e))) t.fail(`KNOWN entry no longer matches any difference (fixed? delete it): ${k.kind} ${k.section} ${k.query}`);
   for (const c of CHOICES.filter((e) => !usedChoices.has(e))) t.fail(`CHOICES entry no longer needed (knot and nsd agree): ${c.section} ${c.query}`);
   t.pass('checked');

@@ -267,7 +267,6 @@ function chaosQuery(): Buffer {
 class Client {
   private readonly udpSock: dgram.Socket;
   private tcpSock: net.Socket | null = null;
-  private tcpBuf = Buffer.alloc(0);
   private tcpWaiter: ((b: Buffer | null) => void) | null = null;
   private nextId = 1;
   private udpWaiters = new Map<number, (b: Buffer) => void>();
@@ -309,9 +308,16 @@ class Client {
     });
   }
 
+  /** Over the open connection; once more on a fresh one if a reused connection closed unanswered (the server may close idle ones). */
   private async tcp(bytes: Buffer): Promise<Buffer | null> {
-    if (!this.tcpSock || this.tcpSock.destroyed) await this.connect();
-    const sock = this.tcpSock!;
+    const reused = this.tcpSock !== null && !this.tcpSock.destroyed;
+    const answer = await this.tcpOnce(bytes);
+    return answer === null && reused && this.tcpSock === null ? this.tcpOnce(bytes) : answer;
+  }
+
+  private async tcpOnce(bytes: Buffer): Promise<Buffer | null> {
+    const sock = this.tcpSock && !this.tcpSock.destroyed ? this.tcpSock : await this.connect();
+    const id = bytes.readUInt16BE(0);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.tcpWaiter = null;
@@ -319,6 +325,7 @@ class Client {
         resolve(null);
       }, 2000);
       this.tcpWaiter = (b) => {
+        if (b && b.length >= 2 && b.readUInt16BE(0) !== id) return;
         clearTimeout(timer);
         this.tcpWaiter = null;
         resolve(b);
@@ -327,25 +334,29 @@ class Client {
     });
   }
 
-  private async connect(): Promise<void> {
+  private async connect(): Promise<net.Socket> {
     const sock = net.connect(this.port, '127.0.0.1');
-    this.tcpBuf = Buffer.alloc(0);
+    let buf = Buffer.alloc(0);
     sock.on('error', () => undefined);
     sock.on('data', (d: Buffer) => {
-      this.tcpBuf = Buffer.concat([this.tcpBuf, d]);
-      while (this.tcpBuf.length >= 2 && this.tcpBuf.length >= 2 + this.tcpBuf.readUInt16BE(0)) {
-        const msg = this.tcpBuf.subarray(2, 2 + this.tcpBuf.readUInt16BE(0));
-        this.tcpBuf = this.tcpBuf.subarray(2 + msg.length);
-        this.tcpWaiter?.(Buffer.from(msg));
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 2 && buf.length >= 2 + buf.readUInt16BE(0)) {
+        const msg = Buffer.from(buf.subarray(2, 2 + buf.readUInt16BE(0)));
+        buf = buf.subarray(2 + msg.length);
+        this.tcpWaiter?.(msg);
       }
     });
     // A server that closes instead of answering (AXFR refused, a FORMERR) answers "nothing".
-    sock.on('close', () => this.tcpWaiter?.(null));
+    sock.on('close', () => {
+      if (this.tcpSock === sock) this.tcpSock = null;
+      this.tcpWaiter?.(null);
+    });
     await new Promise<void>((resolve) => {
       sock.once('connect', () => resolve());
       sock.once('error', () => resolve());
     });
     this.tcpSock = sock;
+    return sock;
   }
 
   close(): void {

@@ -567,7 +567,10 @@ for (const site of SITES) {
 
 t.test('every known difference and reference choice is still needed', { skip }, async (t) => {
   // Only meaningful when every site ran all its queries.
-  if (completed.size < SITES.length) return t.skip(`sites not compared: ${SITES.filter((s) => !completed.has(s)).join(', ')}`);
+  if (completed.size < SITES.length) {
+    t.comment(`not checked: sites not compared (${SITES.filter((s) => !completed.has(s)).join(', ')})`);
+    return;
+  }
   for (const k of KNOWN.filter((e) => !usedKnown.has(e))) t.fail(`KNOWN entry no longer matches any difference (fixed? delete it): ${k.kind} ${k.section} ${k.query}`);
   for (const c of CHOICES.filter((e) => !usedChoices.has(e))) t.fail(`CHOICES entry no longer needed (knot and nsd agree): ${c.section} ${c.query}`);
   t.pass('checked');

@@ -61,8 +61,7 @@ export async function freePort(): Promise<number> {
 }
 
 const groups = new Set<number>();
-// Should the test process die before teardown, its servers die with it.
-process.once('exit', () => {
+function killGroups(): void {
   for (const pid of groups) {
     try {
       process.kill(-pid, 'SIGKILL');
@@ -70,7 +69,18 @@ process.once('exit', () => {
       // already gone
     }
   }
-});
+  groups.clear();
+}
+// Should the test process end before its teardown (an exception, tap's
+// timeout signal), the servers end with it: they sit in groups of their own,
+// where no terminal or parent signal reaches them.
+process.once('exit', killGroups);
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+  process.once(signal, () => {
+    killGroups();
+    process.kill(process.pid, signal);
+  });
+}
 
 function knotConf(dir: string, port: number, zones: readonly ExportedZone[]): string {
   return [

@@ -62,8 +62,8 @@ const skip = missing.length ? `${missing.join(', ')} not installed (Debian packa
 
 // ---------------------------------------------------------------- known differences
 
-type Section = 'rcode' | 'flags' | 'answer' | 'authority' | 'additional' | 'opt';
-const SECTIONS: readonly Section[] = ['rcode', 'flags', 'answer', 'authority', 'additional', 'opt'];
+type Section = 'rcode' | 'flags' | 'question' | 'answer' | 'authority' | 'additional' | 'opt';
+const SECTIONS: readonly Section[] = ['rcode', 'flags', 'question', 'answer', 'authority', 'additional', 'opt'];
 
 interface Known {
   /** Matched against the query's label: "<site> <name>. <TYPE> <udp|edns|edns512|tcp>", then a tag for some names: [apex], [nonexistent], [outside]. */
@@ -118,7 +118,7 @@ export const KNOWN: readonly Known[] = [
     'DS at a child zone apex (corp.example.org under example.org, both ours): answered from the parent side (RFC 4035 §3.1.4.1), NODATA with the parent SOA; provlab answers from the child (the child SOA)'),
   ...bug(/ SOA signed with TSIG \(unknown key\) (udp|tcp)$/, ['rcode', 'flags', 'answer', 'additional'],
     'a query signed with TSIG for a key the server does not have: NOTAUTH (RCODE9) with a TSIG record, error BADKEY, and no answer (RFC 8945 §5.2.2); provlab answers NOERROR unsigned'),
-  ...bug(/ SOA query of 2100\+ bytes edns$/, ['rcode', 'flags', 'answer', 'opt'],
+  ...bug(/ SOA query of 2100\+ bytes edns$/, ['rcode', 'flags', 'question', 'answer', 'opt'],
     'a UDP query over 2048 bytes (an EDNS padding option): the references answer it (RFC 8906); provlab drops it'),
   ...bug(/ SOA opcode=(NOTIFY|UPDATE|STATUS) edns$/, ['opt'],
     'an error answer (NOTIMP and the like) to an EDNS query: Knot includes an OPT (RFC 6891 §6.1.1); provlab sends none'),
@@ -141,6 +141,8 @@ export const CHOICES: readonly Choice[] = [
   ...choose(/ version\.bind\. TXT CH udp$/, ['answer'], 'knot', 'each server names itself; Knot taken'),
   ...choose(/ SOA opcode=(NOTIFY|UPDATE|STATUS) edns$/, ['opt'], 'knot',
     'an error answer to an EDNS query: Knot includes an OPT, as RFC 6891 §6.1.1 says ("MUST"); NSD does not'),
+  ...choose(/ SOA (opcode=(NOTIFY|UPDATE|STATUS) edns|signed with TSIG \(unknown key\) (udp|tcp))$/, ['question'], 'knot',
+    'error answers (NOTIMP, REFUSED, NOTAUTH): Knot echoes the question, as provlab does and as clients expect to match the answer; NSD leaves it out'),
   ...choose(/ SOA opcode=NOTIFY edns$/, ['rcode', 'flags'], 'knot', 'NOTIFY to a primary: Knot NOTAUTH without aa, NSD REFUSED with aa (BIND 9.18 NOERROR); Knot taken, RFC 1996 names no rcode for it'),
   ...choose(/ SOA opcode=UPDATE edns$/, ['rcode'], 'nsd', 'UPDATE: NSD, which implements no UPDATE (like provlab), says NOTIMP; Knot NOTAUTH (no update ACL), BIND 9.18 REFUSED'),
   ...choose(/ SOA qdcount=2 edns$/, ['rcode', 'flags'], 'nsd', 'two questions: NSD answers FORMERR (RFC 1035 §4.1.1), as provlab does; Knot drops the query'),
@@ -419,7 +421,7 @@ function tsigText(b: Uint8Array): string {
 }
 
 function view(buf: Buffer | null): View {
-  const empty = { flags: [], answer: [], authority: [], additional: [], opt: [] };
+  const empty = { flags: [], question: [], answer: [], authority: [], additional: [], opt: [] };
   if (!buf) return { rcode: ['(no answer)'], ...empty };
   const d = decodeDnsMessage(buf);
   if (!d.ok) return { rcode: [`(undecodable: ${d.error.code} at ${d.error.offset})`], ...empty };
@@ -428,6 +430,8 @@ function view(buf: Buffer | null): View {
   return {
     rcode: [rcodeName(fullRcode(m))],
     flags: [flags.length ? flags.join(' ') : '-'],
+    // As sent, case kept (the references echo it byte for byte).
+    question: m.questions.map((q) => `${q.name}. ${typeName(q.type)} ${q.class === 1 ? 'IN' : `CLASS${q.class}`}`),
     answer: m.answers.map(rrText).sort(),
     authority: m.authorities.map(rrText).sort(),
     additional: m.additionals.map(rrText).sort(),

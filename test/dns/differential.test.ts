@@ -5,8 +5,9 @@
 // CNAME SOA NS ANY DS, names that do not exist under each zone, names outside
 // every zone, a few protocol edge cases) go over UDP without EDNS, UDP with
 // EDNS and TCP to all three; the answers are compared section by section:
-// rcode, flags (aa tc ra), answer/authority/additional as multisets (order
-// free, duplicates count), TTLs, the OPT. The references decide what is right.
+// rcode, flags (aa tc ra), the question, answer/authority/additional as
+// multisets (order free, duplicates count), TTLs, the OPT. The references
+// decide what is right.
 // The differences that remain are listed below as data: DESIGN (kept, with
 // the reason) and BUG (being fixed in issue 16: delete the entry when the fix
 // lands; the test fails on an entry that no longer matches anything).

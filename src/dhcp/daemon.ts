@@ -9,6 +9,7 @@ import { LeaseJournal } from './lease-journal.js';
 import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
 import { openUdpTransport, type UdpTransport } from '../net/udp-transport.js';
+import { LinkWatch } from '../net/link-watch.js';
 import { BROADCAST, Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
 
 /** Least time between two compaction attempts after one failed. */
@@ -71,6 +72,8 @@ export interface DhcpDaemonOptions {
   now?: () => number;
   /** The relay-only socket through Node's dgram even where the batch socket is available (tests of the fallback). */
   dgram?: boolean;
+  /** How often the served interface is checked for having been re-created (default 2000 ms). */
+  linkPollMs?: number;
 }
 
 export class DhcpDaemon {
@@ -84,6 +87,8 @@ export class DhcpDaemon {
   /** For the start-up log line. */
   private describe = '';
   private sweep: NodeJS.Timeout | undefined;
+  /** Interface mode: notices the interface deleted and re-created (the socket then hears nothing). */
+  private linkWatch: LinkWatch | undefined;
   private compacting = false;
   /** performance.now() before which no compaction is retried after one failed (a full disk fails every attempt). */
   private compactRetryAt = 0;
@@ -119,6 +124,7 @@ export class DhcpDaemon {
     }
     daemon.sweep = setInterval(() => daemon.expire(), 10_000);
     daemon.sweep.unref();
+    if (plan.interface !== null && daemon.transport.ifindex > 0) daemon.watchLink(plan, plan.interface, daemon.transport.ifindex);
     daemon.log.info(
       { listen: daemon.describe, leases: load.leases.size, stateDir: plan.statePath },
       `DHCP serving ${plan.dhcp.subnet.network}/${plan.dhcp.subnet.prefix} on ${daemon.describe}`,
@@ -141,8 +147,37 @@ export class DhcpDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
+    this.linkWatch?.stop();
     await this.transport.close();
     await this.journal.close();
+  }
+
+  private watchLink(plan: Plan, iface: string, ifindex: number): void {
+    this.linkWatch = new LinkWatch(
+      iface,
+      ifindex,
+      () => this.log.warn({ interface: iface }, `interface ${iface} is gone: no DHCP answers until it is back`),
+      async (next) => {
+        if (this.stopped) return false;
+        let fresh: UdpTransport;
+        try {
+          fresh = await this.openTransport(plan);
+        } catch (err) {
+          this.log.warn({ interface: iface, err: (err as Error).message }, `interface ${iface} is back but DHCP cannot bind to it yet`);
+          return false;
+        }
+        if (this.stopped) {
+          await fresh.close();
+          return false;
+        }
+        const old = this.transport;
+        this.transport = fresh;
+        await old.close();
+        this.log.warn({ interface: iface, ifindex: next }, `interface ${iface} was re-created: DHCP bound to it again`);
+        return true;
+      },
+      this.options.linkPollMs === undefined ? {} : { intervalMs: this.options.linkPollMs },
+    );
   }
 
   /** On the VLAN interface: 0.0.0.0:port bound to the device; null: relayed packets only, on address:port. */

@@ -6,7 +6,7 @@
 // the hot path. Built once per plan; a reload builds a new one and swaps it.
 // Lease names (option 12) are added and removed in place, one node at a time.
 
-import { DnsClass, DnsType, MessageWriter, type ResourceRecord } from '../wire/dns-message.js';
+import { DnsClass, DnsType, MessageWriter, Rcode, type ResourceRecord } from '../wire/dns-message.js';
 import type { DnsPlan, DnsRecordPlan, DnsZonePlan } from '../site/plan.js';
 import { isWithin, reverseName } from '../site/dns-zones.js';
 
@@ -21,6 +21,8 @@ export interface Zone {
    * writes the owner as a pointer to the apex inside the client's own question.
    */
   readonly negative: Uint8Array;
+  /** The SOA as it goes into a negative answer built here (after a CNAME chain, or DS at a child apex). */
+  readonly soa: ResourceRecord;
 }
 
 export interface NameNode {
@@ -39,8 +41,8 @@ export interface NameNode {
 
 /** How many CNAME-chased answers a node remembers; other query types are built on demand. */
 const MAX_CHASED = 16;
-/** RFC 1034 §3.6.2 chains are followed inside our own data only, and not forever. */
-const MAX_CHAIN = 8;
+/** RFC 4034 §5: the DS type (not in the codec's table: we serve no DS records). */
+const DS = 43;
 /** ANY: the one RRset we return (RFC 8482 §4.2), in this order of preference. */
 const ANY_ORDER = [DnsType.CNAME, DnsType.A, DnsType.AAAA, DnsType.SRV, DnsType.TXT, DnsType.PTR, DnsType.SOA, DnsType.NS];
 
@@ -52,11 +54,15 @@ function toRecord(r: DnsRecordPlan): ResourceRecord {
 
 const RESPONSE_HEADER = { id: 0, qr: true, opcode: 0, aa: true, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode: 0 } as const;
 
-function negativeSoa(soa: ResourceRecord): Uint8Array {
+/** RFC 2308 §3: the SOA's TTL in a negative answer is the lesser of its TTL and its minimum. */
+function negativeSoaRecord(soa: ResourceRecord): ResourceRecord {
   if (soa.data.type !== 'SOA') throw new Error('zone apex without SOA');
+  return { ...soa, ttl: Math.min(soa.ttl, soa.data.minimum) };
+}
+
+function negativeSoa(soa: ResourceRecord): Uint8Array {
   const w = new MessageWriter(false);
-  // RFC 2308 §3: the SOA's TTL in a negative answer is the lesser of its TTL and its minimum.
-  w.record(2, { ...soa, name: '', ttl: Math.min(soa.ttl, soa.data.minimum) });
+  w.record(2, { ...soa, name: '' });
   // Header (12) and the root owner (1) dropped: the responder writes a pointer instead.
   return w.finish(RESPONSE_HEADER).slice(13);
 }
@@ -70,6 +76,14 @@ export class Authority {
   /** ip -> the names it holds (the A owner and the PTR owner, either may be absent). */
   private readonly leases = new Map<string, { a: string | null; ptr: string | null }>();
   private readonly leaseByName = new Map<string, string>();
+  /** name -> the nodes whose prepared answers looked at it (CNAME chain, SRV/NS target): rebuilt when a lease adds or removes it. */
+  private readonly dependents = new Map<string, Set<NameNode>>();
+  /**
+   * prepared answer -> where its additional RRsets end, as [offset, arcount] pairs,
+   * the first pair at the end of the authority section: the responder drops
+   * additional RRsets that do not fit before it sets TC (RFC 2181 §9).
+   */
+  private readonly cuts = new WeakMap<Uint8Array, Uint32Array>();
 
   constructor(plan: DnsPlan) {
     this.forwarders = plan.forwarders;
@@ -78,7 +92,8 @@ export class Authority {
     for (const z of plan.zones) {
       const soa = z.records.find((r) => r.name === z.apex && r.data.type === 'SOA');
       if (!soa) throw new Error(`zone ${z.apex} has no SOA`);
-      this.zones.set(z.apex, { apex: z.apex, apexWire: z.apex.length + 2, kind: z.kind, negative: negativeSoa(toRecord(soa)) });
+      const negSoa = negativeSoaRecord(toRecord(soa));
+      this.zones.set(z.apex, { apex: z.apex, apexWire: z.apex.length + 2, kind: z.kind, negative: negativeSoa(negSoa), soa: negSoa });
     }
     const byName = new Map<string, { zone: Zone; records: ResourceRecord[] }>();
     for (const z of plan.zones) {
@@ -112,6 +127,19 @@ export class Authority {
   zoneOfName(name: string): Zone | undefined {
     let best: Zone | undefined;
     for (const z of this.zones.values()) if (isWithin(name, z.apex) && (!best || z.apex.length > best.apex.length)) best = z;
+    return best;
+  }
+
+  /**
+   * The longest prefix of a prepared answer, dropping whole additional RRsets,
+   * that fits in `room` bytes: [length, arcount], or null when even the answer
+   * and authority sections do not fit (then the responder sets TC).
+   */
+  fit(prepared: Uint8Array, room: number): [number, number] | null {
+    const cuts = this.cuts.get(prepared);
+    if (!cuts) return prepared.length <= room ? [prepared.length, (prepared[10]! << 8) | prepared[11]!] : null;
+    let best: [number, number] | null = null;
+    for (let i = 0; i < cuts.length && cuts[i]! <= room; i += 2) best = [cuts[i]!, cuts[i + 1]!];
     return best;
   }
 
@@ -168,6 +196,7 @@ export class Authority {
       const node = this.names.get(name);
       if (node?.origin !== 'lease') continue;
       this.names.delete(name);
+      this.refresh(name);
       this.releaseAncestors(name, node.zone);
     }
     if (held.a !== null) this.leaseByName.delete(held.a);
@@ -177,6 +206,7 @@ export class Authority {
     const node = this.makeNode(name, zone, [rr], 'lease');
     this.prepare(node);
     this.names.set(name, node);
+    this.refresh(name);
     // Empty non-terminals between the name and its apex (a /16 reverse zone) must answer NODATA, not NXDOMAIN.
     for (let parent = parentOf(name); parent !== null && parent.length > zone.apex.length; parent = parentOf(parent)) {
       let p = this.names.get(parent);
@@ -184,9 +214,30 @@ export class Authority {
         p = this.makeNode(parent, zone, [], 'ent');
         this.prepare(p);
         this.names.set(parent, p);
+        this.refresh(parent);
       }
       p.leaseChildren++;
     }
+  }
+
+  /** A name came or went: answers that chased a CNAME to it, or added its addresses, are built again. */
+  private refresh(name: string): void {
+    const nodes = this.dependents.get(name);
+    if (!nodes) return;
+    for (const node of nodes) {
+      if (this.names.get(node.name) !== node) {
+        nodes.delete(node);
+        continue;
+      }
+      node.prepared.clear();
+      this.prepare(node);
+    }
+  }
+
+  private depend(name: string, node: NameNode): void {
+    let nodes = this.dependents.get(name);
+    if (!nodes) this.dependents.set(name, (nodes = new Set()));
+    nodes.add(node);
   }
 
   private releaseAncestors(name: string, zone: Zone): void {
@@ -194,7 +245,10 @@ export class Authority {
       const p = this.names.get(parent);
       if (!p) continue;
       p.leaseChildren--;
-      if (p.origin === 'ent' && p.leaseChildren <= 0 && p.rrsets.size === 0 && !this.hasSiteChild(parent)) this.names.delete(parent);
+      if (p.origin === 'ent' && p.leaseChildren <= 0 && p.rrsets.size === 0 && !this.hasSiteChild(parent)) {
+        this.names.delete(parent);
+        this.refresh(parent);
+      }
     }
   }
 
@@ -222,39 +276,81 @@ export class Authority {
     for (const type of node.rrsets.keys()) node.prepared.set(type, this.build(node, type));
     const anyType = ANY_ORDER.find((t) => node.rrsets.has(t)) ?? node.rrsets.keys().next().value;
     (node as { any: Uint8Array | null }).any = anyType === undefined ? null : this.build(node, anyType, DnsType.ANY);
+    // RFC 4035 §3.1.4.1: DS belongs to the parent side of a zone cut. When we
+    // hold the parent too, DS at a child apex is the parent's NODATA (as NSD answers).
+    const parent = node.name === node.zone.apex ? parentOf(node.name) : null;
+    const above = parent === null ? undefined : this.zoneOfName(parent);
+    if (above !== undefined && !node.rrsets.has(DS)) {
+      const w = new MessageWriter(true, 128);
+      w.question({ name: node.name, type: DS, class: DnsClass.IN });
+      w.record(2, above.soa);
+      node.prepared.set(DS, w.finish(RESPONSE_HEADER));
+    }
   }
 
-  /** One complete response: answers for qtype (through CNAMEs), additional addresses for SRV and NS targets. */
+  /**
+   * One complete response for qtype, following CNAMEs through every zone we
+   * hold (as NSD does), each name once: a loop ends the chain with NOERROR
+   * (Knot and NSD). A chain ending in our zones at a name that does not exist
+   * is NXDOMAIN, at one without the type NODATA, both with that zone's SOA
+   * (RFC 6604 §2, RFC 2308 §2.1/§2.2); one leaving our zones is the chain
+   * alone. Additional: the addresses of SRV and NS targets, each target once.
+   */
   private build(node: NameNode, qtype: number, questionType = qtype): Uint8Array {
     const w = new MessageWriter(true, 256);
     w.question({ name: node.name, type: questionType, class: DnsClass.IN });
-    const additional: ResourceRecord[] = [];
-    let current: NameNode | undefined = node;
-    for (let hops = 0; current && hops < MAX_CHAIN; hops++) {
+    const targets: string[] = [];
+    let rcode: number = Rcode.NOERROR;
+    let negative: Zone | undefined;
+    const seen = new Set([node.name]);
+    for (let current = node; ; ) {
       const set = current.rrsets.get(qtype);
       if (set) {
         for (const rr of set) {
           w.record(1, rr);
           const d = rr.data;
-          const target = d.type === 'SRV' || d.type === 'NS' ? d.target : null;
-          if (target !== null) additional.push(...this.addressesOf(target));
+          if ((d.type === 'SRV' || d.type === 'NS') && !targets.includes(d.target)) targets.push(d.target);
         }
         break;
       }
-      if (!current.cname || current.cname.data.type !== 'CNAME') break;
-      w.record(1, current.cname);
-      current = this.names.get(current.cname.data.target);
+      const cname = current.cname;
+      if (cname === null || cname.data.type !== 'CNAME') {
+        if (current !== node) negative = current.zone;
+        break;
+      }
+      w.record(1, cname);
+      const target = cname.data.target;
+      this.depend(target, node);
+      if (seen.has(target)) break;
+      seen.add(target);
+      const next = this.names.get(target);
+      if (next === undefined) {
+        negative = this.zoneOfName(target);
+        if (negative) rcode = Rcode.NXDOMAIN;
+        break;
+      }
+      current = next;
     }
-    for (const rr of additional) w.record(3, rr);
-    return w.finish(RESPONSE_HEADER);
-  }
-
-  private addressesOf(name: string): ResourceRecord[] {
-    const node = this.names.get(name);
-    if (!node) return [];
-    return [...(node.rrsets.get(DnsType.A) ?? []), ...(node.rrsets.get(DnsType.AAAA) ?? [])];
+    if (negative) w.record(2, negative.soa);
+    const cuts = [w.length, 0];
+    for (const name of targets) {
+      this.depend(name, node);
+      const target = this.names.get(name);
+      if (!target) continue;
+      for (const type of ADDRESS_TYPES) {
+        const set = target.rrsets.get(type);
+        if (!set) continue;
+        for (const rr of set) w.record(3, rr);
+        cuts.push(w.length, cuts[cuts.length - 1]! + set.length);
+      }
+    }
+    const bytes = w.finish({ ...RESPONSE_HEADER, rcode });
+    if (cuts.length > 2) this.cuts.set(bytes, Uint32Array.from(cuts));
+    return bytes;
   }
 }
+
+const ADDRESS_TYPES = [DnsType.A, DnsType.AAAA];
 
 function parentOf(name: string): string | null {
   const i = name.indexOf('.');

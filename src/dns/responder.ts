@@ -268,10 +268,18 @@ export class Responder {
     this.action = 'answer';
     const rcode = prepared[3]! & 0xf;
     this.rcode = rcode;
-    const size = prepared.length + (edns ? OPT_LENGTH : 0);
-    if (size > limit) return this.truncate(q, qEnd, rcode, edns, dnssecOk);
-    const out = Buffer.allocUnsafe(size);
-    out.set(prepared);
+    this.nodata = rcode === 0 && prepared[6] === 0 && prepared[7] === 0;
+    const opt = edns ? OPT_LENGTH : 0;
+    let length = prepared.length;
+    let ar = (prepared[10]! << 8) | prepared[11]!;
+    if (length + opt > limit) {
+      // RFC 2181 §9: whole additional RRsets go first; TC only when the answer itself does not fit.
+      const fit = this.authority.fit(prepared, limit - opt);
+      if (fit === null) return this.truncate(q, qEnd, rcode, edns, dnssecOk);
+      [length, ar] = fit;
+    }
+    const out = Buffer.allocUnsafe(length + opt);
+    out.set(length === prepared.length ? prepared : prepared.subarray(0, length));
     out[0] = q[0]!;
     out[1] = q[1]!;
     out[2] = prepared[2]! | (q[2]! & 1);
@@ -280,11 +288,11 @@ export class Responder {
     // Same length and labels as ours (the name matched), only the case may differ: the client gets its own case back.
     for (let i = 12; i < qEnd; i++) out[i] = q[i]!;
     if (edns) {
-      this.writeOpt(out, prepared.length, 0, dnssecOk);
-      const ar = ((prepared[10]! << 8) | prepared[11]!) + 1;
-      out[10] = ar >> 8;
-      out[11] = ar & 0xff;
+      this.writeOpt(out, length, 0, dnssecOk);
+      ar++;
     }
+    out[10] = ar >> 8;
+    out[11] = ar & 0xff;
     return out;
   }
 

@@ -5,15 +5,18 @@
 // Built-in records, per zone:
 //   every zone           SOA and NS -> provlab.<primary> (the appliance, one name for all zones)
 //   primary + search     ucupdates-r2.<d> A -> lync.address; _ntp._udp.<d> SRV -> ntp.<d>; ntp.<d> A -> first NTP server
-//   primary              provlab.<primary> A -> address; <reservation name>.<primary> A -> its ip
+//   primary              provlab.<primary> A -> address; <reservation name>.<primary> A -> its ip,
+//                        unless that name is already one of the above or of dns.records (check warns)
 //   sip                  _sipinternaltls._tcp, _sip._tls (5061) and _sipinternal._tcp (5060) SRV -> lync.pool;
 //                        sipinternal.<sip>, sip.<sip> A -> lync.address
 //   anywhere             lync.pool, lync.web A -> lync.address; time.windows.com A -> first NTP server
 //   reverse              PTR for the appliance, the Lync address and named reservations inside the DHCP subnet
 // dns.records replace the built-in RRset of the same name and type (a CNAME replaces every
 // built-in record at its name). A name outside every domain becomes a zone of its own.
+// Records equal in value (owner and RDATA bytes, names case-folded) are kept once (RFC 2181 §5).
 
 import { UCUPDATES } from '../lpe/domains.js';
+import { DnsClass, MessageWriter } from '../wire/dns-message.js';
 import { intToIp, parseCidr } from '../wire/ipv4.js';
 import type { DnsPlan, DnsRecordData, DnsRecordPlan, DnsZonePlan } from './plan.js';
 import type { DnsRecord, Site } from './schema.js';
@@ -108,9 +111,46 @@ export function srvDomain(owner: string): string {
   return labels.slice(i).join('.');
 }
 
-function sameData(a: DnsRecordData, b: DnsRecordData): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+/**
+ * What makes two records one (RFC 2181 §5): the type and the RDATA as wire
+ * bytes, names in it lower case (RFC 4343), so 2001:db8::11 and 2001:0db8:0::11
+ * are the same AAAA.
+ */
+export function rdataKey(d: DnsRecordData): string {
+  const data: DnsRecordData =
+    d.type === 'CNAME' || d.type === 'NS' || d.type === 'PTR' || d.type === 'SRV'
+      ? { ...d, target: lower(d.target) }
+      : d.type === 'SOA'
+        ? { ...d, mname: lower(d.mname), rname: lower(d.rname) }
+        : d;
+  const w = new MessageWriter(false, 64);
+  w.record(1, { name: '', class: DnsClass.IN, ttl: 0, data });
+  // Header (12), root owner (1), type/class/TTL/rdlength (10): the rest is RDATA.
+  return `${d.type} ${Buffer.from(w.finish(KEY_HEADER).subarray(23)).toString('hex')}`;
 }
+const KEY_HEADER = { id: 0, qr: false, opcode: 0, aa: false, tc: false, rd: false, ra: false, z: false, ad: false, cd: false, rcode: 0 } as const;
+
+function sameData(a: DnsRecordData, b: DnsRecordData): boolean {
+  return rdataKey(a) === rdataKey(b);
+}
+
+/** One record per (owner, RDATA value), the first kept: an RRset is a set (RFC 2181 §5). */
+function uniqueRecords(records: readonly DnsRecordPlan[]): DnsRecordPlan[] {
+  const seen = new Set<string>();
+  return records.filter((r) => {
+    const key = `${r.name} ${rdataKey(r.data)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/**
+ * Warnings that start with this code: a reservation host name that is already a
+ * name of the site (a built-in name, a dns.records name, a zone apex, or a name
+ * above one of those). Such a reservation gets no A and no PTR.
+ */
+export const NAME_COLLISION = 'dns-name-collision';
 
 export function parseForwarder(text: string): { address: string; port: number } {
   const [address, port] = text.split(':');
@@ -160,19 +200,6 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   if (web !== pool) add(web, { type: 'A', address: lyncAddress }, 'Lync web services (lync.web)');
   // The phone's time fallback; the VLAN has no internet (docs/lpe-facts.md).
   add('time.windows.com', { type: 'A', address: ntpServer }, 'the phone time fallback');
-  for (const r of site.dhcp.reservations) {
-    if (r.name !== undefined) add(`${r.name}.${primary}`, { type: 'A', address: r.ip }, `reservation ${r.mac}`);
-  }
-  const inReverse = (ip: string) => reverseApexes.some((z) => isWithin(reverseName(ip), z));
-  const ptr = (ip: string, target: string, why: string) => {
-    if (inReverse(ip)) add(reverseName(ip), { type: 'PTR', target }, why);
-  };
-  ptr(site.address, ns, 'the appliance');
-  ptr(lyncAddress, pool, 'the Lync address');
-  for (const r of site.dhcp.reservations) {
-    if (r.name !== undefined) ptr(r.ip, `${lower(r.name)}.${primary}`, `reservation ${r.mac}`);
-  }
-
   // dns.records: one RRset per (name, type) replaces the built-in one; a CNAME takes its whole name.
   const siteRecords: DnsRecordPlan[] = site.dns.records.map((r, i) => ({
     name: lower(r.name),
@@ -181,6 +208,30 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
     why: `dns.records[${i}]`,
   }));
   const allApexes = new Set([...domainApexes, ...reverseApexes]);
+
+  // A reservation name never adds to a name the site already has (ntp.<d> is the
+  // phones' time source): such a name gets no A and no PTR, and check says why.
+  const siteNames = [...builtin, ...siteRecords, ...[...allApexes].map((apex) => ({ name: apex, why: 'a zone apex' }))];
+  const named: { mac: string; ip: string; fqdn: string }[] = [];
+  for (const r of site.dhcp.reservations) {
+    if (r.name === undefined) continue;
+    const fqdn = `${lower(r.name)}.${primary}`;
+    const hit = siteNames.find((n) => isWithin(n.name, fqdn));
+    if (hit) {
+      const what = hit.name === fqdn ? `(${hit.why})` : `(${hit.name}, ${hit.why}, is below it)`;
+      warnings.push(`${NAME_COLLISION}: reservation ${r.mac} (${r.ip}) is named ${r.name}, but ${fqdn} is already a name of the site ${what}; the reservation gets no A or PTR record: rename it`);
+      continue;
+    }
+    named.push({ mac: r.mac, ip: r.ip, fqdn });
+    add(fqdn, { type: 'A', address: r.ip }, `reservation ${r.mac}`);
+  }
+  const inReverse = (ip: string) => reverseApexes.some((z) => isWithin(reverseName(ip), z));
+  const ptr = (ip: string, target: string, why: string) => {
+    if (inReverse(ip)) add(reverseName(ip), { type: 'PTR', target }, why);
+  };
+  ptr(site.address, ns, 'the appliance');
+  ptr(lyncAddress, pool, 'the Lync address');
+  for (const r of named) ptr(r.ip, r.fqdn, `reservation ${r.mac}`);
   const cnameNames = new Set<string>();
   for (const r of siteRecords) {
     if (r.data.type !== 'CNAME') continue;
@@ -202,7 +253,6 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
       if (firstCname.has(r.name)) continue;
       firstCname.add(r.name);
     } else if (r.data.type === 'CNAME') continue; // the apex case, warned above
-    if (kept.some((k) => k.name === r.name && sameData(k.data, r.data))) continue;
     kept.push(r);
   }
   const siteTypes = new Set(kept.map((r) => `${r.name} ${r.data.type}`));
@@ -211,7 +261,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
     const by = kept.find((k) => k.name === b.name && (k.data.type === b.data.type || k.data.type === 'CNAME'))!;
     if (!sameData(by.data, b.data)) warnings.push(`${by.why} replaces the built-in ${b.name} ${b.data.type} (${b.why})`);
   }
-  const records = [...builtin.filter((b) => !overridden.includes(b)), ...kept];
+  const records = uniqueRecords([...builtin.filter((b) => !overridden.includes(b)), ...kept]);
 
   // SRV targets inside the SRV's own domain: firmware CU7+ refuses others (docs/lpe-facts.md).
   for (const r of records) {

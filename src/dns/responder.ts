@@ -59,8 +59,19 @@ export class Responder {
    * Answers one query. `tcp` lifts the size limit to 65535 (RFC 7766). Returns
    * the response, or null for drop/forward (see `action`). Never throws on any
    * input; a thrown error here is a bug in our data, and the daemon counts it.
+   * `mayRecurse`: the client is one we forward for (BCP 140: the site's subnets
+   * and loopback). With forwarders set it gets 'forward' outside our zones and
+   * RA=1 on its answers, others get REFUSED and RA=0. Like BIND, RA=1 only on
+   * answers from the lookup (NOERROR, NXDOMAIN), not on errors about the message.
    */
-  respond(q: Uint8Array, tcp: boolean): Uint8Array | null {
+  respond(q: Uint8Array, tcp: boolean, mayRecurse = true): Uint8Array | null {
+    const recursion = mayRecurse && this.authority.forwarders.length > 0;
+    const out = this.answer(q, tcp, recursion);
+    if (out !== null && recursion && (this.rcode === Rcode.NOERROR || this.rcode === Rcode.NXDOMAIN)) out[3]! |= 0x80;
+    return out;
+  }
+
+  private answer(q: Uint8Array, tcp: boolean, recursion: boolean): Uint8Array | null {
     this.rcode = -1;
     this.qtype = -1;
     this.name = '';
@@ -204,7 +215,7 @@ export class Responder {
     }
     const zone = authority.zoneFor(this.name, this.labelStarts, labels, weird + 1);
     if (zone !== undefined) return this.negative(q, qEnd, nameEnd, zone, Rcode.NXDOMAIN, limit, edns, dnssecOk);
-    if (authority.forwarders.length > 0) {
+    if (recursion) {
       this.action = 'forward';
       return null;
     }

@@ -15,7 +15,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { randomInt } from 'node:crypto';
 import { DnsType } from '../wire/dns-message.js';
-import { CLASSIC_UDP, DEFAULT_MAX_UDP } from './responder.js';
+import { answerLimit, DEFAULT_MAX_UDP, OPT_LENGTH, writeOpt } from './responder.js';
 
 export interface Upstream {
   readonly address: string;
@@ -279,8 +279,6 @@ export class Forwarder<C> {
   }
 }
 
-const OPT_LENGTH = 11;
-
 /**
  * The upstream answer as the client gets it: the client's ID, RA=1, the
  * upstream's OPT (its size, its options: cookies are between it and us)
@@ -295,7 +293,7 @@ export function relayAnswer(query: Uint8Array, qEnd: number, answer: Uint8Array,
   const clientOpt = walk(query, qEnd, 0, u16(query, 10))?.opt ?? -1;
   const edns = clientOpt >= 0;
   const dnssecOk = edns && (query[clientOpt + 6]! & 0x80) !== 0;
-  const limit = tcp ? 65535 : edns ? Math.min(Math.max(u16(query, clientOpt + 2), CLASSIC_UDP), maxUdp) : CLASSIC_UDP;
+  const limit = answerLimit(tcp, edns ? u16(query, clientOpt + 2) : -1, maxUdp);
   const additional = u16(answer, 10);
   const a = walk(answer, qEnd, u16(answer, 6) + u16(answer, 8), additional);
   // A truncated datagram may stop inside a record: the client then gets our own TC=1 answer.
@@ -306,7 +304,7 @@ export function relayAnswer(query: Uint8Array, qEnd: number, answer: Uint8Array,
   const fits = a !== null && a.end - (a.optEnd - a.optStart) + tail <= limit;
   if (fits) {
     parts = a.opt >= 0 ? [answer.subarray(0, a.optStart), answer.subarray(a.optEnd, a.end)] : [answer.subarray(0, a.end)];
-    arcount = additional - (a!.opt >= 0 ? 1 : 0);
+    arcount = additional - (a.opt >= 0 ? 1 : 0);
   } else {
     parts = [answer.subarray(0, qEnd)];
     arcount = 0;
@@ -323,17 +321,7 @@ export function relayAnswer(query: Uint8Array, qEnd: number, answer: Uint8Array,
     out.fill(0, 6, 10);
   }
   if (edns) {
-    out[at] = 0;
-    out[at + 1] = 0;
-    out[at + 2] = DnsType.OPT;
-    out[at + 3] = maxUdp >> 8;
-    out[at + 4] = maxUdp & 0xff;
-    out[at + 5] = a !== null && a.opt >= 0 ? answer[a.opt + 4]! : 0;
-    out[at + 6] = 0;
-    out[at + 7] = dnssecOk ? 0x80 : 0;
-    out[at + 8] = 0;
-    out[at + 9] = 0;
-    out[at + 10] = 0;
+    writeOpt(out, at, maxUdp, a !== null && a.opt >= 0 ? answer[a.opt + 4]! : 0, dnssecOk);
     arcount++;
   }
   out[0] = query[0]!;

@@ -18,7 +18,7 @@ import type { Authority, Zone } from './authority.js';
 export const CLASSIC_UDP = 512;
 /** DNS flag day 2020: never more than this over UDP, to stay clear of IP fragmentation. */
 export const DEFAULT_MAX_UDP = 1232;
-const OPT_LENGTH = 11;
+export const OPT_LENGTH = 11;
 const MAX_LABELS = 128;
 
 export type Action = 'answer' | 'drop' | 'forward';
@@ -179,7 +179,7 @@ export class Responder {
       if (p !== len) return this.formerr(q, qEnd, `${len - p} bytes after the last record`);
     }
     const edns = ednsSize >= 0;
-    const limit = tcp ? 65535 : edns ? Math.min(Math.max(ednsSize, CLASSIC_UDP), this.maxUdp) : CLASSIC_UDP;
+    const limit = answerLimit(tcp, ednsSize, this.maxUdp);
 
     // RFC 6891 §6.1.3: we speak version 0 only.
     if (edns && ednsVersion !== 0) {
@@ -336,18 +336,27 @@ export class Responder {
     return out;
   }
 
-  /** RFC 6891 §6.1.2: root, OPT, our UDP size, extended rcode, version 0, DO copied (RFC 3225 §3). */
   private writeOpt(out: Uint8Array, at: number, extendedRcode: number, dnssecOk: boolean): void {
-    out[at] = 0;
-    out[at + 1] = 0;
-    out[at + 2] = DnsType.OPT;
-    out[at + 3] = this.maxUdp >> 8;
-    out[at + 4] = this.maxUdp & 0xff;
-    out[at + 5] = extendedRcode;
-    out[at + 6] = 0;
-    out[at + 7] = dnssecOk ? 0x80 : 0;
-    out[at + 8] = 0;
-    out[at + 9] = 0;
-    out[at + 10] = 0;
+    writeOpt(out, at, this.maxUdp, extendedRcode, dnssecOk);
   }
+}
+
+/** The largest answer a client takes: 65535 over TCP (RFC 7766), its EDNS size clamped to 512..maxUdp, 512 without EDNS (ednsSize -1). */
+export function answerLimit(tcp: boolean, ednsSize: number, maxUdp: number): number {
+  return tcp ? 65535 : ednsSize >= 0 ? Math.min(Math.max(ednsSize, CLASSIC_UDP), maxUdp) : CLASSIC_UDP;
+}
+
+/** RFC 6891 §6.1.2: root, OPT, our UDP size, extended rcode, version 0, DO copied (RFC 3225 §3); 11 bytes. */
+export function writeOpt(out: Uint8Array, at: number, udpSize: number, extendedRcode: number, dnssecOk: boolean): void {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = DnsType.OPT;
+  out[at + 3] = udpSize >> 8;
+  out[at + 4] = udpSize & 0xff;
+  out[at + 5] = extendedRcode;
+  out[at + 6] = 0;
+  out[at + 7] = dnssecOk ? 0x80 : 0;
+  out[at + 8] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
 }

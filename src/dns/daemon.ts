@@ -180,8 +180,14 @@ export class DnsDaemon {
     if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `DNS UDP through Node's dgram (no batching): ${daemon.udp.fallbackReason}`);
     const zones = plan.dns.zones;
     daemon.log.info(
-      { listen: `${address}:${port}`, zones: zones.map((z) => z.apex), records: zones.reduce((n, z) => n + z.records.length, 0), forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`) },
-      `DNS serving on ${address}:${port} (udp+tcp), ${zones.length} zones${plan.dns.forwarders.length ? `, forwarding the rest to ${plan.dns.forwarders.map((f) => f.address).join(', ')}` : ', refusing the rest'}`,
+      {
+        listen: `${address}:${port}`,
+        zones: zones.map((z) => z.apex),
+        records: zones.reduce((n, z) => n + z.records.length, 0),
+        forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`),
+        ...(plan.dns.forwarders.length ? { allowRecursion: plan.dns.allowRecursion } : {}),
+      },
+      `DNS serving on ${address}:${port} (udp+tcp), ${zones.length} zones${plan.dns.forwarders.length ? `, forwarding the rest to ${plan.dns.forwarders.map((f) => f.address).join(', ')} for ${plan.dns.allowRecursion.join(', ')}` : ', refusing the rest'}`,
     );
     return daemon;
   }

@@ -281,11 +281,11 @@ t.test('recursion only for the site: loopback, the DHCP subnet, the appliance (B
 });
 
 t.test('a reload that changes the forwarders lets queries in flight finish', async (t) => {
-  const a = await fakeUpstream(t, (q) => answer(q, 1, 10), 200);
+  const a = await fakeUpstream(t, (q) => answer(q, 1, 10), 300);
   const b = await fakeUpstream(t, (q) => answer(q, 2, 10));
-  const { daemon, port } = await daemonWith(t, [a], { forwardTimeoutMs: 1000 });
-  const pending = ask(port, rawQuery(0x0101, 'inflight.example.org', 16));
-  await new Promise((r) => setTimeout(r, 50));
+  const { daemon, port } = await daemonWith(t, [a], { forwardTimeoutMs: 3000 });
+  const pending = ask(port, rawQuery(0x0101, 'inflight.example.org', 16), '127.0.0.1', 5000);
+  for (let i = 0; i < 100 && a.seen.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
   t.equal(a.seen.length, 1, 'the query is upstream at A');
   daemon.reload(testPlan({ forwarders: [`127.0.0.1:${b.port}`] }));
   const r = await pending;
@@ -299,7 +299,8 @@ t.test('a reload that changes the forwarders lets queries in flight finish', asy
 t.test('a dead first forwarder is remembered: skipped, probed later, logged once', async (t) => {
   const dead = await fakeUpstream(t, () => null);
   const good = await fakeUpstream(t, (q) => answer(q, 1, 10));
-  const { port, lines } = await daemonWith(t, [dead, good], { forwardTimeoutMs: 200, forwarderDownMs: 400 });
+  // downMs is long enough for the six queries to finish inside it, even on a loaded machine.
+  const { port, lines } = await daemonWith(t, [dead, good], { forwardTimeoutMs: 200, forwarderDownMs: 2000 });
   for (let i = 0; i < 6; i++) t.equal(rcode(await ask(port, rawQuery(i, `d${i}.example.org`, 16))), 0, `query ${i} answered by the second`);
   t.equal(dead.seen.length, 1, 'only the first query waited for the dead one');
   t.equal(good.seen.length, 6);
@@ -308,11 +309,25 @@ t.test('a dead first forwarder is remembered: skipped, probed later, logged once
   t.equal(downs[0]?.forwarder, `127.0.0.1:${dead.port}`);
 
   // After downMs one query probes it again; it answers now: back first in line, and an info line.
-  await new Promise((r) => setTimeout(r, 500));
+  await new Promise((r) => setTimeout(r, 2100));
   dead.reply = (q) => answer(q, 3, 10);
   const probe = await ask(port, rawQuery(100, 'probe.example.org', 16));
   t.equal(probe && count(probe, 6), 3, 'the probe went to the first forwarder');
   t.ok(lines.some((l) => l.level === 30 && String(l.msg).includes('answers again')), 'info: back');
   const after = await ask(port, rawQuery(101, 'after.example.org', 16));
   t.equal(after && count(after, 6), 3, 'and it is first again');
+});
+
+t.test('a closed port upstream (ICMP port unreachable) moves on at once', async (t) => {
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', () => r()));
+  const closedPort = probe.address().port;
+  probe.close();
+  const good = await fakeUpstream(t, (q) => answer(q, 1, 10));
+  const closed: Fake = { port: closedPort, seen: [], reply: () => null, delayMs: 0 };
+  // A timeout far longer than the client waits: only the ICMP error can get the answer to it in time.
+  const { port, lines } = await daemonWith(t, [closed, good], { forwardTimeoutMs: 20_000 });
+  const a = await ask(port, rawQuery(9, 'refused.example.org', 16), '127.0.0.1', 5000);
+  t.equal(rcode(a), 0, 'answered by the second forwarder');
+  t.ok(lines.some((l) => l.level === 40 && l.forwarder === `127.0.0.1:${closedPort}`), 'the closed one is marked down');
 });

@@ -8,7 +8,7 @@ import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
-import { intToIp } from '../wire/ipv4.js';
+import { inCidr, intToIp, ipToInt, isIPv4, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-transport.js';
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
@@ -52,6 +52,8 @@ export interface DnsDaemonOptions {
   tcpIdleMs?: number;
   /** Per forwarder. Default 1500 ms. */
   forwardTimeoutMs?: number;
+  /** A forwarder that timed out is tried last for this long, then probed by one query. Default 30 s. */
+  forwarderDownMs?: number;
   /** Largest UDP answer whatever the client offers. Default 1232 (DNS flag day 2020). */
   maxUdpPayload?: number;
   /** Per-query info lines (client, name, type, rcode). Default true: the admin's capture of what each phone asked. */
@@ -78,9 +80,16 @@ interface TcpConnection {
   readonly socket: net.Socket;
   buffer: Buffer;
   forwards: number;
+  /** Forwarded queries beyond TCP_MAX_FORWARDS_PER_CONNECTION, started in order as answers come back. */
+  waiting?: { requests: Request[]; bytes: number };
 }
 
+type Request = ForwardRequest<Client> & { readonly name: string; readonly qtype: number };
+
+/** In flight upstream per TCP connection, so one connection cannot fill the forwarder's table; more wait (up to the next two bounds). */
 const TCP_MAX_FORWARDS_PER_CONNECTION = 16;
+const TCP_MAX_WAITING = 256;
+const TCP_MAX_WAITING_BYTES = 64 * 1024;
 /** A client that stops reading while we keep answering: cut it off rather than buffer without end. */
 const TCP_MAX_UNSENT = 256 * 1024;
 
@@ -115,6 +124,8 @@ export class DnsDaemon {
   private batchLogging = false;
   private readonly responder: Responder;
   private readonly forwarder: Forwarder<Client>;
+  /** Sources we forward for (plan.dns.allowRecursion), empty without forwarders. */
+  private recursionFrom: Cidr[];
   /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
   private readonly leases = new Map<string, string>();
   private readonly connections = new Set<TcpConnection>();
@@ -147,10 +158,16 @@ export class DnsDaemon {
     // Real queries are a few hundred bytes (a 255-byte name, EDNS options, RFC 7830 padding).
     this.maxQuery = Math.min(65536, Math.max(2048, this.maxUdp));
     this.responder = new Responder(new Authority(boundPlan.dns), this.maxUdp);
+    this.recursionFrom = recursionAcl(boundPlan);
     this.forwarder = new Forwarder<Client>(
       boundPlan.dns.forwarders,
-      { answer: (req, bytes, up) => this.forwardedAnswer(req, bytes, up), failed: (req, reason) => this.forwardFailed(req, reason) },
-      options.forwardTimeoutMs ?? 1500,
+      {
+        answer: (req, bytes, up) => this.forwardedAnswer(req as Request, bytes, up),
+        failed: (req, reason) => this.forwardFailed(req as Request, reason),
+        down: (up, reason) => this.log.warn({ forwarder: `${up.address}:${up.port}`, reason }, `forwarder ${up.address}:${up.port} is not answering: tried last for now`),
+        up: (up) => this.log.info({ forwarder: `${up.address}:${up.port}` }, `forwarder ${up.address}:${up.port} answers again`),
+      },
+      { timeoutMs: options.forwardTimeoutMs ?? 1500, downMs: options.forwarderDownMs ?? 30_000, maxUdp: this.maxUdp },
     );
   }
 
@@ -163,8 +180,14 @@ export class DnsDaemon {
     if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `DNS UDP through Node's dgram (no batching): ${daemon.udp.fallbackReason}`);
     const zones = plan.dns.zones;
     daemon.log.info(
-      { listen: `${address}:${port}`, zones: zones.map((z) => z.apex), records: zones.reduce((n, z) => n + z.records.length, 0), forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`) },
-      `DNS serving on ${address}:${port} (udp+tcp), ${zones.length} zones${plan.dns.forwarders.length ? `, forwarding the rest to ${plan.dns.forwarders.map((f) => f.address).join(', ')}` : ', refusing the rest'}`,
+      {
+        listen: `${address}:${port}`,
+        zones: zones.map((z) => z.apex),
+        records: zones.reduce((n, z) => n + z.records.length, 0),
+        forwarders: plan.dns.forwarders.map((f) => `${f.address}:${f.port}`),
+        ...(plan.dns.forwarders.length ? { allowRecursion: plan.dns.allowRecursion } : {}),
+      },
+      `DNS serving on ${address}:${port} (udp+tcp), ${zones.length} zones${plan.dns.forwarders.length ? `, forwarding the rest to ${plan.dns.forwarders.map((f) => f.address).join(', ')} for ${plan.dns.allowRecursion.join(', ')}` : ', refusing the rest'}`,
     );
     return daemon;
   }
@@ -181,6 +204,7 @@ export class DnsDaemon {
     for (const [ip, name] of this.leases) next.setLease(ip, name);
     this.responder.authority = next;
     this.forwarder.setUpstreams(plan.dns.forwarders);
+    this.recursionFrom = recursionAcl(plan);
     this.counters.leaseNames = next.leaseCount();
   }
 
@@ -292,7 +316,7 @@ export class DnsDaemon {
     this.counters.received++;
     try {
       const r = this.responder;
-      const out = r.respond(msg, false);
+      const out = r.respond(msg, false, this.mayRecurse(ip));
       if (out !== null) {
         // Copied into a slot now: the responder reuses its answer buffers on the next query.
         if (port !== 0) this.udp.send(out, ip, port);
@@ -301,7 +325,7 @@ export class DnsDaemon {
         return;
       }
       // The forwarder keeps the query past this batch: its own copy.
-      if (r.action === 'forward') this.startForward(Buffer.from(msg), { kind: 'udp', address: intToIp(ip), port });
+      if (r.action === 'forward') this.startForward(this.request(Buffer.from(msg), false, { kind: 'udp', address: intToIp(ip), port }));
       else this.dropped(intToIp(ip), r.dropReason, msg.length);
     } catch (err) {
       this.counters.internalErrors++;
@@ -352,7 +376,7 @@ export class DnsDaemon {
     this.counters.received++;
     const address = conn.socket.remoteAddress ?? '?';
     const r = this.responder;
-    const out = r.respond(msg, true);
+    const out = r.respond(msg, true, isIPv4(address) && this.mayRecurse(ipToInt(address)));
     if (out !== null) {
       this.tcpSend(conn, out);
       this.count(r.rcode, r.nodata, false);
@@ -360,14 +384,8 @@ export class DnsDaemon {
       return;
     }
     if (r.action === 'forward') {
-      if (conn.forwards >= TCP_MAX_FORWARDS_PER_CONNECTION) {
-        this.tcpSend(conn, r.servfail(msg, r.questionEnd));
-        this.count(2, false, false);
-        return;
-      }
-      conn.forwards++;
       // The message is a view into a chunk we are about to drop: the forwarder keeps its own copy.
-      this.startForward(Buffer.from(msg), { kind: 'tcp', address, conn });
+      this.tcpForward(conn, this.request(Buffer.from(msg), true, { kind: 'tcp', address, conn }));
       return;
     }
     // RFC 7766 §6.2.1: nothing useful can follow a message we do not even answer.
@@ -390,9 +408,47 @@ export class DnsDaemon {
 
   // ------------------------------------------------------------ forwarding
 
-  private startForward(query: Buffer, client: Client): void {
+  /** BCP 140: forwarding (and RA=1) only for the site's own sources, and only when there are forwarders. */
+  private mayRecurse(ip: number): boolean {
+    for (const c of this.recursionFrom) if (inCidr(ip, c)) return true;
+    return false;
+  }
+
+  /** The query the responder just handed back for forwarding, with what the log line needs. */
+  private request(query: Buffer, tcp: boolean, client: Client): Request {
     const r = this.responder;
-    const request: ForwardRequest<Client> & { name: string; qtype: number } = { query, questionEnd: r.questionEnd, client, name: r.name, qtype: r.qtype };
+    return { query, questionEnd: r.questionEnd, tcp, client, name: r.name, qtype: r.qtype };
+  }
+
+  /** Pipelined TCP queries beyond the per-connection bound wait for an earlier one to come back, never an instant SERVFAIL. */
+  private tcpForward(conn: TcpConnection, request: Request): void {
+    if (conn.forwards < TCP_MAX_FORWARDS_PER_CONNECTION) {
+      conn.forwards++;
+      this.startForward(request);
+      return;
+    }
+    const w = (conn.waiting ??= { requests: [], bytes: 0 });
+    if (w.requests.length >= TCP_MAX_WAITING || w.bytes + request.query.length > TCP_MAX_WAITING_BYTES) {
+      this.forwardFailed(request, 'too many forwarded queries waiting on this TCP connection', false);
+      return;
+    }
+    w.requests.push(request);
+    w.bytes += request.query.length;
+  }
+
+  /** One forwarded query of this connection came back: the next waiting one goes upstream. */
+  private tcpForwardDone(conn: TcpConnection): void {
+    conn.forwards--;
+    const w = conn.waiting;
+    if (w === undefined || conn.socket.destroyed) return;
+    const next = w.requests.shift();
+    if (next === undefined) return;
+    w.bytes -= next.query.length;
+    conn.forwards++;
+    this.startForward(next);
+  }
+
+  private startForward(request: Request): void {
     if (this.forwarder.forward(request)) {
       this.counters.forwarded++;
       return;
@@ -400,25 +456,29 @@ export class DnsDaemon {
     this.forwardFailed(request, 'too many queries waiting for a forwarder');
   }
 
-  private forwardedAnswer(req: ForwardRequest<Client>, bytes: Buffer, up: { address: string; port: number }): void {
+  private forwardedAnswer(req: Request, bytes: Uint8Array, up: { address: string; port: number }): void {
     try {
       this.reply(req.client, bytes);
-      this.count(bytes[3]! & 0xf, false, false);
-      const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
-      this.report(req.client.address, name, qtype, bytes[3]! & 0xf, false, up.address);
+      this.count(bytes[3]! & 0xf, false, (bytes[2]! & 0x02) !== 0);
+      const { name, qtype } = req;
+      this.report(req.client.address, name, qtype, bytes[3]! & 0xf, req.tcp, up.address);
     } catch (err) {
       this.counters.internalErrors++;
       this.log.error({ err }, 'internal error while relaying a forwarded answer');
     }
   }
 
-  private forwardFailed(req: ForwardRequest<Client>, reason: string): void {
+  /** `started`: the query went upstream (a TCP one counts against its connection until now). */
+  private forwardFailed(req: Request, reason: string, started = true): void {
     try {
       this.counters.forwardFailures++;
       const out = this.responder.servfail(req.query, req.questionEnd);
-      this.reply(req.client, out);
+      // RA=1: recursion is offered to this client, it just failed this time (as BIND answers).
+      out[3]! |= 0x80;
+      if (started) this.reply(req.client, out);
+      else if (req.client.kind === 'tcp') this.tcpSend(req.client.conn, out);
       this.count(2, false, false);
-      const { name, qtype } = req as ForwardRequest<Client> & { name: string; qtype: number };
+      const { name, qtype } = req;
       this.log.warn({ client: req.client.address, name, type: typeName(qtype), rcode: 'SERVFAIL', reason }, 'dns query: forwarding failed');
     } catch (err) {
       this.counters.internalErrors++;
@@ -432,8 +492,8 @@ export class DnsDaemon {
       if (client.port === 0) return;
       this.udp.sendTo(bytes, client.address, client.port);
     } else {
-      client.conn.forwards--;
       this.tcpSend(client.conn, bytes);
+      this.tcpForwardDone(client.conn);
     }
   }
 
@@ -483,4 +543,10 @@ export class DnsDaemon {
     this.counters.dropped++;
     if (this.log.isLevelEnabled('debug')) this.log.debug({ client, reason, bytes }, 'DNS message dropped');
   }
+}
+
+/** plan.dns.allowRecursion as CIDRs; nobody when there is no forwarder (we then refuse every outside name). */
+function recursionAcl(plan: Plan): Cidr[] {
+  if (plan.dns.forwarders.length === 0) return [];
+  return plan.dns.allowRecursion.map(parseCidr).filter((c): c is Cidr => c !== null);
 }

@@ -18,7 +18,7 @@ import type { Authority, Zone } from './authority.js';
 export const CLASSIC_UDP = 512;
 /** DNS flag day 2020: never more than this over UDP, to stay clear of IP fragmentation. */
 export const DEFAULT_MAX_UDP = 1232;
-const OPT_LENGTH = 11;
+export const OPT_LENGTH = 11;
 const MAX_LABELS = 128;
 
 export type Action = 'answer' | 'drop' | 'forward';
@@ -59,8 +59,19 @@ export class Responder {
    * Answers one query. `tcp` lifts the size limit to 65535 (RFC 7766). Returns
    * the response, or null for drop/forward (see `action`). Never throws on any
    * input; a thrown error here is a bug in our data, and the daemon counts it.
+   * `mayRecurse`: the client is one we forward for (BCP 140: the site's subnets
+   * and loopback). With forwarders set it gets 'forward' outside our zones and
+   * RA=1 on its answers, others get REFUSED and RA=0. Like BIND, RA=1 only on
+   * answers from the lookup (NOERROR, NXDOMAIN), not on errors about the message.
    */
-  respond(q: Uint8Array, tcp: boolean): Uint8Array | null {
+  respond(q: Uint8Array, tcp: boolean, mayRecurse = true): Uint8Array | null {
+    const recursion = mayRecurse && this.authority.forwarders.length > 0;
+    const out = this.answer(q, tcp, recursion);
+    if (out !== null && recursion && (this.rcode === Rcode.NOERROR || this.rcode === Rcode.NXDOMAIN)) out[3]! |= 0x80;
+    return out;
+  }
+
+  private answer(q: Uint8Array, tcp: boolean, recursion: boolean): Uint8Array | null {
     this.rcode = -1;
     this.qtype = -1;
     this.name = '';
@@ -168,7 +179,7 @@ export class Responder {
       if (p !== len) return this.formerr(q, qEnd, `${len - p} bytes after the last record`);
     }
     const edns = ednsSize >= 0;
-    const limit = tcp ? 65535 : edns ? Math.min(Math.max(ednsSize, CLASSIC_UDP), this.maxUdp) : CLASSIC_UDP;
+    const limit = answerLimit(tcp, ednsSize, this.maxUdp);
 
     // RFC 6891 §6.1.3: we speak version 0 only.
     if (edns && ednsVersion !== 0) {
@@ -204,7 +215,7 @@ export class Responder {
     }
     const zone = authority.zoneFor(this.name, this.labelStarts, labels, weird + 1);
     if (zone !== undefined) return this.negative(q, qEnd, nameEnd, zone, Rcode.NXDOMAIN, limit, edns, dnssecOk);
-    if (authority.forwarders.length > 0) {
+    if (recursion) {
       this.action = 'forward';
       return null;
     }
@@ -333,18 +344,27 @@ export class Responder {
     return out;
   }
 
-  /** RFC 6891 §6.1.2: root, OPT, our UDP size, extended rcode, version 0, DO copied (RFC 3225 §3). */
   private writeOpt(out: Uint8Array, at: number, extendedRcode: number, dnssecOk: boolean): void {
-    out[at] = 0;
-    out[at + 1] = 0;
-    out[at + 2] = DnsType.OPT;
-    out[at + 3] = this.maxUdp >> 8;
-    out[at + 4] = this.maxUdp & 0xff;
-    out[at + 5] = extendedRcode;
-    out[at + 6] = 0;
-    out[at + 7] = dnssecOk ? 0x80 : 0;
-    out[at + 8] = 0;
-    out[at + 9] = 0;
-    out[at + 10] = 0;
+    writeOpt(out, at, this.maxUdp, extendedRcode, dnssecOk);
   }
+}
+
+/** The largest answer a client takes: 65535 over TCP (RFC 7766), its EDNS size clamped to 512..maxUdp, 512 without EDNS (ednsSize -1). */
+export function answerLimit(tcp: boolean, ednsSize: number, maxUdp: number): number {
+  return tcp ? 65535 : ednsSize >= 0 ? Math.min(Math.max(ednsSize, CLASSIC_UDP), maxUdp) : CLASSIC_UDP;
+}
+
+/** RFC 6891 §6.1.2: root, OPT, our UDP size, extended rcode, version 0, DO copied (RFC 3225 §3); 11 bytes. */
+export function writeOpt(out: Uint8Array, at: number, udpSize: number, extendedRcode: number, dnssecOk: boolean): void {
+  out[at] = 0;
+  out[at + 1] = 0;
+  out[at + 2] = DnsType.OPT;
+  out[at + 3] = udpSize >> 8;
+  out[at + 4] = udpSize & 0xff;
+  out[at + 5] = extendedRcode;
+  out[at + 6] = 0;
+  out[at + 7] = dnssecOk ? 0x80 : 0;
+  out[at + 8] = 0;
+  out[at + 9] = 0;
+  out[at + 10] = 0;
 }

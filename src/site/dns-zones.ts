@@ -313,6 +313,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
       leaseDomain: primary,
       leaseTtl: LEASE_TTL,
       forwarders: site.dns.forwarders.map(parseForwarder),
+      allowRecursion: ['127.0.0.0/8', site.dhcp.subnet, `${site.address}/32`],
     },
     warnings: site.dns.enabled ? warnings : [],
   };

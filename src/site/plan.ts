@@ -112,6 +112,11 @@ export interface DnsPlan {
   readonly leaseTtl: number;
   /** Where names outside the zones go; empty = REFUSED (never an open resolver). */
   readonly forwarders: readonly { readonly address: string; readonly port: number }[];
+  /**
+   * Sources we forward for, as CIDRs (BCP 140, RFC 5358): loopback, the DHCP
+   * subnet and the appliance address. Others get REFUSED outside the zones.
+   */
+  readonly allowRecursion: readonly string[];
 }
 
 /** The local control endpoint (provlab status/leases, the status page): always 127.0.0.1. */

@@ -36,9 +36,15 @@ export interface DnsCounters {
   forwarded: number;
   forwardFailures: number;
   tcpConnections: number;
-  /** Connections closed at once because maxTcpConnections were open. */
+  /** Connections closed at once: the table was full and nothing in it could be evicted. */
   tcpRejected: number;
+  /** Connections closed at once: their address already had maxTcpPerClient open. */
+  tcpPerClientRejected: number;
+  /** Idle connections closed to make room for a new one (RFC 7766 §6.2.3). */
+  tcpEvicted: number;
   tcpIdleClosed: number;
+  /** Connections closed because one message took longer than tcpMessageMs to arrive (slowloris). */
+  tcpSlowClosed: number;
   sendErrors: number;
   internalErrors: number;
   leaseNames: number;
@@ -46,10 +52,14 @@ export interface DnsCounters {
 
 export interface DnsDaemonOptions {
   logger: Logger;
-  /** Open TCP connections at most (RFC 7766 §6.2.2 wants a bound). Default 64. */
+  /** Open TCP connections at most (RFC 7766 §6.2.2 wants a bound); when full, the longest idle one makes room. Default 64. */
   maxTcpConnections?: number;
-  /** A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3). Default 10 s. */
+  /** Open TCP connections per client address at most (RFC 7766 §10). Default 8. */
+  maxTcpPerClient?: number;
+  /** A TCP connection with nothing to do for this long between messages is closed (RFC 7766 §6.2.3). Default 10 s. */
   tcpIdleMs?: number;
+  /** A message must arrive whole within this long of its first byte, however the bytes trickle in (RFC 7766 §10). Default 3 s. */
+  tcpMessageMs?: number;
   /** Per forwarder. Default 1500 ms. */
   forwardTimeoutMs?: number;
   /** Largest UDP answer whatever the client offers. Default 1232 (DNS flag day 2020). */
@@ -76,8 +86,14 @@ type Client = { readonly kind: 'udp'; readonly address: string; readonly port: n
 
 interface TcpConnection {
   readonly socket: net.Socket;
+  /** The peer's address, kept: a destroyed socket forgets it, and the per-client count needs it at close. */
+  readonly address: string;
   buffer: Buffer;
   forwards: number;
+  /** Accept time, or when the last whole message arrived or the last answer was written (monotonic ms). */
+  lastActive: number;
+  /** When the first byte of the message being received arrived, or -1 between messages. */
+  messageStart: number;
 }
 
 const TCP_MAX_FORWARDS_PER_CONNECTION = 16;
@@ -102,7 +118,10 @@ export class DnsDaemon {
     forwardFailures: 0,
     tcpConnections: 0,
     tcpRejected: 0,
+    tcpPerClientRejected: 0,
+    tcpEvicted: 0,
     tcpIdleClosed: 0,
+    tcpSlowClosed: 0,
     sendErrors: 0,
     internalErrors: 0,
     leaseNames: 0,
@@ -118,8 +137,16 @@ export class DnsDaemon {
   /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
   private readonly leases = new Map<string, string>();
   private readonly connections = new Set<TcpConnection>();
+  /** Open connections per client address. */
+  private readonly perClient = new Map<string, number>();
   private readonly maxTcp: number;
+  private readonly maxTcpPerClient: number;
   private readonly idleMs: number;
+  private readonly messageMs: number;
+  /** Closes idle and too slow connections; its own clock, because a socket's timeout restarts on every byte. */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** TCP limit kinds already logged once at warn (the rest go to debug). */
+  private readonly tcpLimitWarned = new Set<string>();
   private readonly logQueries: boolean;
   private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
   private udp!: UdpTransport;
@@ -139,7 +166,9 @@ export class DnsDaemon {
     this.log = options.logger.child({ daemon: 'dns' });
     this.queryLog = new QueryLog(this.log, options.queryLogPerClient);
     this.maxTcp = options.maxTcpConnections ?? 64;
+    this.maxTcpPerClient = options.maxTcpPerClient ?? 8;
     this.idleMs = options.tcpIdleMs ?? 10_000;
+    this.messageMs = options.tcpMessageMs ?? 3000;
     this.logQueries = options.logQueries ?? true;
     this.onQuery = options.events?.onQuery;
     this.useDgram = options.dgram === true;
@@ -159,6 +188,8 @@ export class DnsDaemon {
     await daemon.bind();
     daemon.rollTimer = setInterval(() => daemon.queryLog.roll(), 1000);
     daemon.rollTimer.unref();
+    daemon.sweepTimer = setInterval(() => daemon.sweepTcp(), Math.max(25, Math.min(daemon.idleMs, daemon.messageMs) / 4));
+    daemon.sweepTimer.unref();
     const { address, port } = daemon.address();
     if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `DNS UDP through Node's dgram (no batching): ${daemon.udp.fallbackReason}`);
     const zones = plan.dns.zones;
@@ -208,10 +239,12 @@ export class DnsDaemon {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.rollTimer);
+    clearInterval(this.sweepTimer);
     this.queryLog.roll();
     this.forwarder.close();
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
+    this.perClient.clear();
     await Promise.all([this.udp.close(), new Promise<void>((resolve) => this.tcp.close(() => resolve()))]);
   }
 
@@ -311,20 +344,80 @@ export class DnsDaemon {
 
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined);
-    if (this.stopped || this.connections.size >= this.maxTcp) {
-      this.counters.tcpRejected++;
+    const address = socket.remoteAddress ?? '?';
+    if (this.stopped) {
       socket.destroy();
       return;
     }
-    this.counters.tcpConnections++;
-    const conn: TcpConnection = { socket, buffer: Buffer.alloc(0), forwards: 0 };
-    this.connections.add(conn);
-    socket.setTimeout(this.idleMs, () => {
-      this.counters.tcpIdleClosed++;
+    const open = this.perClient.get(address) ?? 0;
+    if (open >= this.maxTcpPerClient) {
+      this.counters.tcpPerClientRejected++;
+      this.tcpLimit('per-client', address, `${address} already has ${open} TCP connections open (maxTcpPerClient)`);
       socket.destroy();
-    });
+      return;
+    }
+    if (this.connections.size >= this.maxTcp) {
+      // RFC 7766 §6.2.3: under pressure, close idle connections rather than turn new clients away.
+      const victim = this.longestIdle();
+      if (victim === undefined) {
+        this.counters.tcpRejected++;
+        this.tcpLimit('full', address, `${this.maxTcp} TCP connections busy: new connection refused`);
+        socket.destroy();
+        return;
+      }
+      this.counters.tcpEvicted++;
+      this.tcpLimit('evicted', victim.address, `${this.maxTcp} TCP connections open: the longest idle one closed to make room`);
+      this.closeTcp(victim);
+    }
+    this.counters.tcpConnections++;
+    const now = performance.now();
+    const conn: TcpConnection = { socket, address, buffer: Buffer.alloc(0), forwards: 0, lastActive: now, messageStart: -1 };
+    this.connections.add(conn);
+    this.perClient.set(address, open + 1);
     socket.on('data', (chunk: Buffer) => this.tcpData(conn, chunk));
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => this.closeTcp(conn));
+  }
+
+  /** The connection that has done nothing for the longest, with no forwarded query pending: the one to evict. */
+  private longestIdle(): TcpConnection | undefined {
+    let victim: TcpConnection | undefined;
+    for (const c of this.connections) {
+      if (c.forwards > 0) continue;
+      if (victim === undefined || c.lastActive < victim.lastActive) victim = c;
+    }
+    return victim;
+  }
+
+  /** Idempotent: from the socket's close event and from our own timeouts and evictions. */
+  private closeTcp(conn: TcpConnection): void {
+    if (!this.connections.delete(conn)) return;
+    const left = (this.perClient.get(conn.address) ?? 1) - 1;
+    if (left > 0) this.perClient.set(conn.address, left);
+    else this.perClient.delete(conn.address);
+    conn.socket.destroy();
+  }
+
+  private sweepTcp(): void {
+    const now = performance.now();
+    for (const c of this.connections) {
+      if (c.messageStart >= 0) {
+        if (now - c.messageStart <= this.messageMs) continue;
+        this.counters.tcpSlowClosed++;
+        this.tcpLimit('slow', c.address, `a TCP message took more than ${this.messageMs} ms to arrive: connection closed`);
+        this.closeTcp(c);
+      } else if (c.forwards === 0 && now - c.lastActive > this.idleMs) {
+        this.counters.tcpIdleClosed++;
+        this.closeTcp(c);
+      }
+    }
+  }
+
+  /** Once per kind at warn, so the admin learns a limit is being hit; every time at debug. */
+  private tcpLimit(kind: string, client: string, msg: string): void {
+    if (!this.tcpLimitWarned.has(kind)) {
+      this.tcpLimitWarned.add(kind);
+      this.log.warn({ client, limit: kind }, `${msg} (from now on logged at debug only; see the counters)`);
+    } else if (this.log.isLevelEnabled('debug')) this.log.debug({ client, limit: kind }, msg);
   }
 
   /** RFC 1035 §4.2.2 / RFC 7766: two-byte length, then the message; several per connection, pipelined. */
@@ -336,9 +429,13 @@ export class DnsDaemon {
         if (buf.length < 2 + size) break;
         const msg = buf.subarray(2, 2 + size);
         buf = buf.subarray(2 + size);
+        conn.messageStart = -1;
+        conn.lastActive = performance.now();
         this.tcpMessage(conn, msg);
         if (conn.socket.destroyed) return;
       }
+      // The whole-message clock starts at a message's first byte and is not restarted by later ones.
+      if (buf.length > 0 && conn.messageStart < 0) conn.messageStart = performance.now();
       // Keep only the unparsed tail (at most one 64 KiB message), copied so the chunk can be freed.
       conn.buffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
     } catch (err) {
@@ -382,6 +479,7 @@ export class DnsDaemon {
       s.destroy();
       return;
     }
+    conn.lastActive = performance.now();
     const frame = Buffer.allocUnsafe(2 + out.length);
     frame.writeUInt16BE(out.length, 0);
     frame.set(out, 2);

@@ -29,6 +29,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SERVERS = {
   provlab: (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
   'provlab-nolog': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
+  // The rate limiter on dnsperf's queries too, at a rate it never reaches: what it costs per query. Only with --only.
+  'provlab-rrl': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--rrl-loopback']],
   'provlab-everyline': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
   // Log destination experiments (not what src/log.ts does today); only with --only.
   'provlab-sync': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],

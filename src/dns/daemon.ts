@@ -13,6 +13,7 @@ import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-t
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
 import { QueryLog } from './query-log.js';
+import { RRL_SEND, RRL_SLIP, RateLimiter, responseClass, writeSlip } from './rrl.js';
 import { DEFAULT_MAX_UDP, Responder } from './responder.js';
 
 export interface DnsCounters {
@@ -45,6 +46,9 @@ export interface DnsCounters {
   tcpIdleClosed: number;
   /** Connections closed because one message took longer than tcpMessageMs to arrive (slowloris). */
   tcpSlowClosed: number;
+  /** UDP responses over dns.rate_limit (also counted by rcode above): slipped as TC=1, or dropped. */
+  rrlSlipped: number;
+  rrlDropped: number;
   sendErrors: number;
   internalErrors: number;
   leaseNames: number;
@@ -72,7 +76,12 @@ export interface DnsDaemonOptions {
   events?: { onQuery?: (e: DnsQueryReport) => void };
   /** UDP through Node's dgram even where the batch socket is available (tests of the fallback). */
   dgram?: boolean;
+  /** Rate-limit 127.0.0.1 too (benchmarks of the limiter's cost); by default the box's own queries never are. */
+  rateLimitLoopback?: boolean;
 }
+
+/** 127.0.0.1: the box itself. The kernel drops 127/8 sources arriving from the VLAN (martians), so nothing there can pose as it. */
+const LOOPBACK_HOST = 0x7f000001;
 
 export interface DnsQueryReport {
   client: string;
@@ -122,6 +131,8 @@ export class DnsDaemon {
     tcpEvicted: 0,
     tcpIdleClosed: 0,
     tcpSlowClosed: 0,
+    rrlSlipped: 0,
+    rrlDropped: 0,
     sendErrors: 0,
     internalErrors: 0,
     leaseNames: 0,
@@ -154,6 +165,14 @@ export class DnsDaemon {
   private readonly maxUdp: number;
   /** A UDP query longer than this (a batch slot, also the largest answer) is dropped on either path. */
   private readonly maxQuery: number;
+  /** dns.rate_limit; null when off. */
+  private rrl: RateLimiter | null = null;
+  private readonly rrlLoopback: boolean;
+  /** The clock of the current batch: one read per recvmmsg, not per datagram. */
+  private batchNow = 1;
+  /** Where a slipped (TC=1) response is written; sent from here, copied into the out slot. */
+  private readonly slipBuf: Buffer;
+  private rrlWarned = false;
   private tcp!: net.Server;
   private stopped = false;
   /** Ends each second of the query log's flood guard. */
@@ -176,6 +195,9 @@ export class DnsDaemon {
     // Real queries are a few hundred bytes (a 255-byte name, EDNS options, RFC 7830 padding).
     this.maxQuery = Math.min(65536, Math.max(2048, this.maxUdp));
     this.responder = new Responder(new Authority(boundPlan.dns), this.maxUdp);
+    this.rrlLoopback = options.rateLimitLoopback === true;
+    this.slipBuf = Buffer.alloc(this.maxQuery);
+    this.setRateLimit(boundPlan);
     this.forwarder = new Forwarder<Client>(
       boundPlan.dns.forwarders,
       { answer: (req, bytes, up) => this.forwardedAnswer(req, bytes, up), failed: (req, reason) => this.forwardFailed(req, reason) },
@@ -213,6 +235,19 @@ export class DnsDaemon {
     this.responder.authority = next;
     this.forwarder.setUpstreams(plan.dns.forwarders);
     this.counters.leaseNames = next.leaseCount();
+    this.setRateLimit(plan);
+  }
+
+  /** A new limiter only when the settings change: a reload keeps a flood's buckets. */
+  private setRateLimit(plan: Plan): void {
+    const s = plan.dns.rateLimit;
+    if (s === undefined || s.responsesPerSecond <= 0) {
+      this.rrl = null;
+      return;
+    }
+    const old = this.rrl?.settings;
+    if (old && old.responsesPerSecond === s.responsesPerSecond && old.slip === s.slip && old.windowSeconds === s.windowSeconds && old.ipv4PrefixLength === s.ipv4PrefixLength) return;
+    this.rrl = new RateLimiter(s);
   }
 
   /**
@@ -292,6 +327,7 @@ export class DnsDaemon {
       {
         batchStart: () => {
           this.inBatch = true;
+          this.batchNow = performance.now() + 1;
           this.batchLogging = this.logQueries && this.queryLog.enabled;
         },
         datagram: (msg, from) => this.datagram(msg, from),
@@ -328,7 +364,10 @@ export class DnsDaemon {
       const out = r.respond(msg, false);
       if (out !== null) {
         // Copied into a slot now: the responder reuses its answer buffers on the next query.
-        if (port !== 0) this.udp.send(out, ip, port);
+        if (port !== 0) {
+          const rrl = this.rrl;
+          if (rrl === null || (ip === LOOPBACK_HOST && !this.rrlLoopback) || this.rateAllows(rrl, out, ip, port)) this.udp.send(out, ip, port);
+        }
         this.count(r.rcode, r.nodata, r.truncated);
         if (this.batchLogging || this.onQuery !== undefined) this.report(intToIp(ip), r.name, r.qtype, r.rcode);
         return;
@@ -340,6 +379,26 @@ export class DnsDaemon {
       this.counters.internalErrors++;
       this.log.error({ err, client: intToIp(ip) }, 'internal error while answering a DNS query');
     }
+  }
+
+  /** RRL (src/dns/rrl.ts): true to send the answer; otherwise it has been slipped as TC=1 or dropped. */
+  private rateAllows(rrl: RateLimiter, out: Uint8Array, ip: number, port: number): boolean {
+    const r = this.responder;
+    const verdict = rrl.decide(ip, responseClass(out, r.questionEnd, r.rcode, r.nodata), this.batchNow);
+    if (verdict === RRL_SEND) return true;
+    if (verdict === RRL_SLIP) {
+      this.counters.rrlSlipped++;
+      this.udp.send(this.slipBuf.subarray(0, writeSlip(out, r.questionEnd, this.slipBuf)), ip, port);
+    } else this.counters.rrlDropped++;
+    if (!this.rrlWarned) {
+      this.rrlWarned = true;
+      const s = rrl.settings;
+      this.log.warn(
+        { client: intToIp(ip), name: r.name, limit: s.responsesPerSecond },
+        `rate limiting UDP answers to ${intToIp(ip)}/${s.ipv4PrefixLength} (over ${s.responsesPerSecond} a second for one answer; logged once, see the counters rrlSlipped/rrlDropped)`,
+      );
+    }
+    return false;
   }
 
   private accept(socket: net.Socket): void {

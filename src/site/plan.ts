@@ -103,6 +103,16 @@ export interface DnsPlan {
   readonly leaseTtl: number;
   /** Where names outside the zones go; empty = REFUSED (never an open resolver). */
   readonly forwarders: readonly { readonly address: string; readonly port: number }[];
+  /** Response rate limiting of UDP answers (src/dns/rrl.ts); absent in hand-made plans = off. */
+  readonly rateLimit?: DnsRateLimitPlan;
+}
+
+export interface DnsRateLimitPlan {
+  /** 0 = off. */
+  readonly responsesPerSecond: number;
+  readonly slip: number;
+  readonly windowSeconds: number;
+  readonly ipv4PrefixLength: number;
 }
 
 /** The local control endpoint (provlab status/leases, the status page): always 127.0.0.1. */

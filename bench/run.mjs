@@ -537,6 +537,21 @@ function dnsSkipReason() {
   return undefined;
 }
 
+/** The JSON result lines of a load generator's output (dns-load.mjs, dns-flood.mjs); other lines are comments. */
+function jsonLines(stdout) {
+  return stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        return null;
+      }
+    })
+    .filter(Boolean);
+}
+
 /** Why the flood row cannot run; undefined when it can. */
 function floodSkipReason() {
   const missing = ['knotd', 'gcc', 'dig'].filter((t) => sh(`command -v ${t}`).startsWith('('));
@@ -555,17 +570,7 @@ async function floodRuns(results) {
   const seconds = Math.min(SECONDS, 10);
   const args = [join(ROOT, 'bench/dns-flood.mjs'), '--seconds', String(seconds), '--rounds', '3'];
   const r = await P.run(process.execPath, args, { ns, timeoutMs: (seconds + 15) * 3 * 3 * 1000 + 60_000 });
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return null;
-      }
-    })
-    .filter(Boolean);
+  const rows = jsonLines(r.stdout);
   results.dnsFlood = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
   for (const x of rows) log(`  ${x.server.padEnd(14)} phones lost ${x.lossPct} % (flood ${x.floodRate}/s)`);
   if (!rows.length) log(`  DNS flood failed: ${results.dnsFlood.error.split('\n').slice(-3).join(' | ')}`);
@@ -580,17 +585,7 @@ async function dnsRuns(results) {
   const ns = P.createLoopbackNs('q');
   const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,provlab-everyline,dnsmasq'];
   const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 3 * 1000 + 60_000 });
-  const rows = r.stdout
-    .split('\n')
-    .filter((l) => l.startsWith('{'))
-    .map((l) => {
-      try {
-        return JSON.parse(l);
-      } catch {
-        return null;
-      }
-    })
-    .filter(Boolean);
+  const rows = jsonLines(r.stdout);
   results.dns = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
   const pl = rows.find((x) => x.server === 'provlab');
   const dm = rows.find((x) => x.server === 'dnsmasq');

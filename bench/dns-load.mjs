@@ -23,12 +23,15 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 import { optionsOrExit } from './lib/args.mjs';
+import { DNS_BENCH_QUERIES, dnsBenchSite } from './lib/dns-site.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 // Each server's command for a port; called only once the site and dnsmasq's arguments exist below.
 const SERVERS = {
   provlab: (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port)]],
   'provlab-nolog': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-query-log']],
+  // The rate limiter on dnsperf's queries too, at a rate it never reaches: what it costs per query. Only with --only.
+  'provlab-rrl': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--rrl-loopback']],
   'provlab-everyline': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-every-query']],
   // Log destination experiments (not what src/log.ts does today); only with --only.
   'provlab-sync': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--log-sync']],
@@ -62,43 +65,8 @@ for (const tool of ['dnsperf', 'dnsmasq']) {
 
 const dir = mkdtempSync(join(tmpdir(), 'provlab-dns-bench-'));
 const site = join(dir, 'site.yaml');
-writeFileSync(
-  site,
-  `site: dns-bench
-address: 127.0.0.1
-dhcp:
-  subnet: 127.88.0.0/24
-  pool: 127.88.0.100-127.88.0.199
-  router: 127.88.0.1
-domains:
-  primary: schertz.name
-  search: [schertz.name, corp.schertz.name]
-lync:
-  pool: lyncpool.schertz.name
-  web: lyncweb.schertz.name
-  address: 127.88.0.10
-ntp:
-  servers: [127.88.0.1]
-listen: { dhcp: 6767, dns: 5300, ntp: 12300 }
-state: ${join(dir, 'state')}
-`,
-);
-// What an LPE phone asks while it boots (lpe-facts), plus one NXDOMAIN and one NODATA.
-const QUERIES = [
-  'ucupdates-r2.schertz.name A',
-  'ucupdates-r2.corp.schertz.name A',
-  '_sipinternaltls._tcp.schertz.name SRV',
-  '_sipinternal._tcp.schertz.name SRV',
-  '_sip._tls.schertz.name SRV',
-  'sipinternal.schertz.name A',
-  'sip.schertz.name A',
-  'lyncpool.schertz.name A',
-  'lyncweb.schertz.name A',
-  '_ntp._udp.schertz.name SRV',
-  'time.windows.com A',
-  'nope.schertz.name A',
-  'ucupdates-r2.schertz.name AAAA',
-];
+writeFileSync(site, dnsBenchSite(join(dir, 'state')));
+const QUERIES = DNS_BENCH_QUERIES;
 const queryFile = join(dir, 'queries.txt');
 writeFileSync(queryFile, `${QUERIES.join('\n')}\n`);
 

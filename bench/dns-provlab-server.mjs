@@ -1,6 +1,7 @@
 // Candidate (b) of docs/dns-design.md: provlab's own DnsDaemon (precomputed
 // responses, patched ID and question case). Run by bench/dns-load.mjs; needs dist/.
-//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log | --log-every-query]
+//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log | --log-every-query] [--rrl-loopback | --no-rrl] [--kernel-rcvbuf]
+// --rrl-loopback: dnsperf's 127.0.0.1 goes through the rate limiter too, at a rate it never reaches (the limiter's cost).
 // JSON logs (one line per query unless --no-query-log) go to stderr like `provlab up`.
 import { pino } from 'pino';
 import { DnsDaemon } from '../dist/dns/daemon.js';
@@ -9,7 +10,11 @@ import { loadSite } from '../dist/site/load.js';
 import { compilePlan } from '../dist/site/compile.js';
 
 const [file, port] = process.argv.slice(2);
-const plan = compilePlan(loadSite(file), file);
+const compiled = compilePlan(loadSite(file), file);
+const rrlLoopback = process.argv.includes('--rrl-loopback');
+// --no-rrl: dns.rate_limit off (the flood row's comparison).
+const rrlRate = rrlLoopback ? 1_000_000_000 : process.argv.includes('--no-rrl') ? 0 : undefined;
+const plan = rrlRate === undefined ? compiled : { ...compiled, dns: { ...compiled.dns, rateLimit: { ...compiled.dns.rateLimit, responsesPerSecond: rrlRate } } };
 // Experiments with the log destination (src/log.ts uses pino.destination({ dest: 2, sync: false })):
 //   --min-length N   sonic-boom buffers until N bytes before each write
 //   --log-sync       write(2) from the main thread instead of libuv's thread pool
@@ -26,7 +31,7 @@ const logger = process.argv.includes('--log-worker')
     : createLogger({ level: 'info', pretty: false });
 const daemon = await DnsDaemon.start(
   { ...plan, dns: { ...plan.dns, port: Number(port) } },
-  { logger, logQueries: !process.argv.includes('--no-query-log'), ...(process.argv.includes('--log-every-query') ? { queryLogPerClient: Infinity } : {}) },
+  { logger, rateLimitLoopback: rrlLoopback, ...(process.argv.includes('--kernel-rcvbuf') ? { udpRcvbuf: 0 } : {}), logQueries: !process.argv.includes('--no-query-log'), ...(process.argv.includes('--log-every-query') ? { queryLogPerClient: Infinity } : {}) },
 );
 process.stdout.write(`${JSON.stringify({ listening: daemon.address() })}\n`);
 process.on('SIGTERM', async () => {

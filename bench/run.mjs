@@ -30,7 +30,7 @@ node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
   --rates A,B,...        DHCP exchanges/s offered (1000,4000,8000; 8000 with --quick)
   --models new,phones    perfdhcp client models (both; new with --quick)
   --servers LIST         provlab,kea,dnsmasq (and provlab-daemon: the DHCP daemon alone)
-  --skip LIST            leave out any of dhcp,kill9,ntp,startup,dns
+  --skip LIST            leave out any of dhcp,kill9,ntp,startup,dns,dns-flood
   --repeat N             rounds of the DHCP rows, interleaved (1)
   --client-queue BYTES   perfdhcp receive queue for the extra top-rate rows (4194304; 0: no such rows)
   --no-info              leave out the rows with a log line per exchange
@@ -51,7 +51,7 @@ const O = optionsOrExit(argv, {
   rates: { type: 'number', list: true, min: 1, max: 100000 },
   models: { type: 'string', list: true, choices: ['new', 'phones'] },
   servers: { type: 'string', list: true, choices: ['provlab', 'provlab-daemon', 'kea', 'dnsmasq'], default: ['provlab', 'kea', 'dnsmasq'] },
-  skip: { type: 'string', list: true, choices: ['dhcp', 'kill9', 'ntp', 'startup', 'dns'], default: [] },
+  skip: { type: 'string', list: true, choices: ['dhcp', 'kill9', 'ntp', 'startup', 'dns', 'dns-flood'], default: [] },
   'cpu-prof': { type: 'boolean' },
   'no-write': { type: 'boolean' },
   out: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
@@ -504,6 +504,14 @@ async function main() {
     log('DNS:');
     await dnsRuns(results);
   }
+  const floodSkip = SKIP.has('dns-flood') ? 'skipped with --skip dns-flood' : floodSkipReason();
+  if (floodSkip) {
+    results.dnsFlood = { skipped: floodSkip };
+    log(`DNS flood: skipped: ${floodSkip}`);
+  } else {
+    log('DNS flood:');
+    await floodRuns(results);
+  }
   clearTimeout(deadline);
   results.machine.loadavgAfter = sh('cat /proc/loadavg');
 
@@ -529,16 +537,9 @@ function dnsSkipReason() {
   return undefined;
 }
 
-/**
- * dnsperf against provlab's DnsDaemon (per-query log on, as `up` runs it; and with a line for every query) and dnsmasq with
- * the same local records: bench/dns-load.mjs (written with the DNS server), run here inside
- * a loopback-only namespace. Its JSON result lines are kept as they are.
- */
-async function dnsRuns(results) {
-  const ns = P.createLoopbackNs('q');
-  const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,provlab-everyline,dnsmasq'];
-  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 3 * 1000 + 60_000 });
-  const rows = r.stdout
+/** The JSON result lines of a load generator's output (dns-load.mjs, dns-flood.mjs); other lines are comments. */
+function jsonLines(stdout) {
+  return stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => {
@@ -549,6 +550,42 @@ async function dnsRuns(results) {
       }
     })
     .filter(Boolean);
+}
+
+/** Why the flood row cannot run; undefined when it can. */
+function floodSkipReason() {
+  const missing = ['knotd', 'gcc', 'dig'].filter((t) => sh(`command -v ${t}`).startsWith('('));
+  if (missing.length) return `missing ${missing.join(', ')} (Debian: knot, gcc, bind9-dnsutils)`;
+  if (!existsSync(join(ROOT, 'dist/dns/daemon.js'))) return 'dist/dns/daemon.js is missing (npm run build)';
+  return undefined;
+}
+
+/**
+ * One source floods while 50 "phones" on other addresses measure their loss:
+ * provlab (dns.rate_limit as defaulted, and off) and Knot (default configuration)
+ * in the same run, in a loopback-only namespace (bench/dns-flood.mjs).
+ */
+async function floodRuns(results) {
+  const ns = P.createLoopbackNs('f');
+  const seconds = Math.min(SECONDS, 10);
+  const args = [join(ROOT, 'bench/dns-flood.mjs'), '--seconds', String(seconds), '--rounds', '3'];
+  const r = await P.run(process.execPath, args, { ns, timeoutMs: (seconds + 15) * 3 * 3 * 1000 + 60_000 });
+  const rows = jsonLines(r.stdout);
+  results.dnsFlood = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
+  for (const x of rows) log(`  ${x.server.padEnd(14)} phones lost ${x.lossPct} % (flood ${x.floodRate}/s)`);
+  if (!rows.length) log(`  DNS flood failed: ${results.dnsFlood.error.split('\n').slice(-3).join(' | ')}`);
+}
+
+/**
+ * dnsperf against provlab's DnsDaemon (per-query log on, as `up` runs it; and with a line for every query) and dnsmasq with
+ * the same local records: bench/dns-load.mjs (written with the DNS server), run here inside
+ * a loopback-only namespace. Its JSON result lines are kept as they are.
+ */
+async function dnsRuns(results) {
+  const ns = P.createLoopbackNs('q');
+  const args = [join(ROOT, 'bench/dns-load.mjs'), '--seconds', String(SECONDS), '--latency-seconds', '5', '--rounds', '1', '--only', 'provlab,provlab-everyline,dnsmasq'];
+  const r = await P.run(process.execPath, args, { ns, timeoutMs: (SECONDS + 20) * 3 * 1000 + 60_000 });
+  const rows = jsonLines(r.stdout);
   results.dns = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
   const pl = rows.find((x) => x.server === 'provlab');
   const dm = rows.find((x) => x.server === 'dnsmasq');

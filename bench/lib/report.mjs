@@ -204,6 +204,7 @@ export function writeReport(file, results, { jsonFile }) {
     for (const x of dns.rows) L.push(`| ${x.server} | ${x.qps} | ${dm ? ratio(x.qps, dm.qps) : ''} | ${x.lost} | ${x.p50Ms} ms | ${x.p99Ms} ms | ${x.pacedQps} | ${x.pacedP99Ms} ms | ${x.cpuPct} % | ${x.cpuUsPerQuery} |`);
     L.push('');
   }
+  floodSection(L, results.dnsFlood);
   L.push(END);
 
   let tail = DEFAULT_ANALYSIS;
@@ -214,6 +215,32 @@ export function writeReport(file, results, { jsonFile }) {
   }
   const head = '# provlab benchmarks\n\nprovlab against Kea, dnsmasq and chrony on the same machine, in the same run. Run them yourself with `npm run bench` (root; needs perfdhcp from `kea-admin`, `kea-dhcp4-server`, `dnsmasq-base`, `chrony`).\n\n';
   writeFileSync(file, `${head}${L.join('\n')}\n\n${tail}`);
+}
+
+/** The flood row (bench/dns-flood.mjs): the phones' loss while one source floods, provlab against Knot. */
+function floodSection(L, fl) {
+  L.push('### DNS under a flood', '');
+  if (!fl || fl.skipped) {
+    L.push(`Not measured${fl?.skipped ? `: ${fl.skipped}` : ''}.`, '');
+    return;
+  }
+  if (!fl.rows?.length) {
+    L.push(`**Not measured** — the flood bench failed: \`${(fl.error ?? '').split('\n').slice(-2).join(' ')}\``, '');
+    return;
+  }
+  L.push(
+    `\`${fl.command}\` (bench/dns-flood.mjs): one source (127.0.1.1) floods a valid query at up to 150,000/s while 50 phones (127.0.2.1–50, 10 queries a second each, the boot queries) count their queries left unanswered; provlab with \`dns.rate_limit\` as the site file defaults it and with it off, Knot DNS with its default configuration (no RRL, one UDP worker per CPU) loaded with \`provlab export bind\`'s zones. Medians of the rounds; target: phones lose no more than with Knot.`,
+    '',
+  );
+  L.push('| server | phones lost (median) | vs Knot | rounds (lost %) | flood sent/s | server kernel drops |', '|---|---:|---:|---|---:|---:|');
+  const servers = [...new Set(fl.rows.map((r) => r.server))];
+  const knot = median(fl.rows.filter((r) => r.server === 'knot').map((r) => r.lossPct));
+  for (const s of servers) {
+    const rs = fl.rows.filter((r) => r.server === s);
+    const loss = median(rs.map((r) => r.lossPct));
+    L.push(`| ${s} | ${f(loss, 2)} % | ${s === 'knot' ? '' : ratio(loss, knot)} | ${rs.map((r) => r.lossPct).join(', ')} | ${f(median(rs.map((r) => r.floodRate)))} | ${f(median(rs.map((r) => r.serverKernelDrops)))} |`);
+  }
+  L.push('');
 }
 
 const DEFAULT_ANALYSIS = `## Analysis (hand-written)

@@ -13,6 +13,7 @@ import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-t
 import { Authority } from './authority.js';
 import { Forwarder, type ForwardRequest } from './forwarder.js';
 import { QueryLog } from './query-log.js';
+import { RRL_SEND, RRL_SLIP, RateLimiter, responseClass, writeSlip } from './rrl.js';
 import { DEFAULT_MAX_UDP, Responder } from './responder.js';
 
 export interface DnsCounters {
@@ -36,9 +37,18 @@ export interface DnsCounters {
   forwarded: number;
   forwardFailures: number;
   tcpConnections: number;
-  /** Connections closed at once because maxTcpConnections were open. */
+  /** Connections closed at once: the table was full and nothing in it could be evicted. */
   tcpRejected: number;
+  /** Connections closed at once: their address already had maxTcpPerClient open. */
+  tcpPerClientRejected: number;
+  /** Idle connections closed to make room for a new one (RFC 7766 §6.2.3). */
+  tcpEvicted: number;
   tcpIdleClosed: number;
+  /** Connections closed because one message took longer than tcpMessageMs to arrive (slowloris). */
+  tcpSlowClosed: number;
+  /** UDP responses over dns.rate_limit (also counted by rcode above): slipped as TC=1, or dropped. */
+  rrlSlipped: number;
+  rrlDropped: number;
   sendErrors: number;
   internalErrors: number;
   leaseNames: number;
@@ -46,10 +56,14 @@ export interface DnsCounters {
 
 export interface DnsDaemonOptions {
   logger: Logger;
-  /** Open TCP connections at most (RFC 7766 §6.2.2 wants a bound). Default 64. */
+  /** Open TCP connections at most (RFC 7766 §6.2.2 wants a bound); when full, the longest idle one makes room. Default 64. */
   maxTcpConnections?: number;
-  /** A TCP connection with no complete query for this long is closed (RFC 7766 §6.2.3). Default 10 s. */
+  /** Open TCP connections per client address at most (RFC 7766 §10). Default 8. */
+  maxTcpPerClient?: number;
+  /** A TCP connection with nothing to do for this long between messages is closed (RFC 7766 §6.2.3). Default 10 s. */
   tcpIdleMs?: number;
+  /** A message must arrive whole within this long of its first byte, however the bytes trickle in (RFC 7766 §10). Default 3 s. */
+  tcpMessageMs?: number;
   /** Per forwarder. Default 1500 ms. */
   forwardTimeoutMs?: number;
   /** A forwarder that timed out is tried last for this long, then probed by one query. Default 30 s. */
@@ -64,7 +78,23 @@ export interface DnsDaemonOptions {
   events?: { onQuery?: (e: DnsQueryReport) => void };
   /** UDP through Node's dgram even where the batch socket is available (tests of the fallback). */
   dgram?: boolean;
+  /** SO_RCVBUF of the UDP socket; 0 = the kernel default (208 KiB). Default 4 MiB. */
+  udpRcvbuf?: number;
+  /** Rate-limit 127.0.0.1 too (benchmarks of the limiter's cost); by default the box's own queries never are. */
+  rateLimitLoopback?: boolean;
 }
+
+/**
+ * SO_RCVBUF: under a flood the queue must ride out the moments the thread is
+ * not reading (a GC pause, another process on the core); the default 208 KiB
+ * holds about 2 ms at 150,000 small datagrams/s, then phones' queries are
+ * dropped with the flood's. Same reasoning and size as DHCP's. Only what is
+ * queued uses memory.
+ */
+const UDP_RCVBUF = 4 * 1024 * 1024;
+
+/** 127.0.0.1: the box itself. The kernel drops 127/8 sources arriving from the VLAN (martians), so nothing there can pose as it. */
+const LOOPBACK_HOST = 0x7f000001;
 
 export interface DnsQueryReport {
   client: string;
@@ -78,10 +108,16 @@ type Client = { readonly kind: 'udp'; readonly address: string; readonly port: n
 
 interface TcpConnection {
   readonly socket: net.Socket;
+  /** The peer's address, kept: a destroyed socket forgets it, and the per-client count needs it at close. */
+  readonly address: string;
   buffer: Buffer;
   forwards: number;
   /** Forwarded queries beyond TCP_MAX_FORWARDS_PER_CONNECTION, started in order as answers come back. */
   waiting?: { requests: Request[]; bytes: number };
+  /** Accept time, or when the last whole message arrived or the last answer was written (monotonic ms). */
+  lastActive: number;
+  /** When the first byte of the message being received arrived, or -1 between messages. */
+  messageStart: number;
 }
 
 type Request = ForwardRequest<Client> & { readonly name: string; readonly qtype: number };
@@ -111,7 +147,12 @@ export class DnsDaemon {
     forwardFailures: 0,
     tcpConnections: 0,
     tcpRejected: 0,
+    tcpPerClientRejected: 0,
+    tcpEvicted: 0,
     tcpIdleClosed: 0,
+    tcpSlowClosed: 0,
+    rrlSlipped: 0,
+    rrlDropped: 0,
     sendErrors: 0,
     internalErrors: 0,
     leaseNames: 0,
@@ -129,8 +170,16 @@ export class DnsDaemon {
   /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
   private readonly leases = new Map<string, string>();
   private readonly connections = new Set<TcpConnection>();
+  /** Open connections per client address. */
+  private readonly perClient = new Map<string, number>();
   private readonly maxTcp: number;
+  private readonly maxTcpPerClient: number;
   private readonly idleMs: number;
+  private readonly messageMs: number;
+  /** Closes idle and too slow connections; its own clock, because a socket's timeout restarts on every byte. */
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** TCP limit kinds already logged once at warn (the rest go to debug). */
+  private readonly tcpLimitWarned = new Set<string>();
   private readonly logQueries: boolean;
   private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
   private udp!: UdpTransport;
@@ -138,6 +187,15 @@ export class DnsDaemon {
   private readonly maxUdp: number;
   /** A UDP query longer than this (a batch slot, also the largest answer) is dropped on either path. */
   private readonly maxQuery: number;
+  /** dns.rate_limit; null when off. */
+  private rrl: RateLimiter | null = null;
+  private readonly rrlLoopback: boolean;
+  private readonly rcvbuf: number;
+  /** The clock of the current batch: one read per recvmmsg, not per datagram. */
+  private batchNow = 1;
+  /** Where a slipped (TC=1) response is written; sent from here, copied into the out slot. */
+  private readonly slipBuf: Buffer;
+  private rrlWarned = false;
   private tcp!: net.Server;
   private stopped = false;
   /** Ends each second of the query log's flood guard. */
@@ -150,7 +208,9 @@ export class DnsDaemon {
     this.log = options.logger.child({ daemon: 'dns' });
     this.queryLog = new QueryLog(this.log, options.queryLogPerClient);
     this.maxTcp = options.maxTcpConnections ?? 64;
+    this.maxTcpPerClient = options.maxTcpPerClient ?? 8;
     this.idleMs = options.tcpIdleMs ?? 10_000;
+    this.messageMs = options.tcpMessageMs ?? 3000;
     this.logQueries = options.logQueries ?? true;
     this.onQuery = options.events?.onQuery;
     this.useDgram = options.dgram === true;
@@ -159,6 +219,10 @@ export class DnsDaemon {
     this.maxQuery = Math.min(65536, Math.max(2048, this.maxUdp));
     this.responder = new Responder(new Authority(boundPlan.dns), this.maxUdp);
     this.recursionFrom = recursionAcl(boundPlan);
+    this.rrlLoopback = options.rateLimitLoopback === true;
+    this.rcvbuf = options.udpRcvbuf ?? UDP_RCVBUF;
+    this.slipBuf = Buffer.alloc(this.maxQuery);
+    this.setRateLimit(boundPlan);
     this.forwarder = new Forwarder<Client>(
       boundPlan.dns.forwarders,
       {
@@ -176,6 +240,8 @@ export class DnsDaemon {
     await daemon.bind();
     daemon.rollTimer = setInterval(() => daemon.queryLog.roll(), 1000);
     daemon.rollTimer.unref();
+    daemon.sweepTimer = setInterval(() => daemon.sweepTcp(), Math.max(25, Math.min(daemon.idleMs, daemon.messageMs) / 4));
+    daemon.sweepTimer.unref();
     const { address, port } = daemon.address();
     if (daemon.udp.fallbackReason !== null) daemon.log.warn({ reason: daemon.udp.fallbackReason }, `DNS UDP through Node's dgram (no batching): ${daemon.udp.fallbackReason}`);
     const zones = plan.dns.zones;
@@ -206,6 +272,19 @@ export class DnsDaemon {
     this.forwarder.setUpstreams(plan.dns.forwarders);
     this.recursionFrom = recursionAcl(plan);
     this.counters.leaseNames = next.leaseCount();
+    this.setRateLimit(plan);
+  }
+
+  /** A new limiter only when the settings change: a reload keeps a flood's buckets. */
+  private setRateLimit(plan: Plan): void {
+    const s = plan.dns.rateLimit;
+    if (s === undefined || s.responsesPerSecond <= 0) {
+      this.rrl = null;
+      return;
+    }
+    const old = this.rrl?.settings;
+    if (old && old.responsesPerSecond === s.responsesPerSecond && old.slip === s.slip && old.windowSeconds === s.windowSeconds && old.ipv4PrefixLength === s.ipv4PrefixLength) return;
+    this.rrl = new RateLimiter(s);
   }
 
   /**
@@ -232,10 +311,12 @@ export class DnsDaemon {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.rollTimer);
+    clearInterval(this.sweepTimer);
     this.queryLog.roll();
     this.forwarder.close();
     for (const c of this.connections) c.socket.destroy();
     this.connections.clear();
+    this.perClient.clear();
     await Promise.all([this.udp.close(), new Promise<void>((resolve) => this.tcp.close(() => resolve()))]);
   }
 
@@ -279,10 +360,11 @@ export class DnsDaemon {
 
   private async openUdp(address: string, port: number): Promise<{ port: number; close(): void }> {
     const udp = await openUdpTransport(
-      { address, port, slotSize: this.maxQuery, dgram: this.useDgram },
+      { address, port, slotSize: this.maxQuery, dgram: this.useDgram, ...(this.rcvbuf > 0 ? { rcvbuf: this.rcvbuf } : {}) },
       {
         batchStart: () => {
           this.inBatch = true;
+          this.batchNow = performance.now() + 1;
           this.batchLogging = this.logQueries && this.queryLog.enabled;
         },
         datagram: (msg, from) => this.datagram(msg, from),
@@ -319,7 +401,14 @@ export class DnsDaemon {
       const out = r.respond(msg, false, this.mayRecurse(ip));
       if (out !== null) {
         // Copied into a slot now: the responder reuses its answer buffers on the next query.
-        if (port !== 0) this.udp.send(out, ip, port);
+        const rrl = this.rrl;
+        if (rrl === null || (ip === LOOPBACK_HOST && !this.rrlLoopback) || this.rateAllows(rrl, out, ip, port)) {
+          if (port !== 0) this.udp.send(out, ip, port);
+        } else {
+          // A flood's limited queries are counted, not logged one by one: the warn line names the client once.
+          this.count(r.rcode, r.nodata, r.truncated);
+          return;
+        }
         this.count(r.rcode, r.nodata, r.truncated);
         if (this.batchLogging || this.onQuery !== undefined) this.report(intToIp(ip), r.name, r.qtype, r.rcode);
         return;
@@ -333,22 +422,102 @@ export class DnsDaemon {
     }
   }
 
+  /** RRL (src/dns/rrl.ts): true to send the answer; otherwise it has been slipped as TC=1 or dropped. */
+  private rateAllows(rrl: RateLimiter, out: Uint8Array, ip: number, port: number): boolean {
+    const r = this.responder;
+    const verdict = rrl.decide(ip, responseClass(out, r.questionEnd, r.rcode, r.nodata), this.batchNow);
+    if (verdict === RRL_SEND) return true;
+    if (verdict === RRL_SLIP) {
+      this.counters.rrlSlipped++;
+      if (port !== 0) this.udp.send(this.slipBuf.subarray(0, writeSlip(out, r.questionEnd, this.slipBuf)), ip, port);
+    } else this.counters.rrlDropped++;
+    if (!this.rrlWarned) {
+      this.rrlWarned = true;
+      const s = rrl.settings;
+      this.log.warn(
+        { client: intToIp(ip), name: r.name, limit: s.responsesPerSecond },
+        `rate limiting UDP answers to ${intToIp(ip)}/${s.ipv4PrefixLength} (over ${s.responsesPerSecond} a second for one answer; logged once, see the counters rrlSlipped/rrlDropped)`,
+      );
+    }
+    return false;
+  }
+
   private accept(socket: net.Socket): void {
     socket.on('error', () => undefined);
-    if (this.stopped || this.connections.size >= this.maxTcp) {
-      this.counters.tcpRejected++;
+    const address = socket.remoteAddress ?? '?';
+    if (this.stopped) {
       socket.destroy();
       return;
     }
-    this.counters.tcpConnections++;
-    const conn: TcpConnection = { socket, buffer: Buffer.alloc(0), forwards: 0 };
-    this.connections.add(conn);
-    socket.setTimeout(this.idleMs, () => {
-      this.counters.tcpIdleClosed++;
+    const open = this.perClient.get(address) ?? 0;
+    if (open >= this.maxTcpPerClient) {
+      this.counters.tcpPerClientRejected++;
+      this.tcpLimit('per-client', address, `${address} already has ${open} TCP connections open (maxTcpPerClient)`);
       socket.destroy();
-    });
+      return;
+    }
+    if (this.connections.size >= this.maxTcp) {
+      // RFC 7766 §6.2.3: under pressure, close idle connections rather than turn new clients away.
+      const victim = this.longestIdle();
+      if (victim === undefined) {
+        this.counters.tcpRejected++;
+        this.tcpLimit('full', address, `${this.maxTcp} TCP connections busy: new connection refused`);
+        socket.destroy();
+        return;
+      }
+      this.counters.tcpEvicted++;
+      this.tcpLimit('evicted', victim.address, `${this.maxTcp} TCP connections open: the longest idle one closed to make room`);
+      this.closeTcp(victim);
+    }
+    this.counters.tcpConnections++;
+    const now = performance.now();
+    const conn: TcpConnection = { socket, address, buffer: Buffer.alloc(0), forwards: 0, lastActive: now, messageStart: -1 };
+    this.connections.add(conn);
+    this.perClient.set(address, open + 1);
     socket.on('data', (chunk: Buffer) => this.tcpData(conn, chunk));
-    socket.on('close', () => this.connections.delete(conn));
+    socket.on('close', () => this.closeTcp(conn));
+  }
+
+  /** The connection that has done nothing for the longest, with no forwarded query pending: the one to evict. */
+  private longestIdle(): TcpConnection | undefined {
+    let victim: TcpConnection | undefined;
+    for (const c of this.connections) {
+      if (c.forwards > 0) continue;
+      if (victim === undefined || c.lastActive < victim.lastActive) victim = c;
+    }
+    return victim;
+  }
+
+  /** Idempotent: from the socket's close event and from our own timeouts and evictions. */
+  private closeTcp(conn: TcpConnection): void {
+    if (!this.connections.delete(conn)) return;
+    const left = (this.perClient.get(conn.address) ?? 1) - 1;
+    if (left > 0) this.perClient.set(conn.address, left);
+    else this.perClient.delete(conn.address);
+    conn.socket.destroy();
+  }
+
+  private sweepTcp(): void {
+    const now = performance.now();
+    for (const c of this.connections) {
+      if (c.messageStart >= 0) {
+        if (now - c.messageStart <= this.messageMs) continue;
+        this.counters.tcpSlowClosed++;
+        this.tcpLimit('slow', c.address, `a TCP message took more than ${this.messageMs} ms to arrive: connection closed`);
+        this.closeTcp(c);
+      } else if (c.forwards === 0 && now - c.lastActive > this.idleMs) {
+        this.counters.tcpIdleClosed++;
+        this.closeTcp(c);
+      }
+    }
+  }
+
+  /** Once per kind at warn, so the admin learns a limit is being hit; every time at debug. */
+  private tcpLimit(kind: string, client: string, msg: string): void {
+    if (!this.tcpLimitWarned.has(kind)) {
+      this.tcpLimitWarned.add(kind);
+      this.log.warn({ client, limit: kind }, `${msg} (from now on logged at debug only; see the counters)`);
+    } else if (this.log.isLevelEnabled('debug')) this.log.debug({ client, limit: kind }, msg);
   }
 
   /** RFC 1035 §4.2.2 / RFC 7766: two-byte length, then the message; several per connection, pipelined. */
@@ -360,9 +529,13 @@ export class DnsDaemon {
         if (buf.length < 2 + size) break;
         const msg = buf.subarray(2, 2 + size);
         buf = buf.subarray(2 + size);
+        conn.messageStart = -1;
+        conn.lastActive = performance.now();
         this.tcpMessage(conn, msg);
         if (conn.socket.destroyed) return;
       }
+      // The whole-message clock starts at a message's first byte and is not restarted by later ones.
+      if (buf.length > 0 && conn.messageStart < 0) conn.messageStart = performance.now();
       // Keep only the unparsed tail (at most one 64 KiB message), copied so the chunk can be freed.
       conn.buffer = buf.length === 0 ? Buffer.alloc(0) : Buffer.from(buf);
     } catch (err) {
@@ -400,6 +573,7 @@ export class DnsDaemon {
       s.destroy();
       return;
     }
+    conn.lastActive = performance.now();
     const frame = Buffer.allocUnsafe(2 + out.length);
     frame.writeUInt16BE(out.length, 0);
     frame.set(out, 2);

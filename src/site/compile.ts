@@ -129,7 +129,15 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       baseOptions: base,
       classes,
     },
-    dns: dns.plan,
+    dns: {
+      ...dns.plan,
+      rateLimit: {
+        responsesPerSecond: site.dns.rate_limit.responses_per_second,
+        slip: site.dns.rate_limit.slip,
+        windowSeconds: site.dns.rate_limit.window,
+        ipv4PrefixLength: site.dns.rate_limit.ipv4_prefix_length,
+      },
+    },
     ntp: {
       enabled: site.ntp.enabled,
       port: site.listen.ntp,

@@ -117,6 +117,16 @@ export interface DnsPlan {
    * subnet and the appliance address. Others get REFUSED outside the zones.
    */
   readonly allowRecursion: readonly string[];
+  /** Response rate limiting of UDP answers (src/dns/rrl.ts); absent in hand-made plans = off. */
+  readonly rateLimit?: DnsRateLimitPlan;
+}
+
+export interface DnsRateLimitPlan {
+  /** 0 = off. */
+  readonly responsesPerSecond: number;
+  readonly slip: number;
+  readonly windowSeconds: number;
+  readonly ipv4PrefixLength: number;
 }
 
 /** The local control endpoint (provlab status/leases, the status page): always 127.0.0.1. */

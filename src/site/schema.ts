@@ -375,6 +375,21 @@ const forwarder = z
     { error: words('an IPv4 address, optionally with :port, such as 10.0.0.53 or 127.0.0.1:5300') },
   );
 
+// Defaults (src/dns/README.md, "Response rate limiting"): per address, not the
+// references' /24, because one VLAN is one /24 of phones and a flooding device
+// there would otherwise throttle them all; 20 a second per (phone, answer) is
+// far above what a booting phone asks and far below any flood.
+const dnsRateLimit = z
+  .strictObject({
+    responses_per_second: z.int({ error: words('a number of responses from 0 (off) to 1000000') }).min(0).max(1_000_000).default(20).meta({
+      description: 'UDP responses a second per (client prefix, answer), NXDOMAIN per zone, errors per rcode; 0 = off',
+    }),
+    slip: z.int({ error: words('a number from 0 to 10') }).min(0).max(10).default(2).meta({ description: 'Every slip-th limited response goes out as TC=1 (the client retries over TCP); 0 = drop them all' }),
+    window: z.int({ error: words('a number of seconds from 1 to 3600') }).min(1).max(3600).default(5).meta({ description: 'Seconds a flood is remembered: limiting ends this long after it stops' }),
+    ipv4_prefix_length: z.int({ error: words('a prefix length from 8 to 32') }).min(8).max(32).default(32).meta({ description: 'Clients one bucket covers (BIND/Knot/NSD: 24)' }),
+  }, mapping('a rate limit ({ responses_per_second, slip, window, ipv4_prefix_length })'))
+  .prefault({});
+
 const dns = z
   .strictObject({
     enabled,
@@ -382,7 +397,8 @@ const dns = z
     forwarders: z.array(forwarder, { error: words('a list of IPv4 addresses') }).default([]).meta({
       description: 'Where names outside the site zones go; empty = REFUSED (never an open resolver)',
     }),
-  }, mapping('DNS settings (enabled, records, forwarders)'))
+    rate_limit: dnsRateLimit.meta({ description: 'Response rate limiting (RRL) of UDP answers from the site zones' }),
+  }, mapping('DNS settings (enabled, records, forwarders, rate_limit)'))
   .prefault({});
 
 const listen = z
@@ -472,7 +488,7 @@ export interface Site {
     sip_encoding: 'fqdn' | 'ipv4';
   };
   ntp: { enabled: boolean; servers: string[]; stratum: number; refid: string; rate_limit?: { interval: number; burst: number } | undefined };
-  dns: { enabled: boolean; records: DnsRecord[]; forwarders: string[] };
+  dns: { enabled: boolean; records: DnsRecord[]; forwarders: string[]; rate_limit: { responses_per_second: number; slip: number; window: number; ipv4_prefix_length: number } };
   listen: { dhcp: number; dns: number; ntp: number };
   control: { enabled: boolean; port: number };
   state: string;

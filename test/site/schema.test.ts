@@ -29,7 +29,7 @@ t.test('defaults fill every omitted key', async (t) => {
   t.same(s.lync.option43, { order: [1, 2, 3, 4, 5], end: false });
   t.equal(s.lync.sip_encoding, 'fqdn');
   t.same(s.ntp, { enabled: true, servers: ['10.20.0.1'], stratum: 10, refid: 'LOCL' }, 'ntp.servers defaults to [address], refid LOCL, no rate limit');
-  t.same(s.dns, { enabled: true, records: [], forwarders: [] });
+  t.same(s.dns, { enabled: true, records: [], forwarders: [], rate_limit: { responses_per_second: 20, slip: 2, window: 5, ipv4_prefix_length: 32 } });
   t.same(s.listen, { dhcp: 67, dns: 53, ntp: 123 });
   t.equal(s.state, './state');
 });

@@ -51,8 +51,12 @@ async function start(t: Test, opts: { dgram?: boolean; fsync?: boolean; salt: nu
   return { ...d, warnings };
 }
 
-/** A relay socket that sends raw bytes and collects raw replies by xid. */
-async function rawRelay(t: Test, port: number) {
+/**
+ * A relay socket that sends raw bytes and collects raw replies by xid; with
+ * `phone`, also the phone's own socket at that address on the client port,
+ * where the ACK to a relayed INFORM goes (RFC 2131 §4.3.5).
+ */
+async function rawRelay(t: Test, port: number, phone?: string) {
   // A burst of replies must fit the test's own queue (capped by net.core.rmem_max: ~166 at the default).
   const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 20 });
   const replies = new Map<number, Buffer>();
@@ -68,6 +72,15 @@ async function rawRelay(t: Test, port: number) {
     sock.bind(port, ROUTER, () => resolve());
   });
   t.teardown(() => sock.close());
+  if (phone !== undefined) {
+    const ps = dgram.createSocket('udp4');
+    ps.on('message', (buf) => sock.emit('message', buf));
+    await new Promise<void>((resolve, reject) => {
+      ps.once('error', reject);
+      ps.bind(port + 1, phone, () => resolve());
+    });
+    t.teardown(() => ps.close());
+  }
   return {
     replies,
     send: (bytes: Uint8Array) => sock.send(bytes, port, LOOPBACK_SERVER),
@@ -106,8 +119,8 @@ t.test('the batch socket serves by default; dgram when asked', { skip }, async (
 t.test('batch and dgram paths answer the same packets with the same bytes', { skip }, async (t) => {
   const a = await start(t, { salt: 3 });
   const b = await start(t, { salt: 4, dgram: true });
-  const ra = await rawRelay(t, a.port);
-  const rb = await rawRelay(t, b.port);
+  const ra = await rawRelay(t, a.port, `${NET}.2.9`);
+  const rb = await rawRelay(t, b.port, `${NET}.2.9`);
   // DISCOVERs of new phones and the reserved one, then INFORM: replies that do not depend on a lease on disk.
   const msgs: DhcpMessage[] = [];
   for (let i = 0; i < 20; i++) msgs.push(clientMessage(MessageType.DISCOVER, mac(i), ROUTER, LYNC));

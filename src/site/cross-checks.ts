@@ -1,15 +1,19 @@
 // The site file's cross-field checks: what several values mean together (the
 // pool inside the subnet and clear of the addresses it must not hand out,
 // unique reservations, vendor classes, option 43 within 255 bytes, one port per
-// service). Run by the schema (schema.ts) only once every value passed its own
-// check, so nothing here sees raw input; each finding names the key it is
-// reported at, which the loader turns into file:line:col.
+// service, DNS records that a reference server refuses). Run by the schema
+// (schema.ts) only once every value passed its own check, so nothing here sees
+// raw input; each finding names the key it is reported at, which the loader
+// turns into file:line:col. `dnsWarnings` adds what references only warn
+// about, from the compiled zones, to the plan's warnings.
 
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { option43Length } from './lync-options.js';
-import type { OptionValue, SiteFields } from './schema.js';
+import type { OptionValue, Site, SiteFields } from './schema.js';
 import { parseHexValue, type IpRange } from './values.js';
+import { DEFAULT_TTL, nameServerName, parseForwarder } from './dns-zones.js';
+import type { DnsPlan } from './plan.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
@@ -146,4 +150,105 @@ export function checkMeaning(f: SiteFields, report: Report): void {
   if (f.control.enabled && f.dns.enabled && f.control.port === f.listen.dns) {
     report(['control', 'port'], `port ${f.control.port} is already used by dns (DNS listens on TCP too)`);
   }
+  if (f.dns.enabled) checkDns(f, report);
+}
+
+const isLoopback = (ip: string): boolean => ip.startsWith('127.') || ip === '0.0.0.0';
+
+/**
+ * What a reference server refuses in dns.records, and forwarders that loop.
+ * named-checkzone (BIND 9.18) on the exported zone: "NS 'x' is a CNAME
+ * (illegal)" refuses the zone; "SRV 'x' is a CNAME (illegal)" refuses it with
+ * -S fail (RFC 2782: the target must not be an alias). A CNAME loop loads
+ * there but can never answer (RFC 1034 §3.6.2; RFC 1912 §2.4), so it is
+ * refused here.
+ */
+function checkDns(f: SiteFields, report: Report): void {
+  const records = f.dns.records;
+  const lower = (s: string) => s.toLowerCase();
+  const primary = lower(f.domains.primary);
+  const ns = nameServerName(primary);
+  // The first CNAME at a name is the one served (dns-zones.ts).
+  const cnames = new Map<string, { target: string; index: number }>();
+  records.forEach((r, i) => {
+    if (r.type === 'CNAME' && !cnames.has(lower(r.name))) cnames.set(lower(r.name), { target: lower(r.target), index: i });
+  });
+
+  const ownCname = cnames.get(ns);
+  if (ownCname) report(['dns', 'records', ownCname.index, 'name'], `${ns} is the name server of every zone (SOA and NS): it cannot be a CNAME (RFC 1034 §3.6.2; named-checkzone refuses the zone)`);
+
+  // SRV targets: the site's own SRVs, and the built-in ones they do not replace.
+  const srvOwners = new Set(records.filter((r) => r.type === 'SRV').map((r) => lower(r.name)));
+  records.forEach((r, i) => {
+    if (r.type === 'SRV' && cnames.has(lower(r.target))) {
+      report(['dns', 'records', i, 'target'], `SRV ${r.name} points to ${r.target}, which is a CNAME: an SRV target must be a name with addresses (RFC 2782; named-checkzone refuses the zone)`);
+    }
+  });
+  const sip = lower(f.domains.sip ?? f.domains.primary);
+  const builtinSrv: [string, string][] = [
+    ...['_sipinternaltls._tcp', '_sipinternal._tcp', '_sip._tls'].map((s): [string, string] => [`${s}.${sip}`, lower(f.lync.pool)]),
+    ...[primary, ...(f.domains.search ?? []).map(lower)].map((d): [string, string] => [`_ntp._udp.${d}`, `ntp.${d}`]),
+  ];
+  const reported = new Set<number>();
+  for (const [owner, target] of builtinSrv) {
+    const c = cnames.get(target);
+    if (c === undefined || srvOwners.has(owner) || reported.has(c.index)) continue;
+    reported.add(c.index);
+    report(['dns', 'records', c.index, 'name'], `${target} is the target of the built-in SRV ${owner}: it cannot be a CNAME (RFC 2782; named-checkzone refuses the zone); give it an A record instead`);
+  }
+
+  // CNAME loops: each reported once, at its first record in the file.
+  const inLoop = new Set<string>();
+  for (const [start, { index }] of [...cnames].sort((a, b) => a[1].index - b[1].index)) {
+    if (inLoop.has(start)) continue;
+    const path = [start];
+    let at = cnames.get(start)!.target;
+    while (cnames.has(at) && !path.includes(at)) {
+      path.push(at);
+      at = cnames.get(at)!.target;
+    }
+    if (at !== start) continue;
+    for (const n of path) inLoop.add(n);
+    report(['dns', 'records', index, 'target'], `CNAME loop: ${[...path, start].join(' -> ')}; no query for these names can be answered`);
+  }
+
+  // A forwarder that is provlab itself: every forwarded query comes back, is forwarded again, and fills the pending table.
+  f.dns.forwarders.forEach((text, i) => {
+    const fw = parseForwarder(text);
+    if (fw.port !== f.listen.dns) return;
+    if (fw.address === f.address || fw.address === '0.0.0.0' || (isLoopback(fw.address) && isLoopback(f.address))) {
+      report(['dns', 'forwarders', i], `forwarder ${text} is provlab's own DNS (${f.address}:${f.listen.dns}): every query would be forwarded to itself`);
+    }
+  });
+}
+
+/**
+ * What references load but warn about (for `provlab check` and the start's
+ * log): records of one RRset with different TTLs (RFC 2181 §5.2; BIND sets
+ * them to the first one's, "TTL set to prior TTL"; we serve them as written),
+ * and reservation names that fall on a built-in name (which DNS does not
+ * extend with the reservation's address).
+ */
+export function dnsWarnings(site: Site, dns: DnsPlan): string[] {
+  if (!site.dns.enabled) return [];
+  const out: string[] = [];
+  const ttls = new Map<string, { ttl: number; index: number }>();
+  site.dns.records.forEach((r, i) => {
+    const key = `${r.name.toLowerCase()} ${r.type}`;
+    const ttl = r.ttl ?? DEFAULT_TTL;
+    const first = ttls.get(key);
+    if (first === undefined) ttls.set(key, { ttl, index: i });
+    else if (first.ttl !== ttl) {
+      out.push(`dns.records[${i}]: ${r.name} ${r.type} has TTL ${ttl}, dns.records[${first.index}] of the same RRset ${first.ttl}: the records of one RRset should have one TTL (RFC 2181 §5.2)`);
+    }
+  });
+  const primary = site.domains.primary.toLowerCase();
+  const builtin = new Set<string>();
+  for (const z of dns.zones) for (const r of z.records) if (!r.why.startsWith('reservation') && !r.why.startsWith('dns.records')) builtin.add(r.name);
+  site.dhcp.reservations.forEach((res, i) => {
+    if (res.name === undefined) return;
+    const fqdn = `${res.name.toLowerCase()}.${primary}`;
+    if (builtin.has(fqdn)) out.push(`dhcp.reservations[${i}]: name ${res.name} gives ${fqdn}, a built-in name: DNS keeps its built-in records and does not add ${res.ip}; choose another name`);
+  });
+  return out;
 }

@@ -1,0 +1,109 @@
+// `provlab check` and DNS: what reference servers refuse is refused with
+// file:line:col (more cases in test/fixtures/bad-sites/dns-*.yaml), what they
+// warn about is a warning. The reference behaviour is pinned here with
+// named-checkzone (BIND 9.18) on hand-written zones:
+//   NS target is a CNAME      -> "NS 'provlab.example.com' is a CNAME (illegal)", zone not loaded
+//   SRV target is a CNAME     -> "SRV 'pool.example.com' is a CNAME (illegal)", not loaded with -S fail
+//   one RRset, two TTLs       -> "TTL set to prior TTL (300)", loaded
+//   CNAME loop                -> loaded silently (we refuse it: no query for it can be answered)
+import t from 'tap';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseSite, SiteFileError } from '../../src/site/load.js';
+import { planOf, siteYaml, type SiteRow } from '../helpers/sites.js';
+
+function site(o: { address?: string; records?: SiteRow[]; forwarders?: string[]; reservations?: SiteRow[]; dnsPort?: number }): string {
+  const address = o.address ?? '10.20.0.1';
+  const prefix = address.split('.').slice(0, 3).join('.');
+  return siteYaml({
+    site: 'dns-check',
+    address,
+    dhcp: { subnet: `${prefix}.0/24`, pool: `${prefix}.100-${prefix}.199`, ...(o.reservations ? { reservations: o.reservations } : {}) },
+    domains: { primary: 'schertz.name' },
+    lync: { pool: 'lyncpool.schertz.name', address: `${prefix}.10` },
+    dns: { records: o.records ?? [], forwarders: o.forwarders ?? [] },
+    ...(o.dnsPort ? { listen: { dhcp: 6767, dns: o.dnsPort, ntp: 12300 } } : {}),
+  });
+}
+
+function errorsOf(yaml: string): string[] {
+  try {
+    parseSite(yaml, '/srv/provlab/site.yaml');
+    return [];
+  } catch (e) {
+    if (e instanceof SiteFileError) return e.errors.map((x) => x.message);
+    throw e;
+  }
+}
+
+t.test('named-checkzone: what BIND refuses and warns about', { skip: spawnSync('named-checkzone', ['-v']).status === 0 ? false : 'named-checkzone not installed' }, async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'provlab-nc-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const check = (body: string, args: string[] = []) => {
+    const file = path.join(dir, 'zone');
+    writeFileSync(file, `$ORIGIN example.com.\n$TTL 300\n@ SOA provlab hostmaster 1 3600 600 86400 60\n@ NS provlab\n${body}\n`);
+    const r = spawnSync('named-checkzone', [...args, 'example.com', file], { encoding: 'utf8' });
+    return { status: r.status, out: r.stdout + r.stderr };
+  };
+  const ns = check('provlab CNAME host\nhost A 10.0.0.1');
+  t.not(ns.status, 0);
+  t.match(ns.out, "NS 'provlab.example.com' is a CNAME (illegal)");
+  const srv = check('provlab A 10.0.0.1\n_sip._tcp SRV 0 0 5060 pool\npool CNAME host\nhost A 10.0.0.2', ['-S', 'fail']);
+  t.not(srv.status, 0);
+  t.match(srv.out, "SRV 'pool.example.com' is a CNAME (illegal)");
+  const ttl = check('provlab A 10.0.0.1\nx 300 A 10.0.0.2\nx 600 A 10.0.0.3');
+  t.equal(ttl.status, 0);
+  t.match(ttl.out, 'TTL set to prior TTL (300)');
+});
+
+t.test('errors: CNAME at the name server, SRV targets that are CNAMEs, loops', async (t) => {
+  t.match(errorsOf(site({ records: [{ name: 'provlab.schertz.name', type: 'CNAME', target: 'x.schertz.name' }] })), [/provlab\.schertz\.name is the name server of every zone/]);
+  t.match(errorsOf(site({ records: [{ name: 'ntp.schertz.name', type: 'CNAME', target: 'clock.schertz.name' }, { name: 'clock.schertz.name', type: 'A', address: '10.20.0.5' }] })), [
+    /ntp\.schertz\.name is the target of the built-in SRV _ntp\._udp\.schertz\.name/,
+  ]);
+  t.same(
+    errorsOf(site({ records: [{ name: '_ntp._udp.schertz.name', type: 'SRV', port: 123, target: 'clock.schertz.name' }, { name: 'ntp.schertz.name', type: 'CNAME', target: 'clock.schertz.name' }, { name: 'clock.schertz.name', type: 'A', address: '10.20.0.5' }] })),
+    [],
+    'a built-in SRV replaced by dns.records no longer points at the CNAME',
+  );
+  const loops = errorsOf(site({ records: [
+    { name: 'a.schertz.name', type: 'CNAME', target: 'b.schertz.name' },
+    { name: 'b.schertz.name', type: 'CNAME', target: 'c.schertz.name' },
+    { name: 'c.schertz.name', type: 'CNAME', target: 'a.schertz.name' },
+    { name: 'self.schertz.name', type: 'CNAME', target: 'self.schertz.name' },
+    { name: 'chain.schertz.name', type: 'CNAME', target: 'a.schertz.name' },
+  ] }));
+  t.same(loops.length, 2, 'each loop once; a chain into a loop is not a loop of its own');
+  t.match(loops[0], 'CNAME loop: a.schertz.name -> b.schertz.name -> c.schertz.name -> a.schertz.name');
+  t.match(loops[1], 'CNAME loop: self.schertz.name -> self.schertz.name');
+  t.same(errorsOf(site({ records: [{ name: 'a.schertz.name', type: 'CNAME', target: 'b.schertz.name' }, { name: 'b.schertz.name', type: 'CNAME', target: 'lyncpool.schertz.name' }] })), [], 'a chain is fine');
+});
+
+t.test('errors: a forwarder that is provlab itself', async (t) => {
+  t.match(errorsOf(site({ forwarders: ['10.20.0.1'] })), [/forwarder 10\.20\.0\.1 is provlab's own DNS \(10\.20\.0\.1:53\)/]);
+  t.match(errorsOf(site({ forwarders: ['0.0.0.0:53'] })), [/own DNS/], '0.0.0.0 reaches this host');
+  t.match(errorsOf(site({ address: '127.0.0.1', forwarders: ['127.0.0.53'] })), [/own DNS/], 'a loopback site with a loopback forwarder on its port');
+  t.same(errorsOf(site({ forwarders: ['127.0.0.53'] })), [], 'a local resolver on loopback while provlab listens on 10.20.0.1: no loop');
+  t.same(errorsOf(site({ forwarders: ['10.20.0.1:5353'] })), [], 'another port on our address');
+  t.match(errorsOf(site({ forwarders: ['10.20.0.1:5300'], dnsPort: 5300 })), [/own DNS \(10\.20\.0\.1:5300\)/], 'listen.dns is our port');
+});
+
+t.test('warnings: TTLs of one RRset, reservation names on built-in names', async (t) => {
+  const ttl = planOf(site({ records: [
+    { name: 'x.schertz.name', type: 'A', address: '10.20.0.2' },
+    { name: 'X.schertz.name', type: 'A', address: '10.20.0.3', ttl: 600 },
+    { name: 'x.schertz.name', type: 'TXT', text: 'a', ttl: 600 },
+  ] }));
+  t.match(ttl.warnings.filter((w) => w.includes('RFC 2181')), ['dns.records[1]: X.schertz.name A has TTL 600, dns.records[0] of the same RRset 300: the records of one RRset should have one TTL (RFC 2181 §5.2)']);
+  const res = planOf(site({ reservations: [
+    { mac: '02:00:00:00:00:01', ip: '10.20.0.50', name: 'ntp' },
+    { mac: '02:00:00:00:00:02', ip: '10.20.0.51', name: 'UCUPDATES-R2' },
+    { mac: '02:00:00:00:00:03', ip: '10.20.0.52', name: 'lobby' },
+  ] }));
+  const collisions = res.warnings.filter((w) => w.includes('built-in name'));
+  t.equal(collisions.length, 2);
+  t.match(collisions[0], 'dhcp.reservations[0]: name ntp gives ntp.schertz.name, a built-in name');
+  t.match(collisions[1], 'dhcp.reservations[1]: name UCUPDATES-R2 gives ucupdates-r2.schertz.name');
+});

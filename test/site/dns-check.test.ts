@@ -107,3 +107,18 @@ t.test('warnings: TTLs of one RRset, reservation names on built-in names', async
   t.match(collisions[0], 'dhcp.reservations[0]: name ntp gives ntp.schertz.name, a built-in name');
   t.match(collisions[1], 'dhcp.reservations[1]: name UCUPDATES-R2 gives ucupdates-r2.schertz.name');
 });
+
+t.test('provlab check prints the warnings, and refuses with file:line:col', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'provlab-check-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const main = path.resolve('dist/cli/main.js');
+  const file = path.join(dir, 'site.yaml');
+  writeFileSync(file, site({ reservations: [{ mac: '02:00:00:00:00:01', ip: '10.20.0.50', name: 'ntp' }] }));
+  const ok = spawnSync(process.execPath, [main, 'check', '--site', file], { encoding: 'utf8' });
+  t.equal(ok.status, 0);
+  t.match(ok.stdout, 'warning: dhcp.reservations[0]: name ntp gives ntp.schertz.name, a built-in name');
+  writeFileSync(file, site({ forwarders: ['10.20.0.1:53'] }));
+  const bad = spawnSync(process.execPath, [main, 'check', '--site', file], { encoding: 'utf8' });
+  t.equal(bad.status, 1);
+  t.match(bad.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:\\d+:\\d+: dns\\.forwarders\\[0\\]: forwarder 10\\.20\\.0\\.1:53 is provlab's own DNS`));
+});

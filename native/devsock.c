@@ -621,17 +621,17 @@ static int batch_expose(napi_env env, devsock *s, napi_value obj) {
   void *data[BATCH_ARRAYS];
   for (int i = 0; i < BATCH_ARRAYS; i++) {
     napi_value ab;
-    if (i == 5 && sizes[i] > 0) {
-      void *m = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-      if (m == MAP_FAILED) return 0;
-      if (napi_create_external_arraybuffer(env, m, sizes[i], unmap_overflow, (void *)(uintptr_t)sizes[i], &ab) != napi_ok) {
-        munmap(m, sizes[i]);
-        return 0;
-      }
+    void *m = MAP_FAILED;
+    if (i == 5 && sizes[i] > 0) m = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED && napi_create_external_arraybuffer(env, m, sizes[i], unmap_overflow, (void *)(uintptr_t)sizes[i], &ab) != napi_ok) {
+      munmap(m, sizes[i]); /* a runtime without external buffers: an ordinary one below */
+      m = MAP_FAILED;
+    }
+    if (m != MAP_FAILED) {
       data[i] = m; /* zero already, and left untouched until a long datagram arrives */
     } else {
       if (napi_create_arraybuffer(env, sizes[i], &data[i], &ab) != napi_ok) return 0;
-      memset(data[i], 0, sizes[i]);
+      if (i != 5) memset(data[i], 0, sizes[i]); /* V8 zero-fills too; the overflow's pages stay untouched */
     }
     if (napi_create_reference(env, ab, 1, &b->refs[i]) != napi_ok || napi_set_named_property(env, obj, names[i], ab) != napi_ok) return 0;
   }

@@ -141,6 +141,6 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     },
     control: { enabled: site.control.enabled, port: site.control.port },
     certProvUrl: lyncCertProvUrl(site.lync),
-    warnings: [...dns.warnings, ...dnsWarnings(site, dns.plan)],
+    warnings: [...dns.warnings, ...dnsWarnings(site)],
   };
 }

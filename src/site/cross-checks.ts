@@ -5,7 +5,7 @@
 // (schema.ts) only once every value passed its own check, so nothing here sees
 // raw input; each finding names the key it is reported at, which the loader
 // turns into file:line:col. `dnsWarnings` adds what references only warn
-// about, from the compiled zones, to the plan's warnings.
+// about to the plan's warnings.
 
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
@@ -13,7 +13,6 @@ import { option43Length } from './lync-options.js';
 import type { OptionValue, Site, SiteFields } from './schema.js';
 import { parseHexValue, type IpRange } from './values.js';
 import { DEFAULT_TTL, nameServerName, parseForwarder } from './dns-zones.js';
-import type { DnsPlan } from './plan.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
@@ -225,11 +224,11 @@ function checkDns(f: SiteFields, report: Report): void {
 /**
  * What references load but warn about (for `provlab check` and the start's
  * log): records of one RRset with different TTLs (RFC 2181 §5.2; BIND sets
- * them to the first one's, "TTL set to prior TTL"; we serve them as written),
- * and reservation names that fall on a built-in name (which DNS does not
- * extend with the reservation's address).
+ * them to the first one's, "TTL set to prior TTL"; we serve them as written).
+ * Reservation names on names of the site are warned about by dns-zones.ts,
+ * which leaves them out.
  */
-export function dnsWarnings(site: Site, dns: DnsPlan): string[] {
+export function dnsWarnings(site: Site): string[] {
   if (!site.dns.enabled) return [];
   const out: string[] = [];
   const ttls = new Map<string, { ttl: number; index: number }>();
@@ -241,14 +240,6 @@ export function dnsWarnings(site: Site, dns: DnsPlan): string[] {
     else if (first.ttl !== ttl) {
       out.push(`dns.records[${i}]: ${r.name} ${r.type} has TTL ${ttl}, dns.records[${first.index}] of the same RRset ${first.ttl}: the records of one RRset should have one TTL (RFC 2181 §5.2)`);
     }
-  });
-  const primary = site.domains.primary.toLowerCase();
-  const builtin = new Set<string>();
-  for (const z of dns.zones) for (const r of z.records) if (!r.why.startsWith('reservation') && !r.why.startsWith('dns.records')) builtin.add(r.name);
-  site.dhcp.reservations.forEach((res, i) => {
-    if (res.name === undefined) return;
-    const fqdn = `${res.name.toLowerCase()}.${primary}`;
-    if (builtin.has(fqdn)) out.push(`dhcp.reservations[${i}]: name ${res.name} gives ${fqdn}, a built-in name: DNS keeps its built-in records and does not add ${res.ip}; choose another name`);
   });
   return out;
 }

@@ -10,7 +10,7 @@ import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option
 import { findOptionDef } from '../wire/option-defs.js';
 import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
-import { dnsWarnings } from './cross-checks.js';
+import { lowestTtlPerRRset, rrsetTtlWarnings } from './rrset-ttl.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
 import type { OptionValue, Site, VendorClass } from './schema.js';
@@ -130,7 +130,7 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       baseOptions: base,
       classes,
     },
-    dns: dns.plan,
+    dns: lowestTtlPerRRset(dns.plan),
     ntp: {
       enabled: site.ntp.enabled,
       port: site.listen.ntp,
@@ -141,6 +141,6 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     },
     control: { enabled: site.control.enabled, port: site.control.port },
     certProvUrl: lyncCertProvUrl(site.lync),
-    warnings: [...dns.warnings, ...dnsWarnings(site)],
+    warnings: [...dns.warnings, ...rrsetTtlWarnings(site)],
   };
 }

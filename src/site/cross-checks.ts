@@ -4,15 +4,15 @@
 // service, DNS records that a reference server refuses). Run by the schema
 // (schema.ts) only once every value passed its own check, so nothing here sees
 // raw input; each finding names the key it is reported at, which the loader
-// turns into file:line:col. `dnsWarnings` adds what references only warn
-// about to the plan's warnings.
+// turns into file:line:col. What references only warn about is a warning of
+// the plan (rrset-ttl.ts, dns-zones.ts).
 
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { option43Length } from './lync-options.js';
-import type { OptionValue, Site, SiteFields } from './schema.js';
+import type { OptionValue, SiteFields } from './schema.js';
 import { parseHexValue, type IpRange } from './values.js';
-import { DEFAULT_TTL, nameServerName, parseForwarder } from './dns-zones.js';
+import { nameServerName, parseForwarder } from './dns-zones.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
@@ -219,27 +219,4 @@ function checkDns(f: SiteFields, report: Report): void {
       report(['dns', 'forwarders', i], `forwarder ${text} is provlab's own DNS (${f.address}:${f.listen.dns}): every query would be forwarded to itself`);
     }
   });
-}
-
-/**
- * What references load but warn about (for `provlab check` and the start's
- * log): records of one RRset with different TTLs (RFC 2181 §5.2; BIND sets
- * them to the first one's, "TTL set to prior TTL"; we serve them as written).
- * Reservation names on names of the site are warned about by dns-zones.ts,
- * which leaves them out.
- */
-export function dnsWarnings(site: Site): string[] {
-  if (!site.dns.enabled) return [];
-  const out: string[] = [];
-  const ttls = new Map<string, { ttl: number; index: number }>();
-  site.dns.records.forEach((r, i) => {
-    const key = `${r.name.toLowerCase()} ${r.type}`;
-    const ttl = r.ttl ?? DEFAULT_TTL;
-    const first = ttls.get(key);
-    if (first === undefined) ttls.set(key, { ttl, index: i });
-    else if (first.ttl !== ttl) {
-      out.push(`dns.records[${i}]: ${r.name} ${r.type} has TTL ${ttl}, dns.records[${first.index}] of the same RRset ${first.ttl}: the records of one RRset should have one TTL (RFC 2181 §5.2)`);
-    }
-  });
-  return out;
 }

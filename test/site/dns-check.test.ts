@@ -5,7 +5,7 @@
 // named-checkzone (BIND 9.18) on hand-written zones:
 //   NS target is a CNAME      -> "NS 'provlab.example.com' is a CNAME (illegal)", zone not loaded
 //   SRV target is a CNAME     -> "SRV 'pool.example.com' is a CNAME (illegal)", not loaded with -S fail
-//   one RRset, two TTLs       -> "TTL set to prior TTL (300)", loaded
+//   one RRset, two TTLs       -> "TTL set to prior TTL (300)", loaded (we serve the lowest, RFC 2181 §5.2)
 //   CNAME loop                -> loaded silently (we refuse it: no query for it can be answered)
 import t from 'tap';
 import { spawnSync } from 'node:child_process';
@@ -91,13 +91,17 @@ t.test('errors: a forwarder that is provlab itself', async (t) => {
   t.match(errorsOf(site({ forwarders: ['10.20.0.1:5300'], dnsPort: 5300 })), [/own DNS \(10\.20\.0\.1:5300\)/], 'listen.dns is our port');
 });
 
-t.test('warnings: TTLs of one RRset', async (t) => {
+t.test('one RRset, several TTLs: warned, and served with the lowest (RFC 2181 §5.2)', async (t) => {
   const ttl = planOf(site({ records: [
     { name: 'x.schertz.name', type: 'A', address: '10.20.0.2' },
     { name: 'X.schertz.name', type: 'A', address: '10.20.0.3', ttl: 600 },
     { name: 'x.schertz.name', type: 'TXT', text: 'a', ttl: 600 },
   ] }));
-  t.match(ttl.warnings.filter((w) => w.includes('RFC 2181')), ['dns.records[1]: X.schertz.name A has TTL 600, dns.records[0] of the same RRset 300: the records of one RRset should have one TTL (RFC 2181 §5.2)']);
+  t.same(ttl.warnings.filter((w) => w.includes('RFC 2181')), [
+    'dns.records[1]: X.schertz.name A has TTL 600, dns.records[0] of the same RRset 300: one RRset has one TTL (RFC 2181 §5.2); all its records are served with the lowest, 300',
+  ]);
+  const served = ttl.dns.zones.flatMap((z) => z.records).filter((r) => r.name === 'x.schertz.name').map((r) => `${r.data.type} ${r.ttl}`);
+  t.same(served.sort(), ['A 300', 'A 300', 'TXT 600'], 'both A records at 300, the TXT RRset keeps its own');
   t.equal(ttl.warnings.filter((w) => w.includes('RFC 2181')).length, 1, 'A and TXT are two RRsets');
 });
 
@@ -109,7 +113,7 @@ t.test('provlab check prints the warnings, and refuses with file:line:col', asyn
   writeFileSync(file, site({ records: [{ name: 'x.schertz.name', type: 'A', address: '10.20.0.2', ttl: 60 }, { name: 'x.schertz.name', type: 'A', address: '10.20.0.3' }] }));
   const ok = spawnSync(process.execPath, [main, 'check', '--site', file], { encoding: 'utf8' });
   t.equal(ok.status, 0);
-  t.match(ok.stdout, 'warning: dns.records[1]: x.schertz.name A has TTL 300, dns.records[0] of the same RRset 60');
+  t.match(ok.stdout, 'warning: dns.records[1]: x.schertz.name A has TTL 300, dns.records[0] of the same RRset 60: one RRset has one TTL (RFC 2181 §5.2); all its records are served with the lowest, 60');
   writeFileSync(file, site({ forwarders: ['10.20.0.1:53'] }));
   const bad = spawnSync(process.execPath, [main, 'check', '--site', file], { encoding: 'utf8' });
   t.equal(bad.status, 1);

@@ -10,7 +10,7 @@ import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option
 import { findOptionDef } from '../wire/option-defs.js';
 import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
-import { lowestTtlPerRRset, rrsetTtlWarnings } from './rrset-ttl.js';
+import { dnsWarnings, lowestTtlPerRRset } from './dns-findings.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
 import type { OptionValue, Site, VendorClass } from './schema.js';
@@ -141,6 +141,6 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     },
     control: { enabled: site.control.enabled, port: site.control.port },
     certProvUrl: lyncCertProvUrl(site.lync),
-    warnings: [...dns.warnings, ...rrsetTtlWarnings(site)],
+    warnings: [...dns.warnings, ...dnsWarnings(site)],
   };
 }

@@ -5,7 +5,7 @@
 // (schema.ts) only once every value passed its own check, so nothing here sees
 // raw input; each finding names the key it is reported at, which the loader
 // turns into file:line:col. What references only warn about is a warning of
-// the plan (rrset-ttl.ts, dns-zones.ts).
+// the plan (dns-findings.ts, dns-zones.ts).
 
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
@@ -157,59 +157,16 @@ const isLoopback = (ip: string): boolean => ip.startsWith('127.') || ip === '0.0
 /**
  * What a reference server refuses in dns.records, and forwarders that loop.
  * named-checkzone (BIND 9.18) on the exported zone: "NS 'x' is a CNAME
- * (illegal)" refuses the zone; "SRV 'x' is a CNAME (illegal)" refuses it with
- * -S fail (RFC 2782: the target must not be an alias). A CNAME loop loads
- * there but can never answer (RFC 1034 §3.6.2; RFC 1912 §2.4), so it is
- * refused here.
+ * (illegal)", zone not loaded. What references only warn about (SRV targets
+ * that are CNAMEs, CNAME loops, several TTLs in one RRset) is a warning of the
+ * plan: dns-findings.ts.
  */
 function checkDns(f: SiteFields, report: Report): void {
-  const records = f.dns.records;
   const lower = (s: string) => s.toLowerCase();
   const primary = lower(f.domains.primary);
   const ns = nameServerName(primary);
-  // The first CNAME at a name is the one served (dns-zones.ts).
-  const cnames = new Map<string, { target: string; index: number }>();
-  records.forEach((r, i) => {
-    if (r.type === 'CNAME' && !cnames.has(lower(r.name))) cnames.set(lower(r.name), { target: lower(r.target), index: i });
-  });
-
-  const ownCname = cnames.get(ns);
-  if (ownCname) report(['dns', 'records', ownCname.index, 'name'], `${ns} is the name server of every zone (SOA and NS): it cannot be a CNAME (RFC 1034 §3.6.2; named-checkzone refuses the zone)`);
-
-  // SRV targets: the site's own SRVs, and the built-in ones they do not replace.
-  const srvOwners = new Set(records.filter((r) => r.type === 'SRV').map((r) => lower(r.name)));
-  records.forEach((r, i) => {
-    if (r.type === 'SRV' && cnames.has(lower(r.target))) {
-      report(['dns', 'records', i, 'target'], `SRV ${r.name} points to ${r.target}, which is a CNAME: an SRV target must be a name with addresses (RFC 2782; named-checkzone refuses the zone)`);
-    }
-  });
-  const sip = lower(f.domains.sip ?? f.domains.primary);
-  const builtinSrv: [string, string][] = [
-    ...['_sipinternaltls._tcp', '_sipinternal._tcp', '_sip._tls'].map((s): [string, string] => [`${s}.${sip}`, lower(f.lync.pool)]),
-    ...[primary, ...(f.domains.search ?? []).map(lower)].map((d): [string, string] => [`_ntp._udp.${d}`, `ntp.${d}`]),
-  ];
-  const reported = new Set<number>();
-  for (const [owner, target] of builtinSrv) {
-    const c = cnames.get(target);
-    if (c === undefined || srvOwners.has(owner) || reported.has(c.index)) continue;
-    reported.add(c.index);
-    report(['dns', 'records', c.index, 'name'], `${target} is the target of the built-in SRV ${owner}: it cannot be a CNAME (RFC 2782; named-checkzone refuses the zone); give it an A record instead`);
-  }
-
-  // CNAME loops: each reported once, at its first record in the file.
-  const inLoop = new Set<string>();
-  for (const [start, { index }] of [...cnames].sort((a, b) => a[1].index - b[1].index)) {
-    if (inLoop.has(start)) continue;
-    const path = [start];
-    let at = cnames.get(start)!.target;
-    while (cnames.has(at) && !path.includes(at)) {
-      path.push(at);
-      at = cnames.get(at)!.target;
-    }
-    if (at !== start) continue;
-    for (const n of path) inLoop.add(n);
-    report(['dns', 'records', index, 'target'], `CNAME loop: ${[...path, start].join(' -> ')}; no query for these names can be answered`);
-  }
+  const ownCname = f.dns.records.findIndex((r) => r.type === 'CNAME' && lower(r.name) === ns);
+  if (ownCname >= 0) report(['dns', 'records', ownCname, 'name'], `${ns} is the name server of every zone (SOA and NS): it cannot be a CNAME (RFC 1034 §3.6.2; named-checkzone refuses the zone)`);
 
   // A forwarder that is provlab itself: every forwarded query comes back, is forwarded again, and fills the pending table.
   f.dns.forwarders.forEach((text, i) => {

@@ -16,8 +16,8 @@
  *   send(handle, bytes, address, port) -> bytes sent
  *   setArp(ifname, ip, mac) -> true
  *   close(handle), ref(handle), unref(handle)
- *   openBatch(address, port, ifname|null, {slots, slotSize, timestamps, rcvbuf}, onBatch, onError)
- *     -> handle {port, ifindex, inData, inMeta, outData, outMeta, stats}
+ *   openBatch(address, port, ifname|null, {slots, slotSize, overflow, timestamps, rcvbuf}, onBatch, onError)
+ *     -> handle {port, ifindex, inData, inMeta, outData, outMeta, stats, inOverflow, overflow}
  *     see "batch mode" below: recvmmsg/sendmmsg through shared memory.
  *   sendTo(handle, bytes, ipv4AsUint32, port) -> bytes sent
  *   sendBatch(handle, count) -> count: send out slots 0..count-1 now
@@ -38,6 +38,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,12 +50,12 @@
  * other sockets (libuv's own UDP reader does the same with 32). */
 #define DRAIN_BUDGET 64
 /* Shared arrays of a batch socket, kept alive by references. */
-#define BATCH_ARRAYS 5
+#define BATCH_ARRAYS 6
 
 /* Batch mode (openBatch): see "batch mode" below. */
 #define IN_WORDS 10 /* len, flags, src ip, src port, dst ip, local ip, ifindex, ts sec, ts nsec, spare */
 #define OUT_WORDS 6 /* len, dst ip, dst port, src ip (0: the kernel's choice), flags, spare */
-#define IN_TRUNCATED 1u /* longer than a slot: only slotSize bytes kept */
+#define IN_TRUNCATED 1u /* longer than a slot and its overflow: only those bytes kept */
 #define IN_TIMESTAMP 2u /* ts sec/nsec hold the kernel's receive time */
 #define OUT_NTP_TRANSMIT 1u /* stamp CLOCK_REALTIME at bytes 40..47 right before sendmmsg() */
 #define NTP_TRANSMIT_OFFSET 40
@@ -66,7 +67,14 @@
 
 struct batch {
   unsigned slots, slot_size;
-  napi_ref refs[BATCH_ARRAYS]; /* the five shared ArrayBuffers */
+  /* Bytes a datagram may run past its slot, read into its own part of `ovf`
+   * (a second iovec): rare long datagrams (a DNS query over 2 KiB, RFC 8906)
+   * are read whole while the slots stay small. `ovf` is anonymous memory
+   * with MAP_NORESERVE: pages exist only once a long datagram touched them.
+   * It is owned by its external ArrayBuffer (unmapped by its finalizer). */
+  unsigned overflow;
+  unsigned char *ovf;
+  napi_ref refs[BATCH_ARRAYS]; /* the six shared ArrayBuffers */
   unsigned char *in, *out;     /* slots * slot_size each, owned by JS (ArrayBuffer) */
   uint32_t *in_meta, *out_meta;
   double *stats;
@@ -581,13 +589,14 @@ static void batch_free(struct batch *b) {
   free(b);
 }
 
-static struct batch *batch_alloc(unsigned slots, unsigned slot_size) {
+static struct batch *batch_alloc(unsigned slots, unsigned slot_size, unsigned overflow) {
   struct batch *b = calloc(1, sizeof *b);
   if (b == NULL) return NULL;
   b->slots = slots;
   b->slot_size = slot_size;
+  b->overflow = overflow;
   b->rmsg = calloc(slots, sizeof *b->rmsg), b->smsg = calloc(slots, sizeof *b->smsg);
-  b->riov = calloc(slots, sizeof *b->riov), b->siov = calloc(slots, sizeof *b->siov);
+  b->riov = calloc((size_t)slots * 2, sizeof *b->riov), b->siov = calloc(slots, sizeof *b->siov);
   b->raddr = calloc(slots, sizeof *b->raddr), b->saddr = calloc(slots, sizeof *b->saddr);
   b->rctl = calloc(slots, CTL_SPACE), b->sctl = calloc(slots, CTL_SPACE);
   if (!b->rmsg || !b->smsg || !b->riov || !b->siov || !b->raddr || !b->saddr || !b->rctl || !b->sctl) {
@@ -597,29 +606,47 @@ static struct batch *batch_alloc(unsigned slots, unsigned slot_size) {
   return b;
 }
 
+static void unmap_overflow(napi_env env, void *data, void *hint) {
+  (void)env;
+  munmap(data, (size_t)(uintptr_t)hint);
+}
+
 /* The shared arrays become properties of the handle; JS wraps them in views. */
 static int batch_expose(napi_env env, devsock *s, napi_value obj) {
   struct batch *b = s->batch;
-  static const char *names[BATCH_ARRAYS] = {"inData", "inMeta", "outData", "outMeta", "stats"};
+  static const char *names[BATCH_ARRAYS] = {"inData", "inMeta", "outData", "outMeta", "stats", "inOverflow"};
   size_t sizes[BATCH_ARRAYS] = {(size_t)b->slots * b->slot_size, (size_t)b->slots * IN_WORDS * 4,
-                                (size_t)b->slots * b->slot_size, (size_t)b->slots * OUT_WORDS * 4, STATS * 8};
+                                (size_t)b->slots * b->slot_size, (size_t)b->slots * OUT_WORDS * 4, STATS * 8,
+                                (size_t)b->slots * b->overflow};
   void *data[BATCH_ARRAYS];
   for (int i = 0; i < BATCH_ARRAYS; i++) {
     napi_value ab;
-    if (napi_create_arraybuffer(env, sizes[i], &data[i], &ab) != napi_ok ||
-        napi_create_reference(env, ab, 1, &b->refs[i]) != napi_ok || napi_set_named_property(env, obj, names[i], ab) != napi_ok)
-      return 0;
-    memset(data[i], 0, sizes[i]);
+    void *m = MAP_FAILED;
+    if (i == 5 && sizes[i] > 0) m = mmap(NULL, sizes[i], PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m != MAP_FAILED && napi_create_external_arraybuffer(env, m, sizes[i], unmap_overflow, (void *)(uintptr_t)sizes[i], &ab) != napi_ok) {
+      munmap(m, sizes[i]); /* a runtime without external buffers: an ordinary one below */
+      m = MAP_FAILED;
+    }
+    if (m != MAP_FAILED) {
+      data[i] = m; /* zero already, and left untouched until a long datagram arrives */
+    } else {
+      if (napi_create_arraybuffer(env, sizes[i], &data[i], &ab) != napi_ok) return 0;
+      if (i != 5) memset(data[i], 0, sizes[i]); /* V8 zero-fills too; the overflow's pages stay untouched */
+    }
+    if (napi_create_reference(env, ab, 1, &b->refs[i]) != napi_ok || napi_set_named_property(env, obj, names[i], ab) != napi_ok) return 0;
   }
-  b->in = data[0], b->in_meta = data[1], b->out = data[2], b->out_meta = data[3], b->stats = data[4];
+  b->in = data[0], b->in_meta = data[1], b->out = data[2], b->out_meta = data[3], b->stats = data[4], b->ovf = data[5];
   for (unsigned i = 0; i < b->slots; i++) {
-    b->riov[i] = (struct iovec){b->in + (size_t)i * b->slot_size, b->slot_size};
-    b->rmsg[i].msg_hdr = (struct msghdr){.msg_name = &b->raddr[i], .msg_iov = &b->riov[i], .msg_iovlen = 1,
+    struct iovec *iov = &b->riov[(size_t)i * 2];
+    iov[0] = (struct iovec){b->in + (size_t)i * b->slot_size, b->slot_size};
+    iov[1] = (struct iovec){b->ovf + (size_t)i * b->overflow, b->overflow};
+    b->rmsg[i].msg_hdr = (struct msghdr){.msg_name = &b->raddr[i], .msg_iov = iov, .msg_iovlen = b->overflow > 0 ? 2 : 1,
                                          .msg_control = b->rctl + (size_t)i * CTL_SPACE};
   }
   napi_value v;
   return napi_create_uint32(env, b->slots, &v) == napi_ok && napi_set_named_property(env, obj, "slots", v) == napi_ok &&
-         napi_create_uint32(env, b->slot_size, &v) == napi_ok && napi_set_named_property(env, obj, "slotSize", v) == napi_ok;
+         napi_create_uint32(env, b->slot_size, &v) == napi_ok && napi_set_named_property(env, obj, "slotSize", v) == napi_ok &&
+         napi_create_uint32(env, b->overflow, &v) == napi_ok && napi_set_named_property(env, obj, "overflow", v) == napi_ok;
 }
 
 static void put_be32(unsigned char *p, uint32_t v) {
@@ -694,7 +721,7 @@ static void batch_drain(devsock *s) {
       uint32_t *m = b->in_meta + (size_t)i * IN_WORDS;
       unsigned len = b->rmsg[i].msg_len;
       memset(m, 0, IN_WORDS * sizeof *m);
-      m[0] = len > b->slot_size ? b->slot_size : len;
+      m[0] = len > b->slot_size + b->overflow ? b->slot_size + b->overflow : len;
       if (h->msg_flags & MSG_TRUNC) m[1] |= IN_TRUNCATED, b->stats[1] += 1;
       m[2] = ntohl(b->raddr[i].sin_addr.s_addr);
       m[3] = ntohs(b->raddr[i].sin_port);
@@ -753,7 +780,7 @@ static napi_value js_open_batch(napi_env env, napi_callback_info info) {
   struct in_addr addr;
   int port;
   napi_valuetype t;
-  uint32_t slots, slot_size, timestamps, rcvbuf;
+  uint32_t slots, slot_size, overflow, timestamps, rcvbuf;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 6) return throw_type(env, "openBatch(address, port, ifname|null, options, onBatch, onError)");
   if (!arg_ipv4(env, argv[0], &addr) || !arg_port(env, argv[1], 0, &port)) return NULL;
@@ -763,13 +790,14 @@ static napi_value js_open_batch(napi_env env, napi_callback_info info) {
   CHECK(napi_typeof(env, argv[3], &t));
   if (t != napi_object) return throw_type(env, "options must be an object");
   if (!opt_uint(env, argv[3], "slots", 64, 1, 1024, &slots) || !opt_uint(env, argv[3], "slotSize", 2048, 512, DATAGRAM_MAX, &slot_size) ||
+      !opt_uint(env, argv[3], "overflow", 0, 0, DATAGRAM_MAX, &overflow) ||
       !opt_uint(env, argv[3], "timestamps", 0, 0, 1, &timestamps) || !opt_uint(env, argv[3], "rcvbuf", 0, 0, 1u << 30, &rcvbuf) ||
       !arg_function(env, argv[4]) || !arg_function(env, argv[5]))
     return NULL;
   unsigned bound = 0;
   int fd = make_socket(env, device ? ifname : NULL, addr, port, (int)timestamps, (int)rcvbuf, &bound);
   if (fd < 0) return NULL;
-  struct batch *b = batch_alloc(slots, slot_size);
+  struct batch *b = batch_alloc(slots, slot_size, overflow);
   if (b == NULL) {
     close(fd);
     return throw_errno(env, "calloc", ENOMEM);

@@ -9,6 +9,7 @@ import type { Plan } from '../site/plan.js';
 import { DhcpDaemon } from '../dhcp/daemon.js';
 import type { LeaseRecord } from '../dhcp/lease-record.js';
 import { DnsDaemon } from '../dns/daemon.js';
+import { ZoneSerials } from '../dns/zone-serials.js';
 import { NtpDaemon } from '../ntp/daemon.js';
 import { startControl, type ControlHandle } from '../control/server.js';
 import { createTimeline, timelineDhcpEvents, timelineDnsEvents, timelineNtpEvents, timelineSite, type StagingTimeline } from '../timeline/index.js';
@@ -35,6 +36,8 @@ export class Appliance {
   private parts: Parts = {};
   /** Addresses the DNS daemon was given an option 12 name for: only those need clearing. */
   private readonly named = new Set<string>();
+  /** SOA serials that only go up, kept in the state directory (dns/zone-serials.ts). */
+  private serials: ZoneSerials | null = null;
 
   private constructor(
     /** The plan the sockets were bound with and the state directory opened. */
@@ -85,7 +88,10 @@ export class Appliance {
     const timeline = this.timeline;
     const parts = this.parts;
     // DNS first, so that names of leases already in the journal are served from the first query.
-    if (plan.dns.enabled) parts.dns = await DnsDaemon.start(plan, { logger, events: timelineDnsEvents(timeline) });
+    if (plan.dns.enabled) {
+      this.serials = await ZoneSerials.open(plan.statePath, logger);
+      parts.dns = await DnsDaemon.start(this.withSerials(plan), { logger, events: timelineDnsEvents(timeline) });
+    }
     if (plan.dhcp.enabled) {
       const fsync = options.fsync === undefined ? {} : { fsync: options.fsync };
       const dhcp = await DhcpDaemon.start(plan, { logger, events: { ...timelineDhcpEvents(timeline), onLease: (r) => this.onLease(r) }, ...fsync });
@@ -108,7 +114,7 @@ export class Appliance {
     if (this.stopped) return;
     this.warnRestartNeeded(next);
     this.dhcp?.reload(next);
-    this.dns?.reload(next);
+    this.dns?.reload(this.withSerials(next));
     this.ntp?.reload(next);
     this.timeline.setSite(timelineSite(next));
     this.control?.reload(next);
@@ -120,7 +126,11 @@ export class Appliance {
     if (this.stopped) return;
     this.stopped = true;
     const p = this.parts;
-    await Promise.all([p.dhcp?.stop(), p.dns?.stop(), p.ntp?.stop(), p.control?.stop()]);
+    await Promise.all([p.dhcp?.stop(), p.dns?.stop(), p.ntp?.stop(), p.control?.stop(), this.serials?.flush()]);
+  }
+
+  private withSerials(plan: Plan): Plan {
+    return this.serials === null ? plan : { ...plan, dns: this.serials.apply(plan.dns) };
   }
 
   /** Option 12 host names become <name>.<primary domain> while the lease is bound, as with dnsmasq. */

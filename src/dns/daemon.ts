@@ -128,6 +128,8 @@ const TCP_MAX_WAITING = 256;
 const TCP_MAX_WAITING_BYTES = 64 * 1024;
 /** A client that stops reading while we keep answering: cut it off rather than buffer without end. */
 const TCP_MAX_UNSENT = 256 * 1024;
+/** The largest UDP payload over IPv4 (65535 - 20 - 8). */
+const MAX_UDP_QUERY = 65507;
 
 export class DnsDaemon {
   readonly counters: DnsCounters = {
@@ -185,7 +187,7 @@ export class DnsDaemon {
   private udp!: UdpTransport;
   private readonly useDgram: boolean;
   private readonly maxUdp: number;
-  /** A UDP query longer than this (a batch slot, also the largest answer) is dropped on either path. */
+  /** A batch slot: the largest UDP query read without a copy, also the largest answer sent from a slot. */
   private readonly maxQuery: number;
   /** dns.rate_limit; null when off. */
   private rrl: RateLimiter | null = null;
@@ -360,7 +362,8 @@ export class DnsDaemon {
 
   private async openUdp(address: string, port: number): Promise<{ port: number; close(): void }> {
     const udp = await openUdpTransport(
-      { address, port, slotSize: this.maxQuery, dgram: this.useDgram, ...(this.rcvbuf > 0 ? { rcvbuf: this.rcvbuf } : {}) },
+      // RFC 8906 §3.1.1: a query up to the largest UDP payload is answered; longer than a slot is the slow path.
+      { address, port, slotSize: this.maxQuery, maxDatagram: MAX_UDP_QUERY, dgram: this.useDgram, ...(this.rcvbuf > 0 ? { rcvbuf: this.rcvbuf } : {}) },
       {
         batchStart: () => {
           this.inBatch = true;
@@ -370,7 +373,7 @@ export class DnsDaemon {
         datagram: (msg, from) => this.datagram(msg, from),
         oversized: (bytes, from) => {
           this.counters.received++;
-          this.dropped(intToIp(from.srcIp), `longer than ${this.maxQuery} bytes`, bytes);
+          this.dropped(intToIp(from.srcIp), `longer than ${MAX_UDP_QUERY} bytes`, bytes);
         },
         batchEnd: () => {
           this.inBatch = false;

@@ -19,6 +19,10 @@ export const CLASSIC_UDP = 512;
 /** DNS flag day 2020: never more than this over UDP, to stay clear of IP fragmentation. */
 export const DEFAULT_MAX_UDP = 1232;
 export const OPT_LENGTH = 11;
+/** RFC 8945: the TSIG meta-RR, its BADKEY error, and the header's NOTAUTH. */
+const TSIG = 250;
+const BADKEY = 17;
+const ROOT = new Uint8Array(1);
 const MAX_LABELS = 128;
 
 export type Action = 'answer' | 'drop' | 'forward';
@@ -45,6 +49,13 @@ export class Responder {
   detail = '';
   /** Offset just after the question (name, type, class), or -1: what a forwarder must see echoed. */
   questionEnd = -1;
+
+  // ---- what readRecords() found after the question
+  private ednsSize = -1;
+  private ednsVersion = 0;
+  private dnssecOk = false;
+  /** Offset of a TSIG record (the last one), or -1. */
+  private tsigAt = -1;
 
   // ---- scratch for the question scan
   private readonly keyBytes = Buffer.alloc(256);
@@ -123,74 +134,45 @@ export class Responder {
       }
     }
 
+    // ---- the records after the question: at most one OPT, TSIG last. When they
+    // do not parse there is no OPT to trust and errors go without one (as Knot);
+    // otherwise every answer, errors included, carries an OPT (RFC 6891 §6.1.1).
+    const recordsFrom = qdcount === 1 ? qEnd : qdcount === 0 ? 12 : -1;
+    const broken = recordsFrom < 0 ? 'unreadable question' : this.readRecords(q, recordsFrom);
+    const edns = broken === null && this.ednsSize >= 0;
+    const dnssecOk = edns && this.dnssecOk;
+
     if (opcode !== 0) {
       this.detail = `opcode ${opcode}`;
-      return this.error(q, Rcode.NOTIMP, qdcount === 1 ? qEnd : -1);
+      return this.simple(q, Rcode.NOTIMP, qdcount === 1 ? qEnd : -1, edns, dnssecOk, false);
     }
     if (qdcount !== 1 || qEnd < 0) {
       this.detail = qdcount !== 1 ? `${qdcount} questions` : 'unreadable question';
-      return this.error(q, Rcode.FORMERR, -1);
+      return this.simple(q, Rcode.FORMERR, -1, edns, dnssecOk, false);
     }
     if (((q[6]! << 8) | q[7]!) !== 0 || ((q[8]! << 8) | q[9]!) !== 0) {
       this.detail = 'answer or authority records in a query';
-      return this.error(q, Rcode.FORMERR, qEnd);
+      return this.simple(q, Rcode.FORMERR, qEnd, edns, dnssecOk, false);
     }
-
-    // ---- additional section: at most one OPT (RFC 6891 §6.1.1); anything else is skipped
-    let ednsSize = -1;
-    let ednsVersion = 0;
-    let dnssecOk = false;
-    const arcount = (q[10]! << 8) | q[11]!;
-    if (arcount > 0 || qEnd !== len) {
-      let p = qEnd;
-      if (arcount * 11 > len - p) {
-        this.detail = 'additional count exceeds the message';
-        return this.error(q, Rcode.FORMERR, qEnd);
-      }
-      for (let i = 0; i < arcount; i++) {
-        let owner = p;
-        let rootOwner = false;
-        if (p < len && q[p] === 0) {
-          owner = p + 1;
-          rootOwner = true;
-        } else {
-          const n = decodeName(q, p);
-          if (!n.ok) return this.formerr(q, qEnd, `additional record name: ${n.error.message}`);
-          owner = n.value.next;
-        }
-        if (owner + 10 > len) return this.formerr(q, qEnd, 'additional record cut short');
-        const type = (q[owner]! << 8) | q[owner + 1]!;
-        const rdlength = (q[owner + 8]! << 8) | q[owner + 9]!;
-        const end = owner + 10 + rdlength;
-        if (end > len) return this.formerr(q, qEnd, 'additional record data cut short');
-        if (type === DnsType.OPT) {
-          if (!rootOwner || ednsSize >= 0) return this.formerr(q, qEnd, rootOwner ? 'more than one OPT' : 'OPT owner is not the root');
-          for (let o = owner + 10; o < end; ) {
-            if (o + 4 > end) return this.formerr(q, qEnd, 'EDNS option cut short');
-            o += 4 + ((q[o + 2]! << 8) | q[o + 3]!);
-            if (o > end) return this.formerr(q, qEnd, 'EDNS option cut short');
-          }
-          ednsSize = (q[owner + 2]! << 8) | q[owner + 3]!;
-          ednsVersion = q[owner + 5]!;
-          dnssecOk = (q[owner + 6]! & 0x80) !== 0;
-        }
-        p = end;
-      }
-      if (p !== len) return this.formerr(q, qEnd, `${len - p} bytes after the last record`);
-    }
-    const edns = ednsSize >= 0;
-    const limit = answerLimit(tcp, ednsSize, this.maxUdp);
+    if (broken !== null) return this.formerr(q, qEnd, broken);
+    const limit = answerLimit(tcp, edns ? this.ednsSize : -1, this.maxUdp);
 
     // RFC 6891 §6.1.3: we speak version 0 only.
-    if (edns && ednsVersion !== 0) {
-      this.detail = `EDNS version ${ednsVersion}`;
+    if (edns && this.ednsVersion !== 0) {
+      this.detail = `EDNS version ${this.ednsVersion}`;
       return this.simple(q, Rcode.BADVERS, qEnd, true, dnssecOk, false);
     }
     const qtype = this.qtype;
+    const authority = this.authority;
     const qclass = (q[qEnd - 2]! << 8) | q[qEnd - 1]!;
     if (qclass !== 1) {
       this.detail = `class ${qclass}`;
       return this.simple(q, Rcode.REFUSED, qEnd, edns, dnssecOk, false);
+    }
+    // RFC 8945 §5.2.2: we hold no keys, so a signed query for our zones is NOTAUTH/BADKEY.
+    // Outside them it is refused (as Knot) or forwarded as it came.
+    if (this.tsigAt >= 0 && ((weird < 0 && authority.names.has(this.name)) || authority.zoneFor(this.name, this.labelStarts, labels, weird + 1) !== undefined)) {
+      return this.badKey(q, qEnd, edns, dnssecOk);
     }
     if (qtype === DnsType.OPT) return this.formerr(q, qEnd, 'OPT as a question type');
     if (qtype === DnsType.AXFR || qtype === DnsType.IXFR) {
@@ -203,7 +185,6 @@ export class Responder {
     }
 
     // ---- lookup
-    const authority = this.authority;
     const node = weird < 0 ? authority.names.get(this.name) : undefined;
     if (node !== undefined) {
       let prepared: Uint8Array | null | undefined;
@@ -223,9 +204,10 @@ export class Responder {
     return this.simple(q, Rcode.REFUSED, qEnd, edns, dnssecOk, false);
   }
 
-  /** SERVFAIL for a query we could not get answered (forwarding timed out): header and question, no OPT. */
+  /** SERVFAIL for a query we could not get answered (forwarding timed out): header, question, and an OPT when the query had one. */
   servfail(q: Uint8Array, qEnd: number): Uint8Array {
-    return this.error(q, Rcode.SERVFAIL, qEnd);
+    const edns = qEnd > 0 && this.readRecords(q, qEnd) === null && this.ednsSize >= 0;
+    return this.simple(q, Rcode.SERVFAIL, qEnd, edns, edns && this.dnssecOk, false);
   }
 
   private drop(reason: DropReason): null {
@@ -234,44 +216,142 @@ export class Responder {
     return null;
   }
 
+  /** FORMERR for a query whose records do not parse: no OPT, since the query's cannot be trusted (as Knot). */
   private formerr(q: Uint8Array, qEnd: number, detail: string): Uint8Array {
     this.detail = detail;
-    return this.error(q, Rcode.FORMERR, qEnd);
+    return this.simple(q, Rcode.FORMERR, qEnd, false, false, false);
   }
 
-  /** FORMERR/NOTIMP: the ID, opcode and RD of the query, its question when readable, never an OPT. */
-  private error(q: Uint8Array, rcode: number, qEnd: number): Uint8Array {
-    this.action = 'answer';
-    this.rcode = rcode;
-    const qlen = qEnd > 0 ? qEnd - 12 : 0;
-    const out = Buffer.allocUnsafe(12 + qlen);
-    out[0] = q[0]!;
-    out[1] = q[1]!;
-    out[2] = 0x80 | (q[2]! & 0x79);
-    out[3] = (q[3]! & 0x10) | rcode;
-    out[4] = 0;
-    out[5] = qlen > 0 ? 1 : 0;
-    out.fill(0, 6, 12);
-    for (let i = 12; i < 12 + qlen; i++) out[i] = q[i]!;
-    return out;
+  /**
+   * Walks the answer, authority and additional records after `from` and
+   * leaves the OPT's size, version and DO bit, and the TSIG's offset, in
+   * fields. Returns why the records are malformed, or null.
+   */
+  private readRecords(q: Uint8Array, from: number): string | null {
+    this.ednsSize = -1;
+    this.ednsVersion = 0;
+    this.dnssecOk = false;
+    this.tsigAt = -1;
+    const len = q.length;
+    const before = ((q[6]! << 8) | q[7]!) + ((q[8]! << 8) | q[9]!);
+    const total = before + ((q[10]! << 8) | q[11]!);
+    if (total === 0 && from === len) return null;
+    let p = from;
+    if (total * 11 > len - p) return 'record counts exceed the message';
+    for (let i = 0; i < total; i++) {
+      const start = p;
+      let owner: number;
+      let rootOwner = false;
+      if (p < len && q[p] === 0) {
+        owner = p + 1;
+        rootOwner = true;
+      } else {
+        const n = decodeName(q, p);
+        if (!n.ok) return `record name: ${n.error.message}`;
+        owner = n.value.next;
+      }
+      if (owner + 10 > len) return 'record cut short';
+      const type = (q[owner]! << 8) | q[owner + 1]!;
+      const rdlength = (q[owner + 8]! << 8) | q[owner + 9]!;
+      const end = owner + 10 + rdlength;
+      if (end > len) return 'record data cut short';
+      if (type === DnsType.OPT) {
+        if (i < before) return 'OPT outside the additional section';
+        if (!rootOwner || this.ednsSize >= 0) return rootOwner ? 'more than one OPT' : 'OPT owner is not the root';
+        for (let o = owner + 10; o < end; ) {
+          if (o + 4 > end) return 'EDNS option cut short';
+          o += 4 + ((q[o + 2]! << 8) | q[o + 3]!);
+          if (o > end) return 'EDNS option cut short';
+        }
+        this.ednsSize = (q[owner + 2]! << 8) | q[owner + 3]!;
+        this.ednsVersion = q[owner + 5]!;
+        this.dnssecOk = (q[owner + 6]! & 0x80) !== 0;
+      } else if (type === TSIG) {
+        // RFC 8945 §5.1: only as the last record of the additional section, else FORMERR.
+        if (i !== total - 1 || i < before) return 'TSIG is not the last record';
+        const alg = decodeName(q, owner + 10, { allowCompression: false, end });
+        // algorithm, time signed (6), fudge (2), MAC size (2), MAC, original ID, error, other length (2 each), other
+        if (!alg.ok || alg.value.next + 10 > end) return 'malformed TSIG';
+        const mac = (q[alg.value.next + 8]! << 8) | q[alg.value.next + 9]!;
+        const tail = alg.value.next + 10 + mac;
+        if (tail + 6 > end || tail + 6 + ((q[tail + 4]! << 8) | q[tail + 5]!) !== end) return 'malformed TSIG';
+        this.tsigAt = start;
+      }
+      p = end;
+    }
+    if (p !== len) return `${len - p} bytes after the last record`;
+    return null;
   }
 
-  /** REFUSED, NOTIMP, BADVERS: header, the question as sent, OPT when the query had one. */
+  /**
+   * RFC 8945 §5.3.2: NOTAUTH with an unsigned TSIG, error BADKEY: key name
+   * (pointers expanded), algorithm, time signed and fudge copied, MAC size 0.
+   * Original ID is the message ID, as Knot and BIND write it. The OPT, when
+   * the query had one, goes before the TSIG (which is last).
+   */
+  private badKey(q: Uint8Array, qEnd: number, edns: boolean, dnssecOk: boolean): Uint8Array {
+    this.detail = 'TSIG: no keys configured';
+    const key = this.expandName(q, this.tsigAt);
+    const owner = decodeName(q, this.tsigAt);
+    const rdata = owner.ok ? owner.value.next + 10 : 0;
+    const alg = decodeName(q, rdata, { allowCompression: false });
+    const algEnd = alg.ok ? alg.value.next : rdata;
+    const rdLength = algEnd - rdata + 16;
+    const out = this.simple(q, Rcode.NOTAUTH, qEnd, edns, dnssecOk, false);
+    const tsig = Buffer.allocUnsafe(key.length + 10 + rdLength);
+    let p = key.length;
+    key.copy(tsig, 0);
+    tsig.writeUInt16BE(TSIG, p);
+    tsig.writeUInt16BE(255, p + 2); // class ANY
+    tsig.writeUInt32BE(0, p + 4);
+    tsig.writeUInt16BE(rdLength, p + 8);
+    p += 10;
+    tsig.set(q.subarray(rdata, algEnd + 8), p); // algorithm, time signed, fudge
+    p += algEnd + 8 - rdata;
+    tsig.writeUInt16BE(0, p); // MAC size
+    tsig[p + 2] = q[0]!;
+    tsig[p + 3] = q[1]!;
+    tsig.writeUInt16BE(BADKEY, p + 4);
+    tsig.writeUInt16BE(0, p + 6); // other length
+    const res = Buffer.concat([out, tsig]);
+    res[11] = res[11]! + 1;
+    return res;
+  }
+
+  /** The uncompressed wire form of a name already checked by decodeName. */
+  private expandName(q: Uint8Array, at: number): Buffer {
+    const labels: Uint8Array[] = [];
+    let p = at;
+    for (let hops = 0; q[p] !== 0 && hops < 128; hops++) {
+      const l = q[p]!;
+      if ((l & 0xc0) === 0xc0) {
+        p = ((l & 0x3f) << 8) | q[p + 1]!;
+        continue;
+      }
+      labels.push(q.subarray(p, p + 1 + l));
+      p += 1 + l;
+    }
+    labels.push(ROOT);
+    return Buffer.concat(labels);
+  }
+
+  /** Errors, REFUSED, BADVERS, TC=1: header with the query's opcode and RD, the question when readable (qEnd > 0), OPT when the query had a valid one. */
   private simple(q: Uint8Array, rcode: number, qEnd: number, edns: boolean, dnssecOk: boolean, aa: boolean): Uint8Array {
     this.action = 'answer';
     this.rcode = rcode;
-    const out = Buffer.allocUnsafe(qEnd + (edns ? OPT_LENGTH : 0));
+    const end = qEnd > 0 ? qEnd : 12;
+    const out = Buffer.allocUnsafe(end + (edns ? OPT_LENGTH : 0));
     out[0] = q[0]!;
     out[1] = q[1]!;
-    out[2] = 0x80 | (aa ? 4 : 0) | (q[2]! & 1);
+    out[2] = 0x80 | (aa ? 4 : 0) | (q[2]! & 0x79);
     out[3] = (q[3]! & 0x10) | (rcode & 0xf);
     out[4] = 0;
-    out[5] = 1;
+    out[5] = qEnd > 0 ? 1 : 0;
     out.fill(0, 6, 10);
     out[10] = 0;
     out[11] = edns ? 1 : 0;
-    for (let i = 12; i < qEnd; i++) out[i] = q[i]!;
-    if (edns) this.writeOpt(out, qEnd, rcode >> 4, dnssecOk);
+    for (let i = 12; i < end; i++) out[i] = q[i]!;
+    if (edns) this.writeOpt(out, end, rcode >> 4, dnssecOk);
     return out;
   }
 

@@ -24,7 +24,7 @@ export const OUT_NTP_TRANSMIT = 1;
 
 export interface BatchStats {
   received: number;
-  /** Datagrams longer than a slot (only slotSize bytes were kept). */
+  /** Datagrams longer than a slot and its overflow (only those bytes were kept). */
   truncated: number;
   batches: number;
   sent: number;
@@ -37,11 +37,16 @@ export interface BatchStats {
  * What the batch handler sees. Slot i of `input` is
  * `input.subarray(i * slotSize, i * slotSize + inMeta[i * IN_WORDS + IN.len])`;
  * it is overwritten by the next batch, so copy what must outlive the call.
+ * A datagram longer than slotSize (up to slotSize + overflow) continues in
+ * `inOverflow.subarray(i * overflow, ...)`.
  * Replies go to slots 0..n-1 of `output`/`outMeta`; the handler returns n.
  */
 export interface BatchView {
   readonly slots: number;
   readonly slotSize: number;
+  /** Bytes a datagram may run past its slot (0: none; an addon built before this option also says 0). */
+  readonly overflow: number;
+  readonly inOverflow: Buffer;
   readonly input: Buffer;
   readonly inMeta: Uint32Array;
   readonly output: Buffer;
@@ -74,8 +79,10 @@ export interface OpenBatchSocketOptions {
   interfaceName?: string;
   /** Datagrams per batch (default 64). */
   slots?: number;
-  /** Largest datagram kept, and largest reply (default 2048). */
+  /** Largest datagram kept in a slot, and largest reply (default 2048). */
   slotSize?: number;
+  /** Bytes a datagram may run past its slot, kept per slot outside the slots (default 0). */
+  overflow?: number;
   /** SO_TIMESTAMPNS: kernel receive times in inMeta (NTP). */
   timestamps?: boolean;
   /** SO_RCVBUF in bytes (capped by net.core.rmem_max). */
@@ -90,6 +97,8 @@ type Handle = {
   readonly ifindex: number;
   readonly slots: number;
   readonly slotSize: number;
+  readonly overflow?: number;
+  readonly inOverflow?: ArrayBuffer;
   readonly inData: ArrayBuffer;
   readonly inMeta: ArrayBuffer;
   readonly outData: ArrayBuffer;
@@ -101,7 +110,7 @@ interface Addon {
     address: string,
     port: number,
     ifname: string | null,
-    options: { slots?: number; slotSize?: number; timestamps?: boolean; rcvbuf?: number },
+    options: { slots?: number; slotSize?: number; overflow?: number; timestamps?: boolean; rcvbuf?: number },
     onBatch: (count: number) => number,
     onError: (err: Error) => void,
   ): Handle;
@@ -144,7 +153,7 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     opts.address,
     opts.port,
     opts.interfaceName ?? null,
-    { slots: opts.slots, slotSize: opts.slotSize, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf },
+    { slots: opts.slots, slotSize: opts.slotSize, overflow: opts.overflow, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf },
     (count) => {
       try {
         return onBatch(count);
@@ -162,6 +171,8 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     ifindex: h.ifindex,
     slots: h.slots,
     slotSize: h.slotSize,
+    overflow: h.inOverflow === undefined ? 0 : (h.overflow ?? 0),
+    inOverflow: h.inOverflow === undefined ? Buffer.alloc(0) : Buffer.from(h.inOverflow),
     input: Buffer.from(h.inData),
     inMeta: new Uint32Array(h.inMeta),
     output: Buffer.from(h.outData),

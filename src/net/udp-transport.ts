@@ -31,13 +31,13 @@ export interface Datagram {
 
 export interface UdpHandlers {
   /**
-   * Every datagram of at most slotSize bytes. `bytes` is overwritten by the
+   * Every datagram of at most maxDatagram bytes. `bytes` is overwritten by the
    * next batch unless the transport was opened with keepBytes. Replies sent
    * from here leave together when the batch ends. A throw is reported to
    * socketError and costs this datagram only.
    */
   datagram(bytes: Uint8Array, from: Datagram): void;
-  /** A datagram longer than slotSize: dropped unread; `bytes` is how much was read of it. */
+  /** A datagram longer than maxDatagram: dropped unread; `bytes` is how much was read of it. */
   oversized?(bytes: number, from: Datagram): void;
   /** Before the first and after the last datagram of one receive (a batch, or one dgram message). */
   batchStart?(): void;
@@ -57,8 +57,14 @@ export interface UdpTransportOptions {
   service?: string;
   /** Datagrams per recvmmsg() (default 64). */
   slots?: number;
-  /** Longest datagram accepted, on either path (default 2048); also the largest reply sent from a slot. */
+  /** Longest datagram read into a slot (default 2048); also the largest reply sent from a slot. */
   slotSize?: number;
+  /**
+   * Longest datagram accepted, on either path (default: slotSize). Longer
+   * than a slot is the slow path: the batch socket reads the rest into a
+   * per-slot overflow area and the datagram is handed over as one new Buffer.
+   */
+  maxDatagram?: number;
   /** SO_RCVBUF in bytes (SO_RCVBUFFORCE where privileged). */
   rcvbuf?: number;
   /** SO_TIMESTAMPNS: kernel receive times in each Datagram (batch path). */
@@ -94,6 +100,8 @@ export interface UdpTransport {
   /** Kernel index of the device when opened; 0 without one. */
   readonly ifindex: number;
   readonly slotSize: number;
+  /** Longest datagram delivered to `datagram()`. */
+  readonly maxDatagram: number;
   /**
    * Queues one reply; it leaves with the rest of the batch, or on the next
    * tick outside one. `stampNtpTransmit`: the batch path writes the send
@@ -155,6 +163,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
       interfaceName: device ?? undefined,
       slots: opts.slots,
       slotSize: opts.slotSize ?? DEFAULT_SLOT_SIZE,
+      overflow: Math.max(0, (opts.maxDatagram ?? 0) - (opts.slotSize ?? DEFAULT_SLOT_SIZE)),
       rcvbuf: opts.rcvbuf,
       timestamps: opts.timestamps,
       onBatch: (count) => {
@@ -175,7 +184,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
   } catch (err) {
     throw device !== null ? interfaceBindError(opts.service ?? 'UDP', device, opts.port, err) : err;
   }
-  const { input, inMeta, output, outMeta, slotSize, slots, ifindex } = sock;
+  const { input, inMeta, output, outMeta, slotSize, slots, ifindex, inOverflow, overflow } = sock;
   const flushAfter = Math.min(opts.flushAfter ?? slots, slots);
   const keep = opts.keepBytes === true;
 
@@ -183,7 +192,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
     let copy: Buffer | null = null;
     if (keep) {
       let total = 0;
-      for (let i = 0; i < count; i++) total += inMeta[i * IN_WORDS + IN.len]!;
+      for (let i = 0; i < count; i++) total += Math.min(slotSize, inMeta[i * IN_WORDS + IN.len]!);
       // The slots are overwritten by the next recvmmsg(): one copy per batch keeps the bytes valid.
       copy = Buffer.allocUnsafe(total);
     }
@@ -214,7 +223,10 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
           continue;
         }
         let bytes: Uint8Array;
-        if (copy !== null) {
+        if (len > slotSize) {
+          // Rare (a DNS query over 2 KiB): slot and overflow joined in a Buffer of its own.
+          bytes = Buffer.concat([input.subarray(i * slotSize, (i + 1) * slotSize), inOverflow.subarray(i * overflow, i * overflow + len - slotSize)]);
+        } else if (copy !== null) {
           input.copy(copy, off, i * slotSize, i * slotSize + len);
           bytes = copy.subarray(off, off + len);
           off += len;
@@ -287,6 +299,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
     device,
     ifindex,
     slotSize,
+    maxDatagram: slotSize + overflow,
     send,
     flush,
     sendTo(bytes, address, port) {
@@ -317,6 +330,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
 
 async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReason: string | null): Promise<UdpTransport> {
   const slotSize = opts.slotSize ?? DEFAULT_SLOT_SIZE;
+  const maxDatagram = Math.max(slotSize, opts.maxDatagram ?? 0);
   const from = newDatagram();
   const stats: UdpStats = { received: 0, oversized: 0, wrongInterface: 0, batches: 0, sent: 0, sendErrors: 0 };
   // Replies go to IP literals: a synchronous lookup lets send() reach the
@@ -335,8 +349,8 @@ async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReas
     from.srcPort = rinfo.port;
     try {
       h.batchStart?.();
-      if (msg.length > slotSize) {
-        // The batch path cannot read past a slot: the same limit here, so both paths answer the same datagrams.
+      if (msg.length > maxDatagram) {
+        // The batch path reads no more than this: the same limit here, so both paths answer the same datagrams.
         stats.oversized++;
         h.oversized?.(msg.length, from);
       } else {
@@ -379,6 +393,7 @@ async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReas
     device: null,
     ifindex: 0,
     slotSize,
+    maxDatagram,
     send: (bytes, ip, port) => sendTo(bytes, intToIp(ip), port),
     flush: () => undefined,
     sendTo(bytes, address, port) {

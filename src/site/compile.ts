@@ -10,6 +10,7 @@ import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option
 import { findOptionDef } from '../wire/option-defs.js';
 import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
+import { dnsWarnings, lowestTtlPerRRset } from './dns-findings.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
 import type { OptionValue, Site, VendorClass } from './schema.js';
@@ -130,7 +131,7 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       classes,
     },
     dns: {
-      ...dns.plan,
+      ...lowestTtlPerRRset(dns.plan),
       rateLimit: {
         responsesPerSecond: site.dns.rate_limit.responses_per_second,
         slip: site.dns.rate_limit.slip,
@@ -148,6 +149,6 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
     },
     control: { enabled: site.control.enabled, port: site.control.port },
     certProvUrl: lyncCertProvUrl(site.lync),
-    warnings: dns.warnings,
+    warnings: [...dns.warnings, ...dnsWarnings(site)],
   };
 }

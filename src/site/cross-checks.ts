@@ -1,15 +1,18 @@
 // The site file's cross-field checks: what several values mean together (the
 // pool inside the subnet and clear of the addresses it must not hand out,
 // unique reservations, vendor classes, option 43 within 255 bytes, one port per
-// service). Run by the schema (schema.ts) only once every value passed its own
-// check, so nothing here sees raw input; each finding names the key it is
-// reported at, which the loader turns into file:line:col.
+// service, DNS records that a reference server refuses). Run by the schema
+// (schema.ts) only once every value passed its own check, so nothing here sees
+// raw input; each finding names the key it is reported at, which the loader
+// turns into file:line:col. What references only warn about is a warning of
+// the plan (dns-findings.ts, dns-zones.ts).
 
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { option43Length } from './lync-options.js';
 import type { OptionValue, SiteFields } from './schema.js';
 import { parseHexValue, type IpRange } from './values.js';
+import { nameServerName, parseForwarder } from './dns-zones.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
@@ -146,4 +149,31 @@ export function checkMeaning(f: SiteFields, report: Report): void {
   if (f.control.enabled && f.dns.enabled && f.control.port === f.listen.dns) {
     report(['control', 'port'], `port ${f.control.port} is already used by dns (DNS listens on TCP too)`);
   }
+  if (f.dns.enabled) checkDns(f, report);
+}
+
+const isLoopback = (ip: string): boolean => ip.startsWith('127.') || ip === '0.0.0.0';
+
+/**
+ * What a reference server refuses in dns.records, and forwarders that loop.
+ * named-checkzone (BIND 9.18) on the exported zone: "NS 'x' is a CNAME
+ * (illegal)", zone not loaded. What references only warn about (SRV targets
+ * that are CNAMEs, CNAME loops, several TTLs in one RRset) is a warning of the
+ * plan: dns-findings.ts.
+ */
+function checkDns(f: SiteFields, report: Report): void {
+  const lower = (s: string) => s.toLowerCase();
+  const primary = lower(f.domains.primary);
+  const ns = nameServerName(primary);
+  const ownCname = f.dns.records.findIndex((r) => r.type === 'CNAME' && lower(r.name) === ns);
+  if (ownCname >= 0) report(['dns', 'records', ownCname, 'name'], `${ns} is the name server of every zone (SOA and NS): it cannot be a CNAME (RFC 1034 §3.6.2; named-checkzone refuses the zone)`);
+
+  // A forwarder that is provlab itself: every forwarded query comes back, is forwarded again, and fills the pending table.
+  f.dns.forwarders.forEach((text, i) => {
+    const fw = parseForwarder(text);
+    if (fw.port !== f.listen.dns) return;
+    if (fw.address === f.address || fw.address === '0.0.0.0' || (isLoopback(fw.address) && isLoopback(f.address))) {
+      report(['dns', 'forwarders', i], `forwarder ${text} is provlab's own DNS (${f.address}:${f.listen.dns}): every query would be forwarded to itself`);
+    }
+  });
 }

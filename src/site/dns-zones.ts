@@ -67,10 +67,15 @@ export function reverseZoneApexes(subnet: string): string[] {
   return out;
 }
 
-/** FNV-1a 32-bit: a serial that changes whenever the zone's content does and is the same for the same site. */
-function serialOf(records: readonly DnsRecordPlan[]): number {
+/**
+ * FNV-1a 32-bit of the zone's content, name server included: the same for the
+ * same site, different when anything served changes. It is the serial only
+ * where there is no state (`provlab export bind`); the DNS daemon turns it
+ * into one that only goes up (dns/zone-serials.ts).
+ */
+function serialOf(ns: string, records: readonly DnsRecordPlan[]): number {
   let h = 0x811c9dc5;
-  const text = records.map((r) => `${r.name} ${r.ttl} ${JSON.stringify(r.data)}`).sort().join('\n');
+  const text = `${ns}\n${records.map((r) => `${r.name} ${r.ttl} ${JSON.stringify(r.data)}`).sort().join('\n')}`;
   for (let i = 0; i < text.length; i++) {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193) >>> 0;
@@ -293,7 +298,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
     const soa: DnsRecordPlan = {
       name: apex,
       ttl: DEFAULT_TTL,
-      data: { type: 'SOA', mname: ns, rname: `hostmaster.${primary}`, serial: serialOf(content), refresh: 3600, retry: 600, expire: 86400, minimum: NEGATIVE_TTL },
+      data: { type: 'SOA', mname: ns, rname: `hostmaster.${primary}`, serial: serialOf(ns, content), refresh: 3600, retry: 600, expire: 86400, minimum: NEGATIVE_TTL },
       why: 'zone apex',
     };
     const nsRecord: DnsRecordPlan = { name: apex, ttl: DEFAULT_TTL, data: { type: 'NS', target: ns }, why: 'zone apex' };

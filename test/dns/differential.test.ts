@@ -103,14 +103,6 @@ export const KNOWN: readonly Known[] = [
   ...design(/^split-domain _xmpp\._tcp\.contoso\.com\. (SRV|ANY) (udp|edns512)$/, ['additional'],
     'an SRV RRset that fits 512 bytes only without its additional addresses: all three send the whole answer with TC=0 and as many additional RRsets as fit (RFC 2181 §9); Knot fits more of them because it compresses the SRV target names, which RFC 2782 says not to do; provlab never compresses them, so fewer addresses fit'),
   // ---- (b) bugs, being fixed in issue 16: delete an entry when its fix is merged
-  ...bug(/^edges ttl\.cname\.test\. (A|ANY) /, ['answer'],
-    'one RRset written with two TTLs (100 and 200): Knot serves one TTL for the whole RRset (200); provlab serves each record with its own, as NSD does. RFC 2181 §5.2: such an RRset is an error, to be treated as if all had the lowest TTL (BIND 9.18 serves 100). Issue 16 lists it under provlab check; once provlab serves one TTL (the lowest), turn this entry into a design one (Knot picks the other)'),
-  ...bug(/ SOA signed with TSIG \(unknown key\) (udp|tcp)$/, ['rcode', 'flags', 'answer', 'additional'],
-    'a query signed with TSIG for a key the server does not have: NOTAUTH (RCODE9) with a TSIG record, error BADKEY, and no answer (RFC 8945 §5.2.2); provlab answers NOERROR unsigned'),
-  ...bug(/ SOA query of 2100\+ bytes edns$/, ['rcode', 'flags', 'question', 'answer', 'opt'],
-    'a UDP query over 2048 bytes (an EDNS padding option): the references answer it (RFC 8906); provlab drops it'),
-  ...bug(/ SOA opcode=(NOTIFY|UPDATE|STATUS) edns$/, ['opt'],
-    'an error answer (NOTIMP and the like) to an EDNS query: Knot includes an OPT (RFC 6891 §6.1.1); provlab sends none'),
 ];
 
 /** Where Knot and NSD disagree, the one taken as the reference. */
@@ -123,8 +115,6 @@ export const CHOICES: readonly Choice[] = [
     'a CNAME into another zone of the same server (intranet.example.org → wiki.corp.example.org): NSD follows it into that zone (RFC 1034 §4.3.2 step 3a goes back to step 1, which picks the zone anew), as provlab does; Knot looks only in the first zone and says NXDOMAIN for a name the server does have (BIND 9.18 answers the CNAME alone)'),
   ...choose(/^same-domain corp\.example\.org\. DS |^split-domain lab\.schertz\.name\. DS /, ['rcode'], 'nsd',
     'DS at the apex of a child zone with no delegation in the parent: NSD says NODATA (the name exists on this server); Knot (and BIND 9.18) NXDOMAIN, which under RFC 8020 tells a resolver that nothing below it (wiki.corp.example.org) exists, although the same server serves it'),
-  ...choose(/^edges ttl\.cname\.test\. (A|ANY) /, ['answer'], 'knot',
-    'one RRset with two TTLs: Knot answers one TTL for the whole RRset, as RFC 2181 §5.2 requires of an RRset; NSD serves the TTLs as written'),
   ...choose(/ (AXFR|IXFR) (udp|tcp)$/, ['rcode'], 'nsd',
     'zone transfer not allowed: NSD says REFUSED, as BIND 9.18 and provlab\'s own tests do; Knot NOTAUTH'),
   ...choose(/ version\.bind\. TXT CH udp$/, ['answer'], 'knot', 'each server names itself; Knot taken'),

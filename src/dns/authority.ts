@@ -157,6 +157,15 @@ export class Authority {
    * when ip is inside a reverse zone. Names from the site always win; the newest
    * lease of a name takes it from an older one. Returns the FQDN served, or null.
    */
+  /** The site's name a lease host name would take over (and is therefore refused), or null. */
+  siteNameFor(hostname: string): string | null {
+    const label = hostname.split('.')[0]!.toLowerCase();
+    if (!HOST_LABEL.test(label)) return null;
+    const fqdn = `${label}.${this.leaseDomain}`;
+    const node = this.names.get(fqdn);
+    return node !== undefined && node.origin !== 'lease' ? fqdn : null;
+  }
+
   setLease(ip: string, hostname: string | null): string | null {
     this.dropLease(ip);
     if (hostname === null) return null;

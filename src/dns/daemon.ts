@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
+import { NAME_COLLISION } from '../site/dns-zones.js';
 import { rcodeName, typeName } from '../wire/dns-message.js';
 import { inCidr, intToIp, ipToInt, isIPv4, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { openUdpTransport, type Datagram, type UdpTransport } from '../net/udp-transport.js';
@@ -171,6 +172,8 @@ export class DnsDaemon {
   private recursionFrom: Cidr[];
   /** ip -> option 12 host name, kept to rebuild lease names after a reload. */
   private readonly leases = new Map<string, string>();
+  /** "ip name" of lease host names already reported as colliding with a name of the site (warned once each). */
+  private readonly collisionsLogged = new Set<string>();
   private readonly connections = new Set<TcpConnection>();
   /** Open connections per client address. */
   private readonly perClient = new Map<string, number>();
@@ -301,7 +304,14 @@ export class DnsDaemon {
       this.counters.leaseNames = this.responder.authority.leaseCount();
       if (hostname !== null) {
         if (served) this.log.info({ ip, hostname, name: served }, `lease name ${served} -> ${ip}`);
-        else this.log.debug({ ip, hostname }, 'lease host name not served (invalid, or a name the site already uses)');
+        else {
+          const taken = this.responder.authority.siteNameFor(hostname);
+          // Built-in names (ntp.<domain>, the SRV targets) are never extended by a client's option 12: say so once per name.
+          if (taken !== null && !this.collisionsLogged.has(`${ip} ${taken}`)) {
+            this.collisionsLogged.add(`${ip} ${taken}`);
+            this.log.warn({ ip, hostname, name: taken, code: NAME_COLLISION }, `${NAME_COLLISION}: the client at ${ip} calls itself ${hostname}, but ${taken} is a name of the site: not served for it`);
+          } else this.log.debug({ ip, hostname }, 'lease host name not served (invalid, or a name the site already uses)');
+        }
       }
     } catch (err) {
       this.counters.internalErrors++;

@@ -257,7 +257,7 @@ t.test('TCP bounds: idle connections close, a full table evicts the longest idle
 });
 
 t.test('lease names (option 12) and reload', { skip }, async (t) => {
-  const { daemon, port } = await start(t);
+  const { daemon, port, lines } = await start(t);
   daemon.setLeaseName('127.88.0.150', 'CX3000-Desk');
   t.same((await dig('dig', port, ['cx3000-desk.schertz.name', 'A'])).answer, ['cx3000-desk.schertz.name. 60 IN A 127.88.0.150']);
   t.same((await dig('dig', port, ['-x', '127.88.0.150'])).answer, ['150.0.88.127.in-addr.arpa. 60 IN PTR cx3000-desk.schertz.name.']);
@@ -266,6 +266,10 @@ t.test('lease names (option 12) and reload', { skip }, async (t) => {
   t.equal((await dig('dig', port, ['-x', '127.88.0.150'])).status, 'NXDOMAIN', 'and the old PTR goes');
   daemon.setLeaseName('127.88.0.152', 'ucupdates-r2');
   t.same((await dig('dig', port, ['ucupdates-r2.schertz.name', 'A'])).answer, ['ucupdates-r2.schertz.name. 300 IN A 127.88.0.10'], 'a phone cannot take a name of the site');
+  daemon.setLeaseName('127.88.0.152', 'ucupdates-r2');
+  const collisions = lines.filter((l) => l.level === 40 && l.code === 'dns-name-collision');
+  t.equal(collisions.length, 1, 'said at warn, once per client and name (was debug only)');
+  t.match(collisions[0]?.msg, /127\.88\.0\.152 calls itself ucupdates-r2, but ucupdates-r2\.schertz\.name is a name of the site/);
   daemon.setLeaseName('127.88.0.153', 'bad_name!');
   t.equal(daemon.counters.leaseNames, 1);
   daemon.setLeaseName('127.88.0.151', null);

@@ -12,7 +12,8 @@ import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
 import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan, ScopePlan } from './plan.js';
-import { siteScopes, type OptionValue, type Site, type SiteScope, type VendorClass } from './schema.js';
+import type { OptionValue, Site, SiteScope, VendorClass } from './schema.js';
+import { siteScopes } from './scopes.js';
 import { parseHexValue } from './values.js';
 
 function encodeStd(code: number, value: WireValue): Uint8Array {

@@ -19,7 +19,8 @@ import { UCUPDATES } from '../lpe/domains.js';
 import { DnsClass, MessageWriter } from '../wire/dns-message.js';
 import { intToIp, parseCidr } from '../wire/ipv4.js';
 import type { DnsPlan, DnsRecordData, DnsRecordPlan, DnsZonePlan } from './plan.js';
-import { siteScopes, type DnsRecord, type Site } from './schema.js';
+import type { DnsRecord, Site } from './schema.js';
+import { siteScopes } from './scopes.js';
 
 /** Long enough for a phone's boot, short enough that a changed site is seen within minutes. */
 export const DEFAULT_TTL = 300;

@@ -504,23 +504,6 @@ export interface SiteScope {
   options: Record<string, OptionValue>;
 }
 
-/** Every scope of a site: the top-level dhcp subnet first (index 0), then dhcp.scopes in order. */
-export function siteScopes(site: Site): SiteScope[] {
-  const d = site.dhcp;
-  const first: SiteScope = {
-    name: d.subnet,
-    subnet: d.subnet,
-    pool: d.pool,
-    router: d.router,
-    dns: d.dns,
-    lease: d.lease,
-    reservations: d.reservations,
-    domains: { primary: site.domains.primary, search: site.domains.search },
-    options: {},
-  };
-  return [first, ...d.scopes];
-}
-
 /** A validated site with every default filled in. Keys are those of the file. */
 export interface Site {
   site: string;

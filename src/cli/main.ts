@@ -20,13 +20,17 @@ import { register as registerDemo } from './commands/demo.js';
 
 function summary(plan: Plan): string {
   const d = plan.dhcp;
-  const lines = [
-    `site ${plan.site} (${plan.sourceFile})`,
-    `  appliance address ${plan.address}, interface ${plan.interface ?? '(none: relay-only, broadcasts are never answered)'}`,
-    `  DHCP ${d.enabled ? `on port ${d.port}` : 'off'}: subnet ${d.subnet.network}/${d.subnet.prefix}, pool ${d.pools.map((p) => `${p.start}-${p.end}`).join(', ')}, lease ${d.leaseSeconds}s (T1 ${d.renewSeconds}s, T2 ${d.rebindSeconds}s)`,
-    `  reservations: ${d.reservations.length === 0 ? 'none' : d.reservations.map((r) => `${r.mac}=${r.ip}${r.name ? ` (${r.name})` : ''}`).join(', ')}`,
-    `  options for every client: ${[...d.baseOptions].map(([c, v]) => `${c} ${optionName(c)} (${v.length} bytes)`).join(', ')}`,
-  ];
+  const lines = [`site ${plan.site} (${plan.sourceFile})`, `  appliance address ${plan.address}, interface ${plan.interface ?? '(none: relay-only, broadcasts are never answered)'}`];
+  d.scopes.forEach((s, i) => {
+    // The first scope reads as it always did; the others (relayed subnets) are named.
+    const head = i === 0 ? `  DHCP ${d.enabled ? `on port ${d.port}` : 'off'}: subnet` : `  scope ${s.name}: subnet`;
+    const indent = i === 0 ? '  ' : '    ';
+    lines.push(
+      `${head} ${s.subnet.network}/${s.subnet.prefix}, pool ${s.pools.map((p) => `${p.start}-${p.end}`).join(', ')}, lease ${s.leaseSeconds}s (T1 ${s.renewSeconds}s, T2 ${s.rebindSeconds}s)`,
+      `${indent}reservations: ${s.reservations.length === 0 ? 'none' : s.reservations.map((r) => `${r.mac}=${r.ip}${r.name ? ` (${r.name})` : ''}`).join(', ')}`,
+      `${indent}options for every client${i === 0 ? '' : ' of the scope'}: ${[...s.baseOptions].map(([c, v]) => `${c} ${optionName(c)} (${v.length} bytes)`).join(', ')}`,
+    );
+  });
   for (const c of d.classes) {
     lines.push(`  class ${c.name} (option 60 ${c.match === 'exact' ? '= ' : ''}${matchWords(c)}): ${[...c.options].map(([code, v]) => `${code} ${optionName(code)} (${v.length} bytes)`).join(', ')}; always sent: ${c.alwaysSend.join(', ') || 'none'}`);
   }
@@ -45,9 +49,12 @@ function matchWords(c: { vendorClass: string; match: string }): string {
 
 function encodeReport(plan: Plan): { classes: { name: string; vendorClass: string | null; match: string | null; options: { code: number; name: string; length: number; hex: string }[] }[]; certProvUrl: string } {
   const entry = (code: number, v: Uint8Array) => ({ code, name: optionName(code), length: v.length, hex: hex(v) });
-  const classes = [{ name: 'default', vendorClass: null as string | null, match: null as string | null, options: [...plan.dhcp.baseOptions].map(([c, v]) => entry(c, v)) }];
+  const base = plan.dhcp.scopes[0]!.baseOptions;
+  const classes = [{ name: 'default', vendorClass: null as string | null, match: null as string | null, options: [...base].map(([c, v]) => entry(c, v)) }];
+  // The other scopes' options for a client of no class; a class overrides them as it does the first's.
+  for (const s of plan.dhcp.scopes.slice(1)) classes.push({ name: `scope ${s.name}`, vendorClass: null, match: null, options: [...s.baseOptions].map(([c, v]) => entry(c, v)) });
   for (const c of plan.dhcp.classes) {
-    const merged = new Map(plan.dhcp.baseOptions);
+    const merged = new Map(base);
     for (const [code, v] of c.options) merged.set(code, v);
     classes.push({ name: c.name, vendorClass: c.vendorClass, match: c.match, options: [...merged].map(([code, v]) => entry(code, v)) });
   }

@@ -74,8 +74,9 @@ function tryItHint(plan: Plan): string {
   const domain = plan.dns.zones.find((z) => z.kind === 'domain')?.apex;
   if (plan.dhcp.enabled && plan.interface === null) {
     // A relay's giaddr must lie in the subnet: the router (option 3) if set, else the subnet's first address.
-    const router = plan.dhcp.baseOptions.get(3);
-    const giaddr = router && router.length >= 4 ? Array.from(router.subarray(0, 4)).join('.') : intToIp(ipToInt(plan.dhcp.subnet.network) + 1);
+    const first = plan.dhcp.scopes[0]!;
+    const router = first.baseOptions.get(3);
+    const giaddr = router && router.length >= 4 ? Array.from(router.subarray(0, 4)).join('.') : intToIp(ipToInt(first.subnet.network) + 1);
     lines.push(`  provlab probe --relay ${giaddr} --server ${plan.address} --port ${plan.dhcp.port} --dns-port ${plan.dns.port} --ntp-port ${plan.ntp.port}`);
   } else if (plan.dhcp.enabled) {
     lines.push(`  on the VLAN: provlab probe --interface <the phone side's interface>`);

@@ -127,7 +127,7 @@ export class DhcpDaemon {
     if (plan.interface !== null && daemon.transport.ifindex > 0) daemon.watchLink(plan, plan.interface, daemon.transport.ifindex);
     daemon.log.info(
       { listen: daemon.describe, leases: load.leases.size, stateDir: plan.statePath },
-      `DHCP serving ${plan.dhcp.subnet.network}/${plan.dhcp.subnet.prefix} on ${daemon.describe}`,
+      `DHCP serving ${plan.dhcp.scopes.map((s) => `${s.subnet.network}/${s.subnet.prefix}`).join(', ')} on ${daemon.describe}`,
     );
     return daemon;
   }

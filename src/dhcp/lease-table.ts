@@ -3,7 +3,7 @@
 // Allocation is bounded: one pass over the pool at most, so a full pool yields
 // `null` at once instead of a hang (node-dhcp loops forever there).
 import type { LeaseRecord } from './lease-record.js';
-import type { DhcpPlan } from '../site/plan.js';
+import type { DhcpPlan, ScopePlan } from '../site/plan.js';
 import { intToIp, ipToInt, parseIPv4 } from '../wire/ipv4.js';
 import { ShardedMap } from './sharded-map.js';
 
@@ -33,20 +33,9 @@ export class LeaseTable {
   private readonly holds = new Map<string, Hold>();
   /** Client id -> the address held for it (at most one: a new hold replaces the old). */
   private readonly heldByClient = new Map<string, string>();
-  private ranges: Range[] = [];
-  private poolSize = 0;
-  /**
-   * One bit per pool index, set once the address has had a lease record or an
-   * offer hold: a clear bit is an address never used, free without looking it
-   * up (new phones by the thousand each take the next one; two lookups in
-   * maps of every lease, for a miss, were most of a DISCOVER's cost).
-   */
-  private used = new Uint32Array(0);
-  private reservedByMac = new Map<string, string>();
-  private reservedIps = new Set<string>();
+  /** One per scope of the plan, in its order: pools, their allocation state, reservations. */
+  private scopes: ScopePool[] = [];
   private serverIp = '';
-  /** Next-fit cursor: an index into the pool, so busy pools don't rescan from the start. */
-  private cursor = 0;
   /** Bumped on every change that can free or take an address. */
   private version = 0;
   /**
@@ -56,52 +45,26 @@ export class LeaseTable {
    * "DHCP: where the last drops were").
    */
   private earliestExpiry = Infinity;
-  /**
-   * What the last failed pool scan proved: until `until`, with nothing changed since,
-   * no pool address is free for a client that owns none of them. A starvation flood
-   * of new MACs against a full pool then costs O(1) per DISCOVER, not a pool scan each.
-   */
-  private full: { version: number; until: number; owners: Set<string> } | undefined;
-
   constructor(plan: DhcpPlan, records: Iterable<LeaseRecord> = []) {
     this.setPlan(plan);
     for (const r of records) this.apply(r);
   }
 
-  /** Called on reload: the pool and reservations may change, leases stay. */
+  /** Called on reload: the pools and reservations may change, leases stay. */
   setPlan(plan: DhcpPlan): void {
-    this.ranges = plan.pools.map((p) => ({ start: ipToInt(p.start), end: ipToInt(p.end) }));
-    this.poolSize = this.ranges.reduce((n, r) => n + (r.end - r.start + 1), 0);
-    this.reservedByMac = new Map(plan.reservations.map((r) => [r.mac, r.ip]));
-    this.reservedIps = new Set(plan.reservations.map((r) => r.ip));
+    const old = this.scopes;
+    this.scopes = plan.scopes.map((sc, i) => new ScopePool(sc, old[i]?.cursor ?? 0));
     this.serverIp = plan.serverId;
-    if (this.cursor >= this.poolSize) this.cursor = 0;
     // Pool indices moved: mark again what is known.
-    this.used = new Uint32Array(Math.ceil(this.poolSize / 32));
     for (const ip of this.byIp.keys()) this.markUsed(ip);
     for (const ip of this.holds.keys()) this.markUsed(ip);
     this.version++;
   }
 
-  /** The pool index of `ip`, or -1 outside the pool (or not a dotted quad). */
-  private indexOf(ip: string): number {
-    const n = parseIPv4(ip);
-    if (n < 0) return -1;
-    let base = 0;
-    for (const r of this.ranges) {
-      if (n >= r.start && n <= r.end) return base + (n - r.start);
-      base += r.end - r.start + 1;
-    }
-    return -1;
-  }
-
   private markUsed(ip: string): void {
-    const i = this.indexOf(ip);
-    if (i >= 0) this.used[i >>> 5]! |= 1 << (i & 31);
-  }
-
-  private isUsed(index: number): boolean {
-    return (this.used[index >>> 5]! & (1 << (index & 31))) !== 0;
+    const n = parseIPv4(ip);
+    if (n < 0) return;
+    for (const sc of this.scopes) if (sc.markUsed(n)) return;
   }
 
   /** Applies a record (from the journal at start, or after it was made durable). */
@@ -137,35 +100,36 @@ export class LeaseTable {
     return r && r.clientId === clientId ? r : undefined;
   }
 
-  reservationFor(mac: string): string | undefined {
-    return this.reservedByMac.get(mac);
+  /** The client's reservation in the scope (index into plan.scopes). */
+  reservationFor(mac: string, scope = 0): string | undefined {
+    return this.scopes[scope]!.reservedByMac.get(mac);
   }
 
-  inPool(ip: string): boolean {
-    const n = ipToInt(ip); // throws on anything but a dotted quad, as it always did here
-    for (const r of this.ranges) if (n >= r.start && n <= r.end) return true;
-    return false;
+  inPool(ip: string, scope = 0): boolean {
+    return this.scopes[scope]!.indexOf(ipToInt(ip)) >= 0; // throws on anything but a dotted quad, as it always did here
   }
 
   /**
    * May this client have this address now? True when nobody else holds it
    * (an active lease, an offer hold, a quarantine), and it is either the
-   * client's reservation or a pool address that is nobody's reservation.
+   * client's reservation or a pool address that is nobody's reservation, in
+   * the scope the client's message was selected for (a client that moved to
+   * another subnet gets nothing of its old one).
    */
-  availableTo(ip: string, clientId: string, mac: string, now: number): boolean {
+  availableTo(ip: string, clientId: string, mac: string, now: number, scope = 0): boolean {
     if (ip === this.serverIp) return false;
-    const reserved = this.reservationUsable(mac, clientId, now);
+    const reserved = this.reservationUsable(mac, clientId, now, scope);
     if (reserved !== undefined) return ip === reserved;
     // No reservation, or one another client still holds (a reservation added
     // on reload for a leased address): a pool address until that lease ends,
     // as Kea does; the holder is NAKed when it renews.
-    if (this.reservedIps.has(ip) || !this.inPool(ip)) return false;
+    if (this.scopes[scope]!.reservedIps.has(ip) || !this.inPool(ip, scope)) return false;
     return !this.busyForOthers(ip, clientId, now);
   }
 
   /** The client's reserved address, unless another client still holds it. */
-  reservationUsable(mac: string, clientId: string, now: number): string | undefined {
-    const reserved = this.reservedByMac.get(mac);
+  reservationUsable(mac: string, clientId: string, now: number, scope = 0): string | undefined {
+    const reserved = this.scopes[scope]!.reservedByMac.get(mac);
     return reserved === undefined || this.busyForOthers(reserved, clientId, now) ? undefined : reserved;
   }
 
@@ -185,37 +149,38 @@ export class LeaseTable {
    * it asked for (option 50), then the next never-used address, then the
    * longest-expired one. Returns null when the pool is full.
    */
-  choose(clientId: string, mac: string, requested: string | undefined, now: number): string | null {
-    const reserved = this.reservationUsable(mac, clientId, now);
+  choose(clientId: string, mac: string, requested: string | undefined, now: number, scope = 0): string | null {
+    const reserved = this.reservationUsable(mac, clientId, now, scope);
     if (reserved !== undefined) return reserved;
 
     const previous = this.forClient(clientId);
-    if (previous && previous.state !== 'declined' && this.availableTo(previous.ip, clientId, mac, now)) return previous.ip;
+    if (previous && previous.state !== 'declined' && this.availableTo(previous.ip, clientId, mac, now, scope)) return previous.ip;
     // A client that DISCOVERs again before REQUESTing gets the address already offered to it,
     // rather than a second one held until the first offer times out.
     const offered = this.heldByClient.get(clientId);
-    if (offered !== undefined && this.heldFor(offered, now) === clientId && this.availableTo(offered, clientId, mac, now)) return offered;
-    if (requested !== undefined && this.availableTo(requested, clientId, mac, now)) return requested;
+    if (offered !== undefined && this.heldFor(offered, now) === clientId && this.availableTo(offered, clientId, mac, now, scope)) return offered;
+    if (requested !== undefined && this.availableTo(requested, clientId, mac, now, scope)) return requested;
 
-    const full = this.full;
+    const sc = this.scopes[scope]!;
+    const full = sc.full;
     if (full && full.version === this.version && now < full.until && !full.owners.has(clientId)) return null;
 
     let reusable: string | null = null;
     let reusableAge = Infinity;
-    for (let step = 0; step < this.poolSize; step++) {
-      let index = this.cursor + step;
-      if (index >= this.poolSize) index -= this.poolSize;
-      const ip = this.addressAt(index);
-      if (ip === this.serverIp || this.reservedIps.has(ip)) continue;
+    for (let step = 0; step < sc.size; step++) {
+      let index = sc.cursor + step;
+      if (index >= sc.size) index -= sc.size;
+      const ip = sc.addressAt(index);
+      if (ip === this.serverIp || sc.reservedIps.has(ip)) continue;
       // Never leased nor held: nobody's, nothing to look up.
-      if (!this.isUsed(index)) {
-        this.cursor = index + 1 < this.poolSize ? index + 1 : 0;
+      if (!sc.isUsed(index)) {
+        sc.cursor = index + 1 < sc.size ? index + 1 : 0;
         return ip;
       }
       if (this.busyForOthers(ip, clientId, now)) continue;
       const r = this.byIp.get(ip);
       if (!r) {
-        this.cursor = (index + 1) % this.poolSize;
+        sc.cursor = (index + 1) % sc.size;
         return ip;
       }
       // Someone's old lease: reuse only if nothing fresh is left, oldest first,
@@ -225,17 +190,17 @@ export class LeaseTable {
         reusableAge = r.updatedAt;
       }
     }
-    if (reusable === null) this.full = this.provenFull(now);
+    if (reusable === null) sc.full = this.provenFull(sc, now);
     return reusable;
   }
 
   /** After a scan found nothing: when the first pool address frees up, and who holds them. */
-  private provenFull(now: number): { version: number; until: number; owners: Set<string> } {
+  private provenFull(sc: ScopePool, now: number): ProvenFull {
     let until = Infinity;
     const owners = new Set<string>();
-    for (let index = 0; index < this.poolSize; index++) {
-      const ip = this.addressAt(index);
-      if (ip === this.serverIp || this.reservedIps.has(ip)) continue;
+    for (let index = 0; index < sc.size; index++) {
+      const ip = sc.addressAt(index);
+      if (ip === this.serverIp || sc.reservedIps.has(ip)) continue;
       let freeAt = now;
       const h = this.holds.get(ip);
       if (h && h.until > now) {
@@ -310,10 +275,75 @@ export class LeaseTable {
     }
     let offered = 0;
     for (const h of this.holds.values()) if (h.until > now) offered++;
-    return { size: this.poolSize, bound, offered, declined };
+    return { size: this.scopes.reduce((n, sc) => n + sc.size, 0), bound, offered, declined };
   }
 
-  private addressAt(index: number): string {
+  /** Addresses in the pools of one scope. */
+  poolSize(scope: number): number {
+    return this.scopes[scope]!.size;
+  }
+}
+
+/**
+ * What the last failed pool scan proved: until `until`, with nothing changed since,
+ * no pool address is free for a client that owns none of them. A starvation flood
+ * of new MACs against a full pool then costs O(1) per DISCOVER, not a pool scan each.
+ */
+interface ProvenFull {
+  version: number;
+  until: number;
+  owners: Set<string>;
+}
+
+/** One scope's pools, their allocation state and its reservations. */
+class ScopePool {
+  private readonly ranges: Range[];
+  readonly size: number;
+  /**
+   * One bit per pool index, set once the address has had a lease record or an
+   * offer hold: a clear bit is an address never used, free without looking it
+   * up (new phones by the thousand each take the next one; two lookups in
+   * maps of every lease, for a miss, were most of a DISCOVER's cost).
+   */
+  private readonly used: Uint32Array;
+  readonly reservedByMac: Map<string, string>;
+  readonly reservedIps: Set<string>;
+  /** Next-fit cursor: an index into the pool, so busy pools don't rescan from the start. */
+  cursor: number;
+  full: ProvenFull | undefined;
+
+  constructor(scope: ScopePlan, cursor: number) {
+    this.ranges = scope.pools.map((p) => ({ start: ipToInt(p.start), end: ipToInt(p.end) }));
+    this.size = this.ranges.reduce((n, r) => n + (r.end - r.start + 1), 0);
+    this.used = new Uint32Array(Math.ceil(this.size / 32));
+    this.reservedByMac = new Map(scope.reservations.map((r) => [r.mac, r.ip]));
+    this.reservedIps = new Set(scope.reservations.map((r) => r.ip));
+    this.cursor = cursor < this.size ? cursor : 0;
+  }
+
+  /** The pool index of address `n`, or -1 outside the pools. */
+  indexOf(n: number): number {
+    let base = 0;
+    for (const r of this.ranges) {
+      if (n >= r.start && n <= r.end) return base + (n - r.start);
+      base += r.end - r.start + 1;
+    }
+    return -1;
+  }
+
+  /** False when `n` is not in this scope's pools. */
+  markUsed(n: number): boolean {
+    const i = this.indexOf(n);
+    if (i < 0) return false;
+    this.used[i >>> 5]! |= 1 << (i & 31);
+    return true;
+  }
+
+  isUsed(index: number): boolean {
+    return (this.used[index >>> 5]! & (1 << (index & 31))) !== 0;
+  }
+
+  addressAt(index: number): string {
     for (const r of this.ranges) {
       const n = r.end - r.start + 1;
       if (index < n) return intToIp(r.start + index);

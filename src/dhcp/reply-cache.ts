@@ -100,13 +100,13 @@ export class ReplyOptionsCache {
 }
 
 /** The last relay address checked and its answer: every relayed packet of a VLAN carries the same giaddr. */
-export class LastAnswer {
+export class LastAnswer<T = boolean> {
   private key: string | undefined;
-  private value = false;
-  constructor(private readonly compute: (key: string) => boolean) {}
+  private value: T | undefined;
+  constructor(private readonly compute: (key: string) => T) {}
 
-  get(key: string): boolean {
-    if (key !== this.key) {
+  get(key: string): T {
+    if (key !== this.key || this.value === undefined) {
       this.value = this.compute(key);
       this.key = key;
     }

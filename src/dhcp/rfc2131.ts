@@ -1,7 +1,7 @@
 // RFC 2131 server behaviour as a pure function of (plan, lease table, message, now):
 // it decides the reply, where it goes, and which lease record must be made
 // durable before the reply leaves. No sockets, no clock, no disk here.
-import { vendorMatches, type DhcpPlan, type ClientClassPlan } from '../site/plan.js';
+import { vendorMatches, type DhcpPlan, type ClientClassPlan, type ScopePlan } from '../site/plan.js';
 import type { LeaseRecord } from './lease-record.js';
 import type { LeaseTable } from './lease-table.js';
 import { hex } from '../wire/bytes.js';
@@ -119,17 +119,47 @@ function ipBytes(ip: string): Uint8Array {
   return u32(ipToInt(ip));
 }
 
+/**
+ * The link a relay names for the client, when it names one apart from giaddr:
+ * RFC 3527 link selection (option 82 sub-option 5) first, then RFC 3011 subnet
+ * selection (option 118), the order Kea uses. A malformed one is not a link.
+ */
+export function linkSelection(msg: DhcpMessage): { address: string; via: string } | undefined {
+  const rai = msg.options.get(82);
+  if (rai !== undefined) {
+    for (let i = 0; i + 1 < rai.length; i += 2 + rai[i + 1]!) {
+      if (rai[i] === 5 && rai[i + 1] === 4 && i + 6 <= rai.length) return { address: ipFrom(rai.subarray(i + 2, i + 6))!, via: 'option 82 sub-option 5' };
+    }
+  }
+  const sel = ipFrom(msg.options.get(118));
+  return sel === undefined ? undefined : { address: sel, via: 'option 118' };
+}
+
+/** A served subnet and what its replies share, computed once per plan. */
+interface Scope {
+  readonly plan: ScopePlan;
+  readonly cidr: Cidr;
+  readonly text: string;
+  readonly leaseBytes: Uint8Array;
+  readonly renewBytes: Uint8Array;
+  readonly rebindBytes: Uint8Array;
+  /** Per scope: its options (1, 3, 15, 119...) differ from the other scopes'. */
+  readonly replyOptions: ReplyOptionsCache;
+}
+
+/** Is `ip` a unicast host address of the subnet: not its network or broadcast address (a /31 and a /32 have neither)? */
+function isHostOf(ip: number, c: Cidr): boolean {
+  if (!inCidr(ip, c)) return false;
+  return c.prefix >= 31 || (ip !== c.network && ip !== c.broadcast);
+}
+
 export class Rfc2131 {
   private plan!: DhcpPlan;
-  private subnet!: Cidr;
+  private scopes!: Scope[];
   // Per-plan constants of every reply, computed once (the plan is immutable).
   private serverIdBytes!: Uint8Array;
-  private leaseBytes!: Uint8Array;
-  private renewBytes!: Uint8Array;
-  private rebindBytes!: Uint8Array;
   // Shared between packets (reply-cache.ts): phones of one model send and get alike.
-  private readonly replyOptions = new ReplyOptionsCache((cls, prl, kind) => this.buildReplyOptions(cls, prl, kind));
-  private readonly relayInSubnet = new LastAnswer((giaddr) => this.isHostAddress(giaddr));
+  private readonly relayScope = new LastAnswer<number>((giaddr) => this.hostScope(giaddr));
   private readonly prls = new Interned<number[]>((b) => Array.from(b));
   private readonly vendorClasses = new Interned<string>(vendorClassText);
 
@@ -138,16 +168,25 @@ export class Rfc2131 {
   }
 
   setPlan(plan: DhcpPlan): void {
-    const cidr = parseCidr(`${plan.subnet.network}/${plan.subnet.prefix}`);
-    if (!cidr) throw new Error(`bad subnet in plan: ${plan.subnet.network}/${plan.subnet.prefix}`);
+    this.scopes = plan.scopes.map((sc) => {
+      const text = `${sc.subnet.network}/${sc.subnet.prefix}`;
+      const cidr = parseCidr(text);
+      if (!cidr) throw new Error(`bad subnet in plan: ${text}`);
+      const scope: Scope = {
+        plan: sc,
+        cidr,
+        text,
+        leaseBytes: u32(sc.leaseSeconds),
+        renewBytes: u32(sc.renewSeconds),
+        rebindBytes: u32(sc.rebindSeconds),
+        replyOptions: new ReplyOptionsCache((cls, prl, kind) => this.buildReplyOptions(scope, cls, prl, kind)),
+      };
+      return scope;
+    });
+    if (this.scopes.length === 0) throw new Error('plan has no DHCP scope');
     this.plan = plan;
-    this.subnet = cidr;
     this.serverIdBytes = ipBytes(plan.serverId);
-    this.leaseBytes = u32(plan.leaseSeconds);
-    this.renewBytes = u32(plan.renewSeconds);
-    this.rebindBytes = u32(plan.rebindSeconds);
-    this.replyOptions.clear();
-    this.relayInSubnet.clear();
+    this.relayScope.clear();
     this.leases.setPlan(plan);
   }
 
@@ -158,22 +197,60 @@ export class Rfc2131 {
     return undefined;
   }
 
-  inSubnet(ip: string): boolean {
+  /** Is `ip` in the scope's subnet (scope 0: dhcp.subnet)? */
+  inSubnet(ip: string, scope = 0): boolean {
     if (ip === ZERO) return false;
-    return inCidr(ipToInt(ip), this.subnet); // throws on anything but a dotted quad, as it always did here
+    return inCidr(ipToInt(ip), this.scopes[scope]!.cidr); // throws on anything but a dotted quad, as it always did here
   }
 
   /**
-   * A unicast host address of the subnet: not its network or broadcast
-   * address (a /31 and a /32 have neither). Replies go to giaddr and to an
-   * INFORM's ciaddr, and a reply to a broadcast address reaches every host on
-   * the VLAN (Kea sends nothing for such a giaddr).
+   * A unicast host address of the scope's subnet: not its network or
+   * broadcast address. Replies go to giaddr and to an INFORM's ciaddr, and a
+   * reply to a broadcast address reaches every host on the VLAN (Kea sends
+   * nothing for such a giaddr).
    */
-  isHostAddress(ip: string): boolean {
-    if (!this.inSubnet(ip)) return false;
-    if (this.subnet.prefix >= 31) return true;
+  isHostAddress(ip: string, scope = 0): boolean {
+    return ip !== ZERO && isHostOf(ipToInt(ip), this.scopes[scope]!.cidr);
+  }
+
+  /** The scope `ip` is a host address of, or -1. */
+  private hostScope(ip: string): number {
     const n = ipToInt(ip);
-    return n !== this.subnet.network && n !== this.subnet.broadcast;
+    return this.scopes.findIndex((s) => isHostOf(n, s.cidr));
+  }
+
+  private servedText(): string {
+    return this.scopes.length === 1 ? `subnet ${this.scopes[0]!.text}` : `any subnet served (${this.scopes.map((s) => s.text).join(', ')})`;
+  }
+
+  /**
+   * Which scope a message is for (what Kea does): relayed, the link the relay
+   * names (RFC 3527, RFC 3011), else giaddr (RFC 2131 §4.3.1); not relayed,
+   * the subnet of ciaddr (a renewing client behind a router), else the
+   * interface's subnet (scope 0). A string says why none.
+   */
+  private selectScope(msg: DhcpMessage, ingress: Ingress): number | string {
+    if (msg.giaddr !== ZERO) {
+      const link = linkSelection(msg);
+      if (link === undefined) {
+        const s = this.relayScope.get(msg.giaddr);
+        return s >= 0 ? s : `relay ${msg.giaddr} is not a host address in ${this.servedText()}`;
+      }
+      const n = ipToInt(link.address);
+      const s = this.scopes.findIndex((sc) => inCidr(n, sc.cidr));
+      if (s < 0) return `relay ${msg.giaddr} names link ${link.address} (${link.via}), which is not in ${this.servedText()}`;
+      // Replies go to giaddr: never to a network or broadcast address of ours.
+      const g = ipToInt(msg.giaddr);
+      if (this.scopes.some((sc) => inCidr(g, sc.cidr) && !isHostOf(g, sc.cidr))) return `relay ${msg.giaddr} is a network or broadcast address of a subnet served`;
+      return s;
+    }
+    if (msg.ciaddr !== ZERO) {
+      const s = this.hostScope(msg.ciaddr);
+      if (s >= 0) return s;
+    }
+    // The relay-only socket never serves a broadcast.
+    if (ingress === 'relay-socket') return 'direct request on the relay-only socket (no interface in the site file)';
+    return 0;
   }
 
   /** What the engine needs of a client's message; options 55 and 60 interned (see Interned). */
@@ -201,13 +278,9 @@ export class Rfc2131 {
     const type = msg.options.get(53);
     if (!type || type.length !== 1) return ignored(facts, 'no DHCP message type (plain BOOTP is not served)');
 
-    // Which subnet is this for? RFC 2131 §4.3.1: giaddr when relayed, else the
-    // interface it arrived on. The relay-only socket never serves a broadcast.
-    if (msg.giaddr !== ZERO) {
-      if (!this.relayInSubnet.get(msg.giaddr)) return ignored(facts, `relay ${msg.giaddr} is not a host address in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}`);
-    } else if (ingress === 'relay-socket' && !this.inSubnet(msg.ciaddr)) {
-      return ignored(facts, 'direct request on the relay-only socket (no interface in the site file)');
-    }
+    const scope = this.selectScope(msg, ingress);
+    if (typeof scope === 'string') return ignored(facts, scope);
+    const sc = this.scopes[scope]!;
 
     // No hardware address (hlen 0): nothing to bind a lease to, no one to unicast to.
     // Such a client may still ask for options with an INFORM.
@@ -217,35 +290,37 @@ export class Rfc2131 {
 
     switch (type[0]) {
       case MessageType.DISCOVER:
-        return this.discover(msg, facts, now);
+        return this.discover(msg, facts, scope, now);
       case MessageType.REQUEST:
-        return this.request(msg, facts, now);
+        return this.request(msg, facts, scope, now);
       case MessageType.DECLINE:
         return this.decline(facts, now);
       case MessageType.RELEASE:
         return this.release(msg, facts, now);
       case MessageType.INFORM:
-        return this.inform(msg, facts);
+        return this.inform(msg, facts, sc);
       default:
         return ignored(facts, `message type ${type[0]} is not for a server`);
     }
   }
 
-  private discover(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
-    const ip = this.leases.choose(f.clientId, f.mac, f.requestedIp, now);
+  private discover(msg: DhcpMessage, f: ClientFacts, scope: number, now: number): Decision {
+    const sc = this.scopes[scope]!;
+    const ip = this.leases.choose(f.clientId, f.mac, f.requestedIp, now, scope);
     if (ip === null) {
-      return { ...baseOf(f), kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.stats(now).size} in pool)` };
+      return { ...baseOf(f), kind: 'discover', warn: true, note: `pool exhausted: no address to offer (${this.leases.poolSize(scope)} in pool${this.scopes.length > 1 ? ` of ${sc.text}` : ''})` };
     }
     this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
-    const reserved = this.leases.reservationFor(f.mac);
+    const reserved = this.leases.reservationFor(f.mac, scope);
     if (reserved !== undefined && reserved !== ip) {
       // Kea's behaviour: the reserved phone is not starved while another client's lease on its address runs out.
-      return { ...baseOf(f), kind: 'discover', warn: true, note: `reserved address ${reserved} is still held by another client: offering ${ip} from the pool until that lease ends`, reply: this.reply(msg, f, 'offer', ip) };
+      return { ...baseOf(f), kind: 'discover', warn: true, note: `reserved address ${reserved} is still held by another client: offering ${ip} from the pool until that lease ends`, reply: this.reply(msg, f, sc, 'offer', ip) };
     }
-    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, 'offer', ip) };
+    return { clientId: f.clientId, mac: f.mac, vendorClass: f.vendorClass, prl: f.prl, kind: 'discover', reply: this.reply(msg, f, sc, 'offer', ip) };
   }
 
-  private request(msg: DhcpMessage, f: ClientFacts, now: number): Decision {
+  private request(msg: DhcpMessage, f: ClientFacts, scope: number, now: number): Decision {
+    const sc = this.scopes[scope]!;
     // SELECTING: the client names the server it chose (option 54).
     if (f.serverId !== undefined) {
       if (f.serverId !== this.plan.serverId) {
@@ -253,27 +328,27 @@ export class Rfc2131 {
         return { ...baseOf(f), kind: 'request', note: `client chose server ${f.serverId}` };
       }
       const ip = f.requestedIp ?? (msg.ciaddr !== ZERO ? msg.ciaddr : undefined);
-      if (ip !== undefined && this.leases.availableTo(ip, f.clientId, f.mac, now)) return this.ack(msg, f, ip, now);
-      return this.nak(msg, f, `requested ${ip ?? 'no address'}, which is not available to this client`);
+      if (ip !== undefined && this.leases.availableTo(ip, f.clientId, f.mac, now, scope)) return this.ack(msg, f, sc, ip, now);
+      return this.nak(msg, f, scope, `requested ${ip ?? 'no address'}, which is not available to this client`);
     }
     // INIT-REBOOT: option 50 and no ciaddr. RENEWING/REBINDING: ciaddr set.
     const ip = msg.ciaddr !== ZERO ? msg.ciaddr : f.requestedIp;
     if (ip === undefined) return { ...baseOf(f), kind: 'request', note: 'REQUEST without server id, requested address or ciaddr' };
-    if (!this.inSubnet(ip)) return this.nak(msg, f, `${ip} is not on this network`);
+    if (!this.inSubnet(ip, scope)) return this.nak(msg, f, scope, `${ip} is not on this network`);
     // We are the only server on a provisioning VLAN: a free address is granted
     // (as dnsmasq does when authoritative), so phones keep their address even
     // if the state directory was wiped.
-    if (this.leases.availableTo(ip, f.clientId, f.mac, now)) return this.ack(msg, f, ip, now);
-    return this.nak(msg, f, `${ip} belongs to another client or is outside the pool`);
+    if (this.leases.availableTo(ip, f.clientId, f.mac, now, scope)) return this.ack(msg, f, sc, ip, now);
+    return this.nak(msg, f, scope, `${ip} belongs to another client or is outside the pool`);
   }
 
-  private ack(msg: DhcpMessage, f: ClientFacts, ip: string, now: number): Decision {
+  private ack(msg: DhcpMessage, f: ClientFacts, sc: Scope, ip: string, now: number): Decision {
     const commit: LeaseRecord = {
       ip,
       clientId: f.clientId,
       mac: f.mac,
       state: 'bound',
-      expiresAt: now + this.plan.leaseSeconds * 1000,
+      expiresAt: now + sc.plan.leaseSeconds * 1000,
       updatedAt: now,
     };
     // Absent rather than undefined (the record is compared and written as it is).
@@ -286,11 +361,11 @@ export class Rfc2131 {
       prl: f.prl,
       kind: 'request',
       commit,
-      reply: this.reply(msg, f, 'ack', ip),
+      reply: this.reply(msg, f, sc, 'ack', ip),
     };
   }
 
-  private nak(msg: DhcpMessage, f: ClientFacts, why: string): Decision {
+  private nak(msg: DhcpMessage, f: ClientFacts, scope: number, why: string): Decision {
     const m = emptyMessage();
     m.op = 2;
     m.htype = msg.htype;
@@ -309,7 +384,7 @@ export class Rfc2131 {
     // unicast to ciaddr reaches it (as dnsmasq does).
     const to: Destination =
       msg.giaddr !== ZERO ? { address: msg.giaddr, port: this.plan.port }
-      : msg.ciaddr !== ZERO && this.isHostAddress(msg.ciaddr) ? { address: msg.ciaddr, port: this.plan.port + 1 }
+      : msg.ciaddr !== ZERO && this.isHostAddress(msg.ciaddr, scope) ? { address: msg.ciaddr, port: this.plan.port + 1 }
       : { address: BROADCAST, port: this.plan.port + 1 };
     return { ...baseOf(f), kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
   }
@@ -339,16 +414,16 @@ export class Rfc2131 {
     return { ...base, commit: { ...lease, state: 'released', expiresAt: now, updatedAt: now } };
   }
 
-  private inform(msg: DhcpMessage, f: ClientFacts): Decision {
+  private inform(msg: DhcpMessage, f: ClientFacts, sc: Scope): Decision {
     // RFC 2131 §4.3.5: options only; no yiaddr, no lease time; unicast to ciaddr.
     // A ciaddr outside the subnet (or its broadcast address) would make us
     // send, larger than the request, to wherever the sender pointed.
-    if (msg.ciaddr !== ZERO && !this.isHostAddress(msg.ciaddr)) return { ...baseOf(f), kind: 'inform', note: `INFORM from ${msg.ciaddr}, which is not a host address in subnet ${this.plan.subnet.network}/${this.plan.subnet.prefix}` };
-    return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, 'inform-ack', ZERO) };
+    if (msg.ciaddr !== ZERO && !isHostOf(ipToInt(msg.ciaddr), sc.cidr)) return { ...baseOf(f), kind: 'inform', note: `INFORM from ${msg.ciaddr}, which is not a host address in subnet ${sc.text}` };
+    return { ...baseOf(f), kind: 'inform', reply: this.reply(msg, f, sc, 'inform-ack', ZERO) };
   }
 
   /** Builds OFFER/ACK: header echo, server id, lease times when leasing, then the options. */
-  private reply(msg: DhcpMessage, f: ClientFacts, kind: ReplyKind, yiaddr: string): Reply {
+  private reply(msg: DhcpMessage, f: ClientFacts, sc: Scope, kind: ReplyKind, yiaddr: string): Reply {
     const m: DhcpMessage = {
       op: 2,
       htype: msg.htype,
@@ -367,7 +442,7 @@ export class Rfc2131 {
       sname: NO_SNAME,
       file: NO_FILE,
       // Shared between replies of one kind to one (class, option 55): never mutate (encodeReply copies before trimming).
-      options: this.replyOptions.get(this.classFor(f.vendorClass), f.prl, kind) as Map<number, Uint8Array>,
+      options: sc.replyOptions.get(this.classFor(f.vendorClass), f.prl, kind) as Map<number, Uint8Array>,
     };
     const reply: Reply = { message: m, to: this.destination(msg, kind, yiaddr, f.mac), maxSize: f.maxSize };
     const echo = echoOf(msg);
@@ -376,17 +451,17 @@ export class Rfc2131 {
   }
 
   /** The whole options map of an OFFER, an ACK or an INFORM's ACK: type, server id, lease times when leasing, then the options. */
-  private buildReplyOptions(cls: ClientClassPlan | undefined, prl: readonly number[], kind: ReplyKind): Map<number, Uint8Array> {
+  private buildReplyOptions(sc: Scope, cls: ClientClassPlan | undefined, prl: readonly number[], kind: ReplyKind): Map<number, Uint8Array> {
     const options = new Map<number, Uint8Array>();
     options.set(53, kind === 'offer' ? OFFER_TYPE : ACK_TYPE);
     options.set(54, this.serverIdBytes);
     // RFC 2131 §4.3.5: no lease times in the ACK to an INFORM.
     if (kind !== 'inform-ack') {
-      options.set(51, this.leaseBytes);
-      options.set(58, this.renewBytes);
-      options.set(59, this.rebindBytes);
+      options.set(51, sc.leaseBytes);
+      options.set(58, sc.renewBytes);
+      options.set(59, sc.rebindBytes);
     }
-    for (const [code, value] of this.optionsInSendOrder(cls, prl)) options.set(code, value);
+    for (const [code, value] of this.optionsInSendOrder(sc, cls, prl)) options.set(code, value);
     return options;
   }
 
@@ -397,8 +472,8 @@ export class Rfc2131 {
    * so we err on the side of sending, and the daemon trims from the end when
    * the reply would not fit the client's maximum message size.
    */
-  private optionsInSendOrder(cls: ClientClassPlan | undefined, prl: readonly number[]): Map<number, Uint8Array> {
-    const available = new Map<number, Uint8Array>(this.plan.baseOptions);
+  private optionsInSendOrder(sc: Scope, cls: ClientClassPlan | undefined, prl: readonly number[]): Map<number, Uint8Array> {
+    const available = new Map<number, Uint8Array>(sc.plan.baseOptions);
     if (cls) for (const [code, v] of cls.options) available.set(code, v);
     const out = new Map<number, Uint8Array>();
     for (const code of prl) {

@@ -21,7 +21,7 @@
 // IOS pools cannot select options by option 60: the MS-UC-Client options go
 // to every client of the pool.
 
-import { exportModel, header, hex, outsidePools, type ExportOption, type ExportResult } from './common.js';
+import { exportModel, header, hex, identifier, outsidePools, type ExportOption, type ExportResult } from './common.js';
 import type { Plan } from '../site/plan.js';
 
 /** IOS 15.1(3)S and later keep only the first 180 hex digits of `option N hex`. */
@@ -90,32 +90,37 @@ function optionLines(o: ExportOption, warnings: string[], what: string): string[
 export function exportCiscoIos(plan: Plan): ExportResult {
   const model = exportModel(plan);
   const warnings: string[] = [];
-  const d = plan.dhcp;
   const pool = `PROVLAB-${plan.site.replace(/[^A-Za-z0-9_-]+/g, '-')}`;
   const out: string[] = [];
 
-  for (const r of outsidePools(plan)) out.push(`ip dhcp excluded-address ${r.start}${r.start === r.end ? '' : ` ${r.end}`}`);
-  out.push('!', `ip dhcp pool ${pool}`, ` network ${d.subnet.network} ${d.subnet.mask}`);
-  if (d.pools.length > 1) out.push(' ! several pools: the addresses between them are excluded above');
+  // One network pool per scope: IOS picks it by giaddr for a relayed request.
+  for (const sc of model.scopes) {
+    const d = sc.plan;
+    const name = sc.index === 0 ? pool : `${pool}-${identifier(d.name)}`;
+    if (sc.index > 0) out.push(`! scope ${d.name}: reached through a relay (giaddr in this network)`);
+    for (const r of outsidePools(d)) out.push(`ip dhcp excluded-address ${r.start}${r.start === r.end ? '' : ` ${r.end}`}`);
+    out.push('!', `ip dhcp pool ${name}`, ` network ${d.subnet.network} ${d.subnet.mask}`);
+    if (d.pools.length > 1) out.push(' ! several pools: the addresses between them are excluded above');
 
-  const merged = new Map<number, { o: ExportOption; what: string }>();
-  for (const o of model.base) merged.set(o.code, { o, what: 'the' });
-  const lync = model.classes.find((c) => c.lync);
-  if (lync) for (const o of lync.options) merged.set(o.code, { o, what: `class ${lync.name}:` });
-  for (const [, { o, what }] of merged) out.push(...optionLines(o, warnings, what));
-  for (const c of model.classes.filter((x) => !x.lync)) {
-    warnings.push(`cisco-ios: class ${c.name} (option 60 "${c.vendorClass}") is not exported: IOS pools cannot choose options by option 60`);
-    out.push(` ! class ${c.name} (option 60 "${c.vendorClass}") is not exported: IOS pools cannot choose options by option 60`);
+    const merged = new Map<number, { o: ExportOption; what: string }>();
+    for (const o of sc.options) merged.set(o.code, { o, what: 'the' });
+    const lync = model.classes.find((c) => c.lync);
+    if (lync) for (const o of lync.options) merged.set(o.code, { o, what: `class ${lync.name}:` });
+    for (const [, { o, what }] of merged) out.push(...optionLines(o, warnings, what));
+    for (const c of model.classes.filter((x) => !x.lync)) {
+      if (sc.index === 0) warnings.push(`cisco-ios: class ${c.name} (option 60 "${c.vendorClass}") is not exported: IOS pools cannot choose options by option 60`);
+      out.push(` ! class ${c.name} (option 60 "${c.vendorClass}") is not exported: IOS pools cannot choose options by option 60`);
+    }
+    const lease = leaseLine(d.leaseSeconds);
+    if (!lease.exact) warnings.push(`cisco-ios: lease ${d.leaseSeconds}s is not whole minutes; IOS takes days, hours and minutes (${lease.line})`);
+    out.push(` ${lease.line}`);
+    out.push('!');
   }
-  const lease = leaseLine(d.leaseSeconds);
-  if (!lease.exact) warnings.push(`cisco-ios: lease ${d.leaseSeconds}s is not whole minutes; IOS takes days, hours and minutes (${lease.line})`);
-  out.push(` ${lease.line}`);
-  out.push('!');
 
-  for (const [i, r] of d.reservations.entries()) {
+  for (const [i, r] of plan.dhcp.scopes.flatMap((s) => s.reservations.map((r) => ({ ...r, mask: s.subnet.mask }))).entries()) {
     // A host pool inherits the options of the network pool that contains its address.
     out.push(`ip dhcp pool ${pool}-${r.name ?? `res${i + 1}`}`);
-    out.push(` host ${r.ip} ${d.subnet.mask}`);
+    out.push(` host ${r.ip} ${r.mask}`);
     out.push(` hardware-address ${macDotted(r.mac)}`);
     out.push(' ! a phone that sends option 61 is matched by "client-identifier 01" + its MAC instead');
     out.push('!');

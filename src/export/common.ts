@@ -9,7 +9,8 @@ import { MS_UC_CLIENT, msUcSubOptionName } from '../wire/ms-uc-client.js';
 import { describeNonCanonical43 as describe43, readOption43 } from '../lpe/option43.js';
 import { decodeOptionValue, type OptionValue } from '../wire/option-codec.js';
 import { findOptionDef } from '../wire/option-defs.js';
-import type { ClientClassPlan, Plan, VendorMatch } from '../site/plan.js';
+import type { ClientClassPlan, Plan, ScopePlan, VendorMatch } from '../site/plan.js';
+import { hex } from '../wire/bytes.js';
 
 /** One output file; `comment` is the line-comment marker of its syntax. */
 export interface ExportFile {
@@ -66,8 +67,19 @@ export interface ExportClass {
   readonly vendor43: Vendor43 | null;
 }
 
+/** One served subnet with its options read back. */
+export interface ExportScope {
+  readonly plan: ScopePlan;
+  /** Index in plan.dhcp.scopes: 0 is the site's dhcp.subnet (the interface's), the others are relayed. */
+  readonly index: number;
+  readonly options: readonly ExportOption[];
+}
+
 export interface ExportModel {
   readonly plan: Plan;
+  /** Every scope, the first (dhcp.subnet) first. */
+  readonly scopes: readonly ExportScope[];
+  /** The first scope's options: what a one-subnet site sends every client. */
   readonly base: readonly ExportOption[];
   readonly classes: readonly ExportClass[];
 }
@@ -126,10 +138,17 @@ function exportClass(c: ClientClassPlan): ExportClass {
 }
 
 export function exportModel(plan: Plan): ExportModel {
+  const scopes = plan.dhcp.scopes.map((sc, index) => ({ plan: sc, index, options: [...sc.baseOptions].map(([code, bytes]) => exportOption(code, bytes)) }));
+  return { plan, scopes, base: scopes[0]!.options, classes: plan.dhcp.classes.map(exportClass) };
+}
+
+/** A scope's options that a server's global (first-scope) settings do not already give: other bytes, or absent there. */
+export function scopeOverrides(model: ExportModel, scope: ExportScope): { set: ExportOption[]; unset: number[] } {
+  const base = new Map(model.base.map((o) => [o.code, o.bytes]));
+  const own = new Set(scope.options.map((o) => o.code));
   return {
-    plan,
-    base: [...plan.dhcp.baseOptions].map(([code, bytes]) => exportOption(code, bytes)),
-    classes: plan.dhcp.classes.map(exportClass),
+    set: scope.options.filter((o) => { const b = base.get(o.code); return b === undefined || hex(b) !== hex(o.bytes); }),
+    unset: [...base.keys()].filter((c) => !own.has(c)),
   };
 }
 
@@ -149,10 +168,10 @@ export function identifier(text: string): string {
 }
 
 /** Addresses of the subnet (network and broadcast excluded) that no pool covers, as inclusive ranges. */
-export function outsidePools(plan: Plan): { start: string; end: string }[] {
-  const first = ipToInt(plan.dhcp.subnet.network) + 1;
-  const last = ipToInt(plan.dhcp.subnet.broadcast) - 1;
-  const pools = plan.dhcp.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
+export function outsidePools(scope: ScopePlan): { start: string; end: string }[] {
+  const first = ipToInt(scope.subnet.network) + 1;
+  const last = ipToInt(scope.subnet.broadcast) - 1;
+  const pools = scope.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
   const out: { start: string; end: string }[] = [];
   let next = first;
   for (const [s, e] of pools) {
@@ -164,8 +183,8 @@ export function outsidePools(plan: Plan): { start: string; end: string }[] {
 }
 
 /** Gaps between the pools only (for servers with one range per scope, such as Windows). */
-export function gapsBetweenPools(plan: Plan): { start: string; end: string }[] {
-  const pools = plan.dhcp.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
+export function gapsBetweenPools(scope: ScopePlan): { start: string; end: string }[] {
+  const pools = scope.pools.map((p) => [ipToInt(p.start), ipToInt(p.end)] as const).sort((a, b) => a[0] - b[0]);
   const out: { start: string; end: string }[] = [];
   for (let i = 1; i < pools.length; i++) {
     const prevEnd = pools[i - 1]![1];
@@ -176,9 +195,9 @@ export function gapsBetweenPools(plan: Plan): { start: string; end: string }[] {
 }
 
 /** Lowest start and highest end of the pools. */
-export function poolSpan(plan: Plan): { start: string; end: string } {
-  const starts = plan.dhcp.pools.map((p) => ipToInt(p.start));
-  const ends = plan.dhcp.pools.map((p) => ipToInt(p.end));
+export function poolSpan(scope: ScopePlan): { start: string; end: string } {
+  const starts = scope.pools.map((p) => ipToInt(p.start));
+  const ends = scope.pools.map((p) => ipToInt(p.end));
   return { start: intToIp(Math.min(...starts)), end: intToIp(Math.max(...ends)) };
 }
 

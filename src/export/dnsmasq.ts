@@ -18,7 +18,9 @@ import {
   exportModel,
   header,
   hex,
+  identifier,
   isPrintable,
+  scopeOverrides,
   type ExportClass,
   type ExportOption,
   type ExportResult,
@@ -50,7 +52,7 @@ function tagOf(c: ExportClass): string {
 export function exportDnsmasq(plan: Plan): ExportResult {
   const model = exportModel(plan);
   const warnings: string[] = [];
-  const d = plan.dhcp;
+  const d = plan.dhcp.scopes[0]!;
   const out: string[] = [];
 
   out.push('# DHCP only: dnsmasq answers no DNS (port=0). The DNS records: provlab export bind.');
@@ -66,6 +68,20 @@ export function exportDnsmasq(plan: Plan): ExportResult {
   for (const p of d.pools) out.push(`dhcp-range=${p.start},${p.end},${d.subnet.mask},${d.leaseSeconds}`);
   for (const r of d.reservations) out.push(`dhcp-host=${r.mac},${r.ip}${r.name ? `,${r.name}` : ''}`);
   out.push('');
+  // The other scopes: dnsmasq picks a range by giaddr and sets its tag; tagged options override the untagged ones.
+  for (const sc of model.scopes.slice(1)) {
+    const s = sc.plan;
+    const tag = `scope-${identifier(s.name)}`;
+    out.push(`# Scope ${s.name}: reached through a relay (giaddr in ${s.subnet.network}/${s.subnet.prefix}).`);
+    if (s.leaseSeconds < 120) warnings.push(`dnsmasq: scope ${s.name}: lease ${s.leaseSeconds}s is below dnsmasq's minimum of 2 minutes; dnsmasq uses 120s`);
+    for (const p of s.pools) out.push(`dhcp-range=set:${tag},${p.start},${p.end},${s.subnet.mask},${s.leaseSeconds}`);
+    for (const r of s.reservations) out.push(`dhcp-host=${r.mac},${r.ip}${r.name ? `,${r.name}` : ''}`);
+    const { set, unset } = scopeOverrides(model, sc);
+    for (const o of set) if (o.code !== 1) out.push(`dhcp-option=tag:${tag},${o.code},${value(o)}`);
+    // An empty value stops the untagged one (and dnsmasq's own address for 3 and 6).
+    for (const code of unset) if (code !== 1) out.push(`dhcp-option=tag:${tag},${code}`);
+    out.push('');
+  }
 
   out.push('# Options for every client (number = DHCP option code).');
   const codes = new Set(model.base.map((o) => o.code));

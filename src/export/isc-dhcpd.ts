@@ -90,7 +90,7 @@ export function exportIscDhcpd(plan: Plan): ExportResult {
   const warnings: string[] = [];
   const definitions = new Set<string>();
   const spaces: string[] = [];
-  const d = plan.dhcp;
+  const d = plan.dhcp.scopes[0]!;
 
   const expressible = model.classes.filter((c) => {
     // dhcp-eval(5) has substring() but no search: a match anywhere cannot be stated.
@@ -140,18 +140,28 @@ export function exportIscDhcpd(plan: Plan): ExportResult {
     return lines.join('\n');
   });
 
-  const subnet: string[] = [`subnet ${d.subnet.network} netmask ${d.subnet.mask} {`];
-  for (const p of d.pools) subnet.push(`  range ${p.start} ${p.end};`);
-  for (const o of model.base) {
-    // dhcpd sends the subnet's own mask as option 1; provlab's is the same mask.
-    if (o.code === 1) continue;
-    const r = render(o);
-    if (r.definition) definitions.add(r.definition);
-    subnet.push(`  ${r.statement}`);
+  // One subnet block per scope: dhcpd picks it by giaddr for a relayed request, by the interface otherwise.
+  const subnet: string[] = [];
+  for (const sc of model.scopes) {
+    const s = sc.plan;
+    if (sc.index > 0) subnet.push('', `# Scope ${s.name}: reached through a relay (giaddr in this subnet).`);
+    subnet.push(`subnet ${s.subnet.network} netmask ${s.subnet.mask} {`);
+    for (const p of s.pools) subnet.push(`  range ${p.start} ${p.end};`);
+    if (s.leaseSeconds !== d.leaseSeconds) {
+      subnet.push(`  default-lease-time ${s.leaseSeconds};`, `  max-lease-time ${s.leaseSeconds};`);
+      subnet.push(`  option dhcp-renewal-time ${s.renewSeconds};`, `  option dhcp-rebinding-time ${s.rebindSeconds};`);
+    }
+    for (const o of sc.options) {
+      // dhcpd sends the subnet's own mask as option 1; provlab's is the same mask.
+      if (o.code === 1) continue;
+      const r = render(o);
+      if (r.definition) definitions.add(r.definition);
+      subnet.push(`  ${r.statement}`);
+    }
+    subnet.push('}');
   }
-  subnet.push('}');
 
-  const hosts = d.reservations.map((r, i) => {
+  const hosts = plan.dhcp.scopes.flatMap((s) => s.reservations).map((r, i) => {
     const name = r.name ?? `reservation-${i + 1}`;
     return `host ${name} {\n  hardware ethernet ${r.mac};\n  fixed-address ${r.ip};\n}`;
   });

@@ -147,30 +147,47 @@ export function exportKea(plan: Plan): ExportResult {
     return entry;
   });
 
-  const baseData: { [k: string]: Json }[] = [];
-  const flex: { [k: string]: Json }[] = [];
-  for (const o of model.base) {
-    // Kea sends the subnet's own mask as option 1; provlab's is the same mask.
-    if (o.code === 1) continue;
-    defineCustom(o);
-    baseData.push(optionData(o, false));
-    const v = o.value;
-    if (v && v.type === 'fqdn-list' && hex(encodeNames(v.value, { compress: false })) !== hex(o.bytes)) {
-      flex.push({ code: o.code, supersede: `0x${hex(o.bytes).toUpperCase()}` });
+  // One subnet4 per scope; the first is the interface's, the others are reached through relays (giaddr).
+  let flex: { [k: string]: Json }[] = [];
+  const flexBytes = new Map<number, string>();
+  let flexClash = false;
+  const d0 = plan.dhcp.scopes[0]!;
+  const subnets = model.scopes.map((sc) => {
+    const d = sc.plan;
+    const data: { [k: string]: Json }[] = [];
+    for (const o of sc.options) {
+      // Kea sends the subnet's own mask as option 1; provlab's is the same mask.
+      if (o.code === 1) continue;
+      defineCustom(o);
+      data.push(optionData(o, false));
+      const v = o.value;
+      if (v && v.type === 'fqdn-list' && hex(encodeNames(v.value, { compress: false })) !== hex(o.bytes)) {
+        const seen = flexBytes.get(o.code);
+        if (seen === undefined) {
+          flexBytes.set(o.code, hex(o.bytes));
+          flex.push({ code: o.code, supersede: `0x${hex(o.bytes).toUpperCase()}` });
+        } else if (seen !== hex(o.bytes)) flexClash = true;
+      }
     }
+    const subnet: { [k: string]: Json } = {
+      id: sc.index + 1,
+      subnet: `${d.subnet.network}/${d.subnet.prefix}`,
+      ...(plan.interface && sc.index === 0 ? { interface: plan.interface } : {}),
+      pools: d.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
+      'option-data': data,
+    };
+    if (d.leaseSeconds !== d0.leaseSeconds) Object.assign(subnet, { 'valid-lifetime': d.leaseSeconds, 'renew-timer': d.renewSeconds, 'rebind-timer': d.rebindSeconds });
+    if (d.reservations.length > 0) {
+      subnet['reservations'] = d.reservations.map((r) => ({ 'hw-address': r.mac, 'ip-address': r.ip, ...(r.name ? { hostname: r.name } : {}) }));
+    }
+    return subnet;
+  });
+  if (flexClash) {
+    // The hook's supersede is server-wide: one scope's bytes would reach another's clients.
+    warnings.push('kea: the scopes send different option 119 names: Kea sends each uncompressed (the Flex Option hook that restores provlab\'s bytes is server-wide, so it is left out)');
+    flex = [];
   }
-
-  const d = plan.dhcp;
-  const subnet: { [k: string]: Json } = {
-    id: 1,
-    subnet: `${d.subnet.network}/${d.subnet.prefix}`,
-    ...(plan.interface ? { interface: plan.interface } : {}),
-    pools: d.pools.map((p) => ({ pool: `${p.start} - ${p.end}` })),
-    'option-data': baseData,
-  };
-  if (d.reservations.length > 0) {
-    subnet['reservations'] = d.reservations.map((r) => ({ 'hw-address': r.mac, 'ip-address': r.ip, ...(r.name ? { hostname: r.name } : {}) }));
-  }
+  const d = d0;
   if (plan.interface === null) {
     warnings.push('kea: the site is relay-only (no interface): add the interface that receives the relayed requests to interfaces-config');
   }
@@ -186,7 +203,7 @@ export function exportKea(plan: Plan): ExportResult {
       'rebind-timer': d.rebindSeconds,
       'option-def': optionDefs,
       'client-classes': clientClasses,
-      subnet4: [subnet],
+      subnet4: subnets,
     },
   };
 

@@ -86,122 +86,126 @@ function vendorClassName(c: ExportClass): string {
 export function exportWindows(plan: Plan): ExportResult {
   const model = exportModel(plan);
   const warnings: string[] = [];
-  const d = plan.dhcp;
-  const scope = d.subnet.network;
-  const span = poolSpan(plan);
-  const scopeName = `provlab ${plan.site}`;
   const ps: string[] = [];
   const ns: string[] = [];
 
-  ps.push('#Requires -Modules DhcpServer', "$ErrorActionPreference = 'Stop'", `$ScopeId = '${scope}'`, '');
-  ps.push('# Scope: one address range per Windows scope, from the first pool start to the last pool end.');
-  ps.push('if (-not (Get-DhcpServerv4Scope -ScopeId $ScopeId -ErrorAction SilentlyContinue)) {');
-  ps.push(
-    `    Add-DhcpServerv4Scope -Name ${psQuote(scopeName)} -StartRange ${span.start} -EndRange ${span.end} -SubnetMask ${d.subnet.mask} -LeaseDuration (New-TimeSpan -Seconds ${d.leaseSeconds}) -State Active`,
-  );
-  ps.push('}');
-  ns.push(`netsh dhcp server add scope ${scope} ${d.subnet.mask} "${cmdText(scopeName)}"`);
-  ns.push(`netsh dhcp server scope ${scope} add iprange ${span.start} ${span.end}`);
-  ns.push(`netsh dhcp server scope ${scope} set optionvalue 51 DWORD ${d.leaseSeconds}`);
-  for (const g of gapsBetweenPools(plan)) {
-    ps.push(`Add-DhcpServerv4ExclusionRange -ScopeId $ScopeId -StartRange ${g.start} -EndRange ${g.end}`);
-    ns.push(`netsh dhcp server scope ${scope} add excluderange ${g.start} ${g.end}`);
-  }
-  for (const r of d.reservations) {
-    const name = r.name ?? r.mac;
-    ps.push(`if (-not (Get-DhcpServerv4Reservation -IPAddress ${r.ip} -ErrorAction SilentlyContinue)) {`);
-    ps.push(`    Add-DhcpServerv4Reservation -ScopeId $ScopeId -IPAddress ${r.ip} -ClientId ${psQuote(r.mac.replace(/:/g, '-'))} -Name ${psQuote(name)}`);
+  ps.push('#Requires -Modules DhcpServer', "$ErrorActionPreference = 'Stop'", `$ScopeId = '${plan.dhcp.scopes[0]!.subnet.network}'`, '');
+  // One Windows scope per provlab scope; the class definitions are idempotent, their values are set per scope.
+  for (const sc of model.scopes) {
+    const d = sc.plan;
+    const scope = d.subnet.network;
+    const span = poolSpan(d);
+    const scopeName = sc.index === 0 ? `provlab ${plan.site}` : `provlab ${plan.site} ${d.name}`;
+    if (sc.index > 0) ps.push('', `# Scope ${d.name}: reached through a relay (giaddr in this subnet).`, `$ScopeId = '${scope}'`, '');
+    ps.push('# Scope: one address range per Windows scope, from the first pool start to the last pool end.');
+    ps.push('if (-not (Get-DhcpServerv4Scope -ScopeId $ScopeId -ErrorAction SilentlyContinue)) {');
+    ps.push(
+      `    Add-DhcpServerv4Scope -Name ${psQuote(scopeName)} -StartRange ${span.start} -EndRange ${span.end} -SubnetMask ${d.subnet.mask} -LeaseDuration (New-TimeSpan -Seconds ${d.leaseSeconds}) -State Active`,
+    );
     ps.push('}');
-    ns.push(`netsh dhcp server scope ${scope} add reservedip ${r.ip} ${r.mac.replace(/:/g, '')} "${cmdText(name)}"`);
-  }
-  ps.push('');
-
-  // Scope options: 3, 6 and 15 through the named parameters, the rest by number.
-  const base = new Map(model.base.map((o) => [o.code, o]));
-  const named: string[] = [];
-  const r3 = base.get(3)?.value;
-  const r6 = base.get(6)?.value;
-  const r15 = base.get(15);
-  if (r3?.type === 'ipv4-list') named.push(`-Router ${r3.value.join(',')}`);
-  if (r6?.type === 'ipv4-list') named.push(`-DnsServer ${r6.value.join(',')}`);
-  const domainText = r15?.value?.type === 'text' && isPrintable(r15.bytes) ? r15.value.value : null;
-  if (domainText !== null) named.push(`-DnsDomain ${psQuote(domainText)}`);
-  ps.push('# Options 3 (router), 6 (DNS servers) and 15 (domain); -Force skips the DNS server reachability check.');
-  ps.push(`Set-DhcpServerv4OptionValue -ScopeId $ScopeId ${named.join(' ')}${r6 ? ' -Force' : ''}`);
-  if (r3?.type === 'ipv4-list') ns.push(`netsh dhcp server scope ${scope} set optionvalue 3 IPADDRESS ${r3.value.join(' ')}`);
-  if (r6?.type === 'ipv4-list') ns.push(`netsh dhcp server scope ${scope} set optionvalue 6 IPADDRESS ${r6.value.join(' ')}`);
-  if (domainText !== null) ns.push(`netsh dhcp server scope ${scope} set optionvalue 15 STRING "${cmdText(domainText)}"`);
-
-  const defineBinary = (code: number) => {
-    const def = BINARY_DEFS[code] ?? { name: `Option${code}`, comment: `option ${code} (provlab)` };
-    ps.push(`$def = Get-DhcpServerv4OptionDefinition -OptionId ${code} -ErrorAction SilentlyContinue`);
-    ps.push(`if (-not $def) { Add-DhcpServerv4OptionDefinition -OptionId ${code} -Name ${psQuote(def.name)} -Type BinaryData -Description ${psQuote(def.comment)} }`);
-    ps.push(`elseif ($def.Type -ne 'BinaryData') { throw "option ${code} is already defined as $($def.Type); these bytes need BinaryData" }`);
-    ns.push(`netsh dhcp server add optiondef ${code} ${def.name} Binary 0 comment="${def.comment}"`);
-  };
-  const setOption = (o: ExportOption, why: string) => {
-    const v = o.value;
-    if (v && (v.type === 'ipv4' || v.type === 'ipv4-list')) {
-      const list = v.type === 'ipv4' ? [v.value] : v.value;
-      ps.push(`# ${o.code} ${why}`, `Set-DhcpServerv4OptionValue -ScopeId $ScopeId -OptionId ${o.code} -Value ${list.map(psQuote).join(',')}`);
-      ns.push(`netsh dhcp server scope ${scope} set optionvalue ${o.code} IPADDRESS ${list.join(' ')}`);
-      return;
+    ns.push(`netsh dhcp server add scope ${scope} ${d.subnet.mask} "${cmdText(scopeName)}"`);
+    ns.push(`netsh dhcp server scope ${scope} add iprange ${span.start} ${span.end}`);
+    ns.push(`netsh dhcp server scope ${scope} set optionvalue 51 DWORD ${d.leaseSeconds}`);
+    for (const g of gapsBetweenPools(d)) {
+      ps.push(`Add-DhcpServerv4ExclusionRange -ScopeId $ScopeId -StartRange ${g.start} -EndRange ${g.end}`);
+      ns.push(`netsh dhcp server scope ${scope} add excluderange ${g.start} ${g.end}`);
     }
-    defineBinary(o.code);
-    ps.push(`# ${o.code} ${why}: ${o.bytes.length} bytes`, `Set-DhcpServerv4OptionValue -ScopeId $ScopeId -OptionId ${o.code} -Value ${psBytes(o.bytes)}`);
-    ns.push(`netsh dhcp server scope ${scope} set optionvalue ${o.code} Binary ${HEX(o.bytes)}`);
-  };
-  for (const o of model.base) {
-    if (o.code === 1 || o.code === 3 || o.code === 6 || (o.code === 15 && domainText !== null)) continue;
-    setOption(o, o.name);
-  }
-
-  for (const c of model.classes) {
-    // A Windows vendor class is its option 60 bytes, compared whole.
-    const why = matchNotExpressible('windows', c, ['exact']);
-    if (why !== null) {
-      warnings.push(why);
-      ps.push('', `# ${why}`);
-      continue;
+    for (const r of d.reservations) {
+      const name = r.name ?? r.mac;
+      ps.push(`if (-not (Get-DhcpServerv4Reservation -IPAddress ${r.ip} -ErrorAction SilentlyContinue)) {`);
+      ps.push(`    Add-DhcpServerv4Reservation -ScopeId $ScopeId -IPAddress ${r.ip} -ClientId ${psQuote(r.mac.replace(/:/g, '-'))} -Name ${psQuote(name)}`);
+      ps.push('}');
+      ns.push(`netsh dhcp server scope ${scope} add reservedip ${r.ip} ${r.mac.replace(/:/g, '')} "${cmdText(name)}"`);
     }
-    const cls = vendorClassName(c);
-    ps.push('', `# Vendor class ${cls}: option 60 = "${c.vendorClass}". Its options go out inside option 43, one sub-option each.`);
-    ps.push(`if (-not (Get-DhcpServerv4Class -Name ${psQuote(cls)} -ErrorAction SilentlyContinue)) {`);
-    const description = c.lync ? 'UC Vendor Class Id' : `vendor class ${c.vendorClass}`;
-    ps.push(`    Add-DhcpServerv4Class -Name ${psQuote(cls)} -Type Vendor -Data ${psQuote(c.vendorClass)} -Description ${psQuote(description)}`);
-    ps.push('}');
-    ns.push(`netsh dhcp server add class ${cls} "${cmdText(description)}" "${cmdText(c.vendorClass)}" 1`);
-    for (const o of c.options) {
-      if (o.code === 43) {
-        const v43 = c.vendor43;
-        if (v43 === null) {
-          warnings.push(`windows: class ${c.name}: option 43 is not a list of sub-options; Windows builds 43 from sub-options only, so it is not exported`);
-          ps.push(`# option 43 of class ${c.name} is not sub-options: not exported`);
+    ps.push('');
+
+    // Scope options: 3, 6 and 15 through the named parameters, the rest by number.
+    const base = new Map(sc.options.map((o) => [o.code, o]));
+    const named: string[] = [];
+    const r3 = base.get(3)?.value;
+    const r6 = base.get(6)?.value;
+    const r15 = base.get(15);
+    if (r3?.type === 'ipv4-list') named.push(`-Router ${r3.value.join(',')}`);
+    if (r6?.type === 'ipv4-list') named.push(`-DnsServer ${r6.value.join(',')}`);
+    const domainText = r15?.value?.type === 'text' && isPrintable(r15.bytes) ? r15.value.value : null;
+    if (domainText !== null) named.push(`-DnsDomain ${psQuote(domainText)}`);
+    ps.push('# Options 3 (router), 6 (DNS servers) and 15 (domain); -Force skips the DNS server reachability check.');
+    ps.push(`Set-DhcpServerv4OptionValue -ScopeId $ScopeId ${named.join(' ')}${r6 ? ' -Force' : ''}`);
+    if (r3?.type === 'ipv4-list') ns.push(`netsh dhcp server scope ${scope} set optionvalue 3 IPADDRESS ${r3.value.join(' ')}`);
+    if (r6?.type === 'ipv4-list') ns.push(`netsh dhcp server scope ${scope} set optionvalue 6 IPADDRESS ${r6.value.join(' ')}`);
+    if (domainText !== null) ns.push(`netsh dhcp server scope ${scope} set optionvalue 15 STRING "${cmdText(domainText)}"`);
+
+    const defineBinary = (code: number) => {
+      const def = BINARY_DEFS[code] ?? { name: `Option${code}`, comment: `option ${code} (provlab)` };
+      ps.push(`$def = Get-DhcpServerv4OptionDefinition -OptionId ${code} -ErrorAction SilentlyContinue`);
+      ps.push(`if (-not $def) { Add-DhcpServerv4OptionDefinition -OptionId ${code} -Name ${psQuote(def.name)} -Type BinaryData -Description ${psQuote(def.comment)} }`);
+      ps.push(`elseif ($def.Type -ne 'BinaryData') { throw "option ${code} is already defined as $($def.Type); these bytes need BinaryData" }`);
+      ns.push(`netsh dhcp server add optiondef ${code} ${def.name} Binary 0 comment="${def.comment}"`);
+    };
+    const setOption = (o: ExportOption, why: string) => {
+      const v = o.value;
+      if (v && (v.type === 'ipv4' || v.type === 'ipv4-list')) {
+        const list = v.type === 'ipv4' ? [v.value] : v.value;
+        ps.push(`# ${o.code} ${why}`, `Set-DhcpServerv4OptionValue -ScopeId $ScopeId -OptionId ${o.code} -Value ${list.map(psQuote).join(',')}`);
+        ns.push(`netsh dhcp server scope ${scope} set optionvalue ${o.code} IPADDRESS ${list.join(' ')}`);
+        return;
+      }
+      defineBinary(o.code);
+      ps.push(`# ${o.code} ${why}: ${o.bytes.length} bytes`, `Set-DhcpServerv4OptionValue -ScopeId $ScopeId -OptionId ${o.code} -Value ${psBytes(o.bytes)}`);
+      ns.push(`netsh dhcp server scope ${scope} set optionvalue ${o.code} Binary ${HEX(o.bytes)}`);
+    };
+    for (const o of sc.options) {
+      if (o.code === 1 || o.code === 3 || o.code === 6 || (o.code === 15 && domainText !== null)) continue;
+      setOption(o, o.name);
+    }
+
+    for (const c of model.classes) {
+      // A Windows vendor class is its option 60 bytes, compared whole.
+      const why = matchNotExpressible('windows', c, ['exact']);
+      if (why !== null) {
+        warnings.push(why);
+        ps.push('', `# ${why}`);
+        continue;
+      }
+      const cls = vendorClassName(c);
+      ps.push('', `# Vendor class ${cls}: option 60 = "${c.vendorClass}". Its options go out inside option 43, one sub-option each.`);
+      ps.push(`if (-not (Get-DhcpServerv4Class -Name ${psQuote(cls)} -ErrorAction SilentlyContinue)) {`);
+      const description = c.lync ? 'UC Vendor Class Id' : `vendor class ${c.vendorClass}`;
+      ps.push(`    Add-DhcpServerv4Class -Name ${psQuote(cls)} -Type Vendor -Data ${psQuote(c.vendorClass)} -Description ${psQuote(description)}`);
+      ps.push('}');
+      ns.push(`netsh dhcp server add class ${cls} "${cmdText(description)}" "${cmdText(c.vendorClass)}" 1`);
+      for (const o of c.options) {
+        if (o.code === 43) {
+          const v43 = c.vendor43;
+          if (v43 === null) {
+            warnings.push(`windows: class ${c.name}: option 43 is not a list of sub-options; Windows builds 43 from sub-options only, so it is not exported`);
+            ps.push(`# option 43 of class ${c.name} is not sub-options: not exported`);
+            continue;
+          }
+          if (!v43.canonical) {
+            warnings.push(`windows: class ${c.name}: ${describeNonCanonical43(v43)}; Windows keeps vendor options by code, so they are exported one by one and Windows chooses the order`);
+          }
+          for (const s of v43.subOptions) {
+            const comment = (c.lync ? LYNC_COMMENTS[s.code] : undefined) ?? `sub-option ${s.code}`;
+            const shown = isPrintable(s.data) ? ` "${ascii(s.data)}"` : '';
+            ps.push(`# 43.${s.code} ${s.name}${shown}`);
+            ps.push(`if (-not (Get-DhcpServerv4OptionDefinition -VendorClass ${psQuote(cls)} -OptionId ${s.code} -ErrorAction SilentlyContinue)) {`);
+            ps.push(`    Add-DhcpServerv4OptionDefinition -VendorClass ${psQuote(cls)} -OptionId ${s.code} -Name ${psQuote(s.name)} -Type BinaryData -Description ${psQuote(comment)}`);
+            ps.push('}');
+            ps.push(`Set-DhcpServerv4OptionValue -ScopeId $ScopeId -VendorClass ${psQuote(cls)} -OptionId ${s.code} -Value ${psSubValue(s)}`);
+            ns.push(`netsh dhcp server add optiondef ${s.code} ${s.name} Binary 0 vendor=${cls} comment="${comment}"`);
+            ns.push(`netsh dhcp server scope ${scope} set optionvalue ${s.code} Binary vendor=${cls} ${HEX(s.data)}`);
+          }
           continue;
         }
-        if (!v43.canonical) {
-          warnings.push(`windows: class ${c.name}: ${describeNonCanonical43(v43)}; Windows keeps vendor options by code, so they are exported one by one and Windows chooses the order`);
+        if (c.lync && o.code === 120) {
+          // DHCPConfigScript sets 120 as a standard option (not per class): Windows would put a class's options inside 43.
+          setOption(o, `SIP server (RFC 3361), for class ${c.name}`);
+          continue;
         }
-        for (const s of v43.subOptions) {
-          const comment = (c.lync ? LYNC_COMMENTS[s.code] : undefined) ?? `sub-option ${s.code}`;
-          const shown = isPrintable(s.data) ? ` "${ascii(s.data)}"` : '';
-          ps.push(`# 43.${s.code} ${s.name}${shown}`);
-          ps.push(`if (-not (Get-DhcpServerv4OptionDefinition -VendorClass ${psQuote(cls)} -OptionId ${s.code} -ErrorAction SilentlyContinue)) {`);
-          ps.push(`    Add-DhcpServerv4OptionDefinition -VendorClass ${psQuote(cls)} -OptionId ${s.code} -Name ${psQuote(s.name)} -Type BinaryData -Description ${psQuote(comment)}`);
-          ps.push('}');
-          ps.push(`Set-DhcpServerv4OptionValue -ScopeId $ScopeId -VendorClass ${psQuote(cls)} -OptionId ${s.code} -Value ${psSubValue(s)}`);
-          ns.push(`netsh dhcp server add optiondef ${s.code} ${s.name} Binary 0 vendor=${cls} comment="${comment}"`);
-          ns.push(`netsh dhcp server scope ${scope} set optionvalue ${s.code} Binary vendor=${cls} ${HEX(s.data)}`);
-        }
-        continue;
+        warnings.push(`windows: class ${c.name}: option ${o.code} is not exported: Windows sends a vendor class's options inside option 43 only`);
+        ps.push(`# option ${o.code} of class ${c.name} is not exported: Windows sends a vendor class's options inside option 43 only`);
       }
-      if (c.lync && o.code === 120) {
-        // DHCPConfigScript sets 120 as a standard option (not per class): Windows would put a class's options inside 43.
-        setOption(o, `SIP server (RFC 3361), for class ${c.name}`);
-        continue;
-      }
-      warnings.push(`windows: class ${c.name}: option ${o.code} is not exported: Windows sends a vendor class's options inside option 43 only`);
-      ps.push(`# option ${o.code} of class ${c.name} is not exported: Windows sends a vendor class's options inside option 43 only`);
     }
   }
 
@@ -220,6 +224,7 @@ export function exportWindows(plan: Plan): ExportResult {
       // @echo off first, so that cmd.exe does not echo the REM lines.
       { name: 'provlab-dhcp-netsh.cmd', comment: 'REM', content: `@echo off\r\n${header(plan, 'windows', 'REM', nsNotes).replace(/\n/g, '\r\n')}${ns.join('\r\n')}\r\n` },
     ],
-    warnings,
+    // The class definitions repeat per scope: their warnings once.
+    warnings: [...new Set(warnings)],
   };
 }

@@ -8,9 +8,9 @@ import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
 import type { Finding } from './findings.js';
 import { judgeReply } from './reply.js';
 
-/** The options an MS-UC-Client phone gets: the base options, overridden by its class. */
-export function phoneOptions(plan: Plan): Map<number, Uint8Array> {
-  const merged = new Map(plan.dhcp.baseOptions);
+/** The options an MS-UC-Client phone of a scope (default the first) gets: the scope's options, overridden by its class. */
+export function phoneOptions(plan: Plan, scope = 0): Map<number, Uint8Array> {
+  const merged = new Map(plan.dhcp.scopes[scope]!.baseOptions);
   const lync = plan.dhcp.classes.find((c) => c.vendorClass === MS_UC_CLIENT);
   for (const [code, v] of lync?.options ?? []) merged.set(code, v);
   return merged;
@@ -18,5 +18,13 @@ export function phoneOptions(plan: Plan): Map<number, Uint8Array> {
 
 /** Warnings and errors on the ACK a phone would get from this site (notes left out). */
 export function phoneFindings(plan: Plan): { option: number; finding: Finding }[] {
-  return judgeReply(phoneOptions(plan), 'ack').options.flatMap((o) => o.findings.filter((f) => f.severity !== 'info').map((finding) => ({ option: o.code, finding })));
+  // Every scope: one may override 15/119 with what a phone cannot use. A finding shared by scopes is told once.
+  const seen = new Set<string>();
+  return plan.dhcp.scopes.flatMap((_, i) =>
+    judgeReply(phoneOptions(plan, i), 'ack').options.flatMap((o) =>
+      o.findings
+        .filter((f) => f.severity !== 'info' && !seen.has(`${o.code} ${f.code} ${f.message}`) && seen.add(`${o.code} ${f.code} ${f.message}`))
+        .map((finding) => ({ option: o.code, finding })),
+    ),
+  );
 }

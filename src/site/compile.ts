@@ -3,7 +3,7 @@
 
 import { dirname, resolve } from 'node:path';
 import { latin1Bytes } from '../wire/bytes.js';
-import { intToIp, parseCidr, writeIp } from '../wire/ipv4.js';
+import { inCidr, intToIp, ipToInt, parseCidr, writeIp } from '../wire/ipv4.js';
 import { MS_UC_CLIENT } from '../wire/ms-uc-client.js';
 import { encodeEncapsulated } from '../wire/rfc2132-encapsulated.js';
 import { encodeOptionValue, type OptionValue as WireValue } from '../wire/option-codec.js';
@@ -12,8 +12,9 @@ import { addDomain, readOption119, readOption15 } from '../lpe/domains.js';
 import { compileDns } from './dns-zones.js';
 import { dnsWarnings, lowestTtlPerRRset } from './dns-findings.js';
 import { encodeOption43, lyncCertProvUrl } from './lync-options.js';
-import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan } from './plan.js';
-import type { OptionValue, Site, VendorClass } from './schema.js';
+import type { ClientClassPlan, OptionBytes, Plan, ReservationPlan, ScopePlan } from './plan.js';
+import type { OptionValue, Site, SiteScope, VendorClass } from './schema.js';
+import { siteScopes } from './scopes.js';
 import { parseHexValue } from './values.js';
 
 function encodeStd(code: number, value: WireValue): Uint8Array {
@@ -22,18 +23,37 @@ function encodeStd(code: number, value: WireValue): Uint8Array {
   return encodeOptionValue(def, value);
 }
 
-/** Order is send order: 1, 3, 6, 15, 119, 42, 4 (docs/lpe-facts.md §Names: sources disagree on 4 vs 42, so both). */
-function baseOptions(site: Site, mask: string): OptionBytes {
+/** Order is send order: 1, 3, 6, 15, 119, 42, 4 (docs/lpe-facts.md §Names: sources disagree on 4 vs 42, so both), then the scope's own options. */
+function baseOptions(site: Site, scope: SiteScope, mask: string): OptionBytes {
   const m = new Map<number, Uint8Array>();
   m.set(1, encodeStd(1, { type: 'ipv4', value: mask }));
-  if (site.dhcp.router !== null) m.set(3, encodeStd(3, { type: 'ipv4-list', value: [site.dhcp.router] }));
-  m.set(6, encodeStd(6, { type: 'ipv4-list', value: site.dhcp.dns }));
+  if (scope.router !== null) m.set(3, encodeStd(3, { type: 'ipv4-list', value: [scope.router] }));
+  m.set(6, encodeStd(6, { type: 'ipv4-list', value: scope.dns }));
   // The phone looks up ucupdates-r2.<option 15 domain> before sign-in (docs/lpe-facts.md §Names).
-  m.set(15, encodeStd(15, { type: 'text', value: site.domains.primary }));
-  m.set(119, encodeStd(119, { type: 'fqdn-list', value: site.domains.search }));
+  m.set(15, encodeStd(15, { type: 'text', value: scope.domains.primary }));
+  m.set(119, encodeStd(119, { type: 'fqdn-list', value: scope.domains.search }));
   m.set(42, encodeStd(42, { type: 'ipv4-list', value: site.ntp.servers }));
   m.set(4, encodeStd(4, { type: 'ipv4-list', value: site.ntp.servers }));
+  for (const [code, v] of Object.entries(scope.options)) m.set(Number(code), encodeRawOption(v));
   return m;
+}
+
+function scopePlan(site: Site, scope: SiteScope, all: readonly ReservationPlan[]): ScopePlan {
+  const net = parseCidr(scope.subnet);
+  if (!net) throw new Error(`compilePlan: subnet ${scope.subnet} was not validated`);
+  const mask = intToIp(net.mask);
+  const lease = scope.lease;
+  return {
+    name: scope.name,
+    subnet: { network: intToIp(net.network), prefix: net.prefix, mask, broadcast: intToIp(net.broadcast) },
+    pools: scope.pool.map((r) => ({ start: r.start, end: r.end })),
+    reservations: all.filter((r) => inCidr(ipToInt(r.ip), net)),
+    leaseSeconds: lease,
+    // RFC 2131 §4.4.5 defaults: T1 = 0.5 and T2 = 0.875 of the lease.
+    renewSeconds: Math.floor(lease * 0.5),
+    rebindSeconds: Math.floor(lease * 0.875),
+    baseOptions: baseOptions(site, scope, mask),
+  };
 }
 
 function msUcClientClass(site: Site): ClientClassPlan {
@@ -76,13 +96,13 @@ function vendorClassPlan(c: VendorClass): ClientClassPlan {
 
 /**
  * The site's domains: option 15 then each option 119 name, as the bytes sent
- * decode (base options first, then every class that overrides them), read by
- * the LPE rules. The DNS zones, the timeline and the certificate names use
+ * decode (the first scope's options, then every class that overrides them,
+ * then the other scopes'), read by the LPE rules. The DNS zones, the timeline and the certificate names use
  * this one list.
  */
-export function phoneDomains(base: OptionBytes, classes: readonly ClientClassPlan[]): string[] {
+export function phoneDomains(base: OptionBytes, classes: readonly ClientClassPlan[], otherScopes: readonly OptionBytes[] = []): string[] {
   const out: string[] = [];
-  for (const opts of [base, ...classes.map((c) => c.options)]) {
+  for (const opts of [base, ...classes.map((c) => c.options), ...otherScopes]) {
     const o15 = opts.get(15);
     const d15 = o15 === undefined ? null : readOption15(o15).domain;
     if (d15 !== null) addDomain(out, d15);
@@ -95,16 +115,13 @@ export function phoneDomains(base: OptionBytes, classes: readonly ClientClassPla
 
 export function compilePlan(site: Site, sourceFile: string): Plan {
   const source = resolve(sourceFile);
-  const net = parseCidr(site.dhcp.subnet);
-  if (!net) throw new Error(`compilePlan: subnet ${site.dhcp.subnet} was not validated`);
-  const mask = intToIp(net.mask);
-  const reservations: ReservationPlan[] = site.dhcp.reservations.map((r) =>
-    r.name === undefined ? { mac: r.mac, ip: r.ip } : { mac: r.mac, ip: r.ip, name: r.name },
-  );
-  const lease = site.dhcp.lease;
-  const base = baseOptions(site, mask);
+  // Reservations are listed at the top or in a scope; each belongs to the scope its address is in.
+  const reservations: ReservationPlan[] = siteScopes(site)
+    .flatMap((sc) => sc.reservations)
+    .map((r) => (r.name === undefined ? { mac: r.mac, ip: r.ip } : { mac: r.mac, ip: r.ip, name: r.name }));
+  const scopes = siteScopes(site).map((sc) => scopePlan(site, sc, reservations));
   const classes = [msUcClientClass(site), ...site.dhcp.classes.map(vendorClassPlan)];
-  const domains = phoneDomains(base, classes);
+  const domains = phoneDomains(scopes[0]!.baseOptions, classes, scopes.slice(1).map((sc) => sc.baseOptions));
   const dns = compileDns(site, domains);
 
   return {
@@ -118,16 +135,9 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       enabled: site.dhcp.enabled,
       port: site.listen.dhcp,
       serverId: site.address,
-      subnet: { network: intToIp(net.network), prefix: net.prefix, mask, broadcast: intToIp(net.broadcast) },
-      pools: site.dhcp.pool.map((r) => ({ start: r.start, end: r.end })),
-      reservations,
-      leaseSeconds: lease,
-      // RFC 2131 §4.4.5 defaults: T1 = 0.5 and T2 = 0.875 of the lease.
-      renewSeconds: Math.floor(lease * 0.5),
-      rebindSeconds: Math.floor(lease * 0.875),
+      scopes,
       offerHoldSeconds: site.dhcp.offer_hold,
       declineHoldSeconds: site.dhcp.decline_hold,
-      baseOptions: base,
       classes,
     },
     dns: {

@@ -10,17 +10,14 @@
 import { inCidr, ipToInt, parseCidr, type Cidr } from '../wire/ipv4.js';
 import { findOptionDef } from '../wire/option-defs.js';
 import { option43Length } from './lync-options.js';
+import { checkScopes } from './scope-checks.js';
 import type { OptionValue, SiteFields } from './schema.js';
-import { parseHexValue, type IpRange } from './values.js';
+import { parseHexValue } from './values.js';
 import { nameServerName, parseForwarder } from './dns-zones.js';
 
 type Path = (string | number)[];
 /** Where in the file (the keys down to the value) and what is wrong. */
 export type Report = (path: Path, message: string) => void;
-
-function rangeText(r: IpRange): string {
-  return r.start === r.end ? r.start : `${r.start}-${r.end}`;
-}
 
 /** A raw form that cannot be right for a known option (text for the routers option...); hex always fits. */
 function formClash(code: number, v: OptionValue): string | null {
@@ -47,8 +44,6 @@ function formClash(code: number, v: OptionValue): string | null {
 export function checkMeaning(f: SiteFields, report: Report): void {
   const net: Cidr = parseCidr(f.dhcp.subnet)!;
   const subnet = f.dhcp.subnet;
-  if (net.prefix > 30) report(['dhcp', 'subnet'], `subnet ${subnet} is too small for DHCP: expected a prefix of /30 or shorter`);
-
   // On an interface, provlab is a server on the segment: clients unicast their
   // renewals to option 54 and use it for DNS and NTP, so it must be one of the
   // subnet's hosts. Relay-only sites (no interface) usually sit elsewhere and
@@ -59,56 +54,8 @@ export function checkMeaning(f: SiteFields, report: Report): void {
       ['address'],
       `address ${f.address} is outside subnet ${subnet}: provlab answers DHCP on interface ${f.interface}, so its own address must be in the subnet it serves (use the interface's address in ${subnet}, or remove "interface" for a relay-only site)`,
     );
-  } else if (inCidr(self, net) && (self === net.network || self === net.broadcast)) {
-    report(['address'], `address ${f.address} is the ${self === net.network ? 'network' : 'broadcast'} address of ${subnet}: expected a host address in it`);
   }
-
-  // Addresses the pool must never hand out, with the reason shown to the admin.
-  const taken: { ip: number; what: string }[] = [
-    { ip: net.network, what: `the network address of ${subnet}` },
-    { ip: net.broadcast, what: `the broadcast address of ${subnet}` },
-    { ip: ipToInt(f.address), what: `the appliance address ${f.address}` },
-    { ip: ipToInt(f.lync.address), what: `the Lync address ${f.lync.address}` },
-  ];
-
-  if (f.dhcp.router !== undefined) {
-    const r = ipToInt(f.dhcp.router);
-    if (!inCidr(r, net)) report(['dhcp', 'router'], `router ${f.dhcp.router} is outside subnet ${subnet}`);
-    else if (r === net.network || r === net.broadcast) report(['dhcp', 'router'], `router ${f.dhcp.router} is the network or broadcast address of ${subnet}`);
-    taken.push({ ip: r, what: `the router ${f.dhcp.router}` });
-  }
-
-  const ranges = f.dhcp.pool.map((r) => ({ r, s: ipToInt(r.start), e: ipToInt(r.end) }));
-  ranges.forEach(({ r, s, e }, i) => {
-    const path: Path = ['dhcp', 'pool', i];
-    if (!inCidr(s, net) || !inCidr(e, net)) {
-      report(path, `${rangeText(r)} is outside subnet ${subnet}`);
-      return;
-    }
-    const hit = taken.find((t) => t.ip >= s && t.ip <= e);
-    if (hit) report(path, `${rangeText(r)} includes ${hit.what}: the pool must not hand it out`);
-    for (let j = 0; j < i; j++) {
-      const o = ranges[j]!;
-      if (s <= o.e && o.s <= e) report(path, `${rangeText(r)} overlaps ${rangeText(o.r)}`);
-    }
-  });
-
-  const macs = new Map<string, number>();
-  const ips = new Map<string, number>();
-  f.dhcp.reservations.forEach((res, i) => {
-    const ip = ipToInt(res.ip);
-    if (!inCidr(ip, net)) report(['dhcp', 'reservations', i, 'ip'], `reservation ${res.ip} is outside subnet ${subnet}`);
-    else {
-      const hit = taken.find((t) => t.ip === ip);
-      if (hit) report(['dhcp', 'reservations', i, 'ip'], `reservation ${res.ip} is ${hit.what}`);
-    }
-    const m = macs.get(res.mac);
-    if (m !== undefined) report(['dhcp', 'reservations', i, 'mac'], `MAC ${res.mac} is already reserved (reservation ${m + 1})`);
-    else macs.set(res.mac, i);
-    const p = ips.get(res.ip);
-    if (p !== undefined) report(['dhcp', 'reservations', i, 'ip'], `${res.ip} is already reserved for ${f.dhcp.reservations[p]!.mac} (reservation ${p + 1})`);
-    else ips.set(res.ip, i);
-  });
+  checkScopes(f, report);
 
   const vendors = new Map<string, number>();
   f.dhcp.classes.forEach((c, i) => {

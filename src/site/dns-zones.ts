@@ -10,7 +10,7 @@
 //   sip                  _sipinternaltls._tcp, _sip._tls (5061) and _sipinternal._tcp (5060) SRV -> lync.pool;
 //                        sipinternal.<sip>, sip.<sip> A -> lync.address
 //   anywhere             lync.pool, lync.web A -> lync.address; time.windows.com A -> first NTP server
-//   reverse              PTR for the appliance, the Lync address and named reservations inside the DHCP subnet
+//   reverse              PTR for the appliance, the Lync address and named reservations inside a DHCP scope's subnet
 // dns.records replace the built-in RRset of the same name and type (a CNAME replaces every
 // built-in record at its name). A name outside every domain becomes a zone of its own.
 // Records equal in value (owner and RDATA bytes, names case-folded) are kept once (RFC 2181 §5).
@@ -20,6 +20,7 @@ import { DnsClass, MessageWriter } from '../wire/dns-message.js';
 import { intToIp, parseCidr } from '../wire/ipv4.js';
 import type { DnsPlan, DnsRecordData, DnsRecordPlan, DnsZonePlan } from './plan.js';
 import type { DnsRecord, Site } from './schema.js';
+import { siteScopes } from './scopes.js';
 
 /** Long enough for a phone's boot, short enough that a changed site is seen within minutes. */
 export const DEFAULT_TTL = 300;
@@ -178,7 +179,9 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   const add = (name: string, data: DnsRecordData, why: string, ttl = DEFAULT_TTL) => builtin.push({ name: lower(name), ttl, data, why });
 
   const domainApexes = [...new Set([...phoneDomains, sip])];
-  const reverseApexes = reverseZoneApexes(site.dhcp.subnet);
+  // Every scope's subnet (two /25 scopes share one /24 zone).
+  const scopes = siteScopes(site);
+  const reverseApexes = [...new Set(scopes.flatMap((s) => reverseZoneApexes(s.subnet)))];
 
   add(ns, { type: 'A', address: site.address }, 'the appliance, name server of every zone');
   for (const d of phoneDomains) {
@@ -218,7 +221,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
   // phones' time source): such a name gets no A and no PTR, and check says why.
   const siteNames = [...builtin, ...siteRecords, ...[...allApexes].map((apex) => ({ name: apex, why: 'a zone apex' }))];
   const named: { mac: string; ip: string; fqdn: string }[] = [];
-  for (const r of site.dhcp.reservations) {
+  for (const r of scopes.flatMap((s) => s.reservations)) {
     if (r.name === undefined) continue;
     const fqdn = `${lower(r.name)}.${primary}`;
     const hit = siteNames.find((n) => isWithin(n.name, fqdn));
@@ -318,7 +321,7 @@ export function compileDns(site: Site, phoneDomains: readonly string[]): { plan:
       leaseDomain: primary,
       leaseTtl: LEASE_TTL,
       forwarders: site.dns.forwarders.map(parseForwarder),
-      allowRecursion: ['127.0.0.0/8', site.dhcp.subnet, `${site.address}/32`],
+      allowRecursion: ['127.0.0.0/8', ...scopes.map((s) => s.subnet), `${site.address}/32`],
     },
     warnings: site.dns.enabled ? warnings : [],
   };

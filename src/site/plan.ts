@@ -34,12 +34,10 @@ export interface ReservationPlan {
   readonly name?: string;
 }
 
-export interface DhcpPlan {
-  readonly enabled: boolean;
-  /** UDP port the server listens on (67 in production). Clients are answered on port + 1, relays on this port. */
-  readonly port: number;
-  /** Option 54 and the address replies come from. */
-  readonly serverId: string;
+/** One served subnet (a scope, in Kea's and Windows' words): where its clients' addresses and subnet options come from. */
+export interface ScopePlan {
+  /** As in the site file (default: the subnet in CIDR form); exports and logs name the scope by it. */
+  readonly name: string;
   readonly subnet: {
     readonly network: string;
     readonly prefix: number;
@@ -48,20 +46,36 @@ export interface DhcpPlan {
   };
   /** Inclusive ranges, validated inside the subnet and not overlapping. */
   readonly pools: readonly { readonly start: string; readonly end: string }[];
+  /** Every reservation whose address is in this subnet. */
   readonly reservations: readonly ReservationPlan[];
   readonly leaseSeconds: number;
   /** T1 (option 58) and T2 (option 59): RFC 2131 defaults 0.5 and 0.875 of the lease. */
   readonly renewSeconds: number;
   readonly rebindSeconds: number;
+  /**
+   * Options every client of this scope gets (1, 3, 6, 15, 119, 42, 4, then the
+   * scope's own), value bytes only. Lease-time options (51, 58, 59) and 54 are
+   * added by the server per message type; a class overrides these.
+   */
+  readonly baseOptions: OptionBytes;
+}
+
+export interface DhcpPlan {
+  readonly enabled: boolean;
+  /** UDP port the server listens on (67 in production). Clients are answered on port + 1, relays on this port. */
+  readonly port: number;
+  /** Option 54 and the address replies come from. */
+  readonly serverId: string;
+  /**
+   * The subnets served, never overlapping. Index 0 is the site file's
+   * dhcp.subnet (the interface's subnet, which direct clients get); the rest
+   * are reached through relays (rfc2131.ts picks one per message).
+   */
+  readonly scopes: readonly ScopePlan[];
   /** How long an offered address is held for the client before it can be offered to another. */
   readonly offerHoldSeconds: number;
   /** How long a DECLINEd address stays out of the pool. */
   readonly declineHoldSeconds: number;
-  /**
-   * Options every client gets (1, 3, 6, 15, 119, 42, 4, ...), value bytes only.
-   * Lease-time options (51, 58, 59) and 54 are added by the server per message type.
-   */
-  readonly baseOptions: OptionBytes;
   /** Matched in order; the first class whose vendorClass equals option 60 applies. */
   readonly classes: readonly ClientClassPlan[];
 }
@@ -113,8 +127,8 @@ export interface DnsPlan {
   /** Where names outside the zones go; empty = REFUSED (never an open resolver). */
   readonly forwarders: readonly { readonly address: string; readonly port: number }[];
   /**
-   * Sources we forward for, as CIDRs (BCP 140, RFC 5358): loopback, the DHCP
-   * subnet and the appliance address. Others get REFUSED outside the zones.
+   * Sources we forward for, as CIDRs (BCP 140, RFC 5358): loopback, every DHCP
+   * scope's subnet and the appliance address. Others get REFUSED outside the zones.
    */
   readonly allowRecursion: readonly string[];
   /** Response rate limiting of UDP answers (src/dns/rrl.ts); absent in hand-made plans = off. */
@@ -144,7 +158,8 @@ export interface Plan {
   readonly address: string;
   /**
    * The site's domains: option 15, then each option 119 name, as the bytes sent
-   * decode (base options, then classes that override them); lower case, no
+   * decode (the first scope's options, then classes that override them, then
+   * the other scopes'); lower case, no
    * trailing dot, no repeats. The phone looks up ucupdates-r2.<each>.
    */
   readonly domains: readonly string[];

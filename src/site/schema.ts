@@ -255,6 +255,29 @@ const vendorClass = z.strictObject({
   always: z.array(optionCode).default([]).meta({ description: 'Codes sent whether or not option 55 asks for them' }),
 }, mapping('vendor, match, options and always'));
 
+/** A subnet served through a relay (README "Staging several VLANs"): its own pool, router, lease and, where they differ, domains and options. */
+const scope = z.strictObject({
+  name: z
+    .string({ error: words('a name for this scope, such as vlan30') })
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, { error: words('a scope name such as vlan30 (letters, digits, ".", "_" and "-", at most 63 characters)') })
+    .optional()
+    .meta({ description: 'Name in exports and logs; default the subnet' }),
+  subnet: cidr,
+  pool,
+  router: ipv4.optional().meta({ description: 'Option 3 for this subnet (usually the relay\'s address in it)' }),
+  dns: ipv4List('option 6').optional().meta({ description: 'Option 6; default dhcp.dns' }),
+  lease: duration(60, 0xfffffffe).optional().meta({ description: 'Lease time (option 51); default dhcp.lease' }),
+  reservations: z.array(reservation, { error: words('a list of { mac, ip, name }') }).default([]),
+  domains: z
+    .strictObject({
+      primary: domainName.optional().meta({ description: 'Option 15 for this subnet; default domains.primary' }),
+      search: z.array(domainName, { error: words('a list of domain names') }).min(1).optional().meta({ description: 'Option 119 for this subnet; default [primary] when primary is set, else domains.search' }),
+    }, mapping('domains (primary, search)'))
+    .optional()
+    .meta({ description: 'Options 15 and 119 where this subnet differs from the site' }),
+  options: z.record(optionCodeKey, optionValue).default({}).meta({ description: 'Option code -> value for clients of this subnet (overrides the site\'s; a class still overrides these)' }),
+}, mapping('a scope (name, subnet, pool, router, dns, lease, reservations, domains, options)'));
+
 const dhcp = z.strictObject({
   enabled,
   subnet: cidr,
@@ -267,6 +290,9 @@ const dhcp = z.strictObject({
   reservations: z.array(reservation, { error: words('a list of { mac, ip, name }') }).default([]),
   classes: z.array(vendorClass, { error: words('a list of { vendor, options, always }') }).default([]).meta({
     description: 'Extra vendor classes (option 60), e.g. CPE-OCPHONE; MS-UC-Client is built in (see lync)',
+  }),
+  scopes: z.array(scope, { error: words('a list of scopes ({ subnet, pool, ... })') }).default([]).meta({
+    description: 'More subnets, served through relays (giaddr, option 82 link selection or option 118 picks one); the subnet above is the first scope',
   }),
 }, mapping('DHCP settings (subnet, pool, ...)'));
 
@@ -457,6 +483,27 @@ export type OptionValue = z.output<typeof optionValue>;
 export type VendorClass = z.output<typeof vendorClass>;
 export type LyncSettings = Site['lync'];
 
+export interface Reservation {
+  mac: string;
+  ip: string;
+  name?: string;
+}
+
+/** One served subnet with its defaults filled from the top-level dhcp and domains keys. */
+export interface SiteScope {
+  name: string;
+  subnet: string;
+  pool: IpRange[];
+  router: string | null;
+  dns: string[];
+  /** Seconds. */
+  lease: number;
+  reservations: Reservation[];
+  /** Options 15 and 119 as this scope sends them. */
+  domains: { primary: string; search: string[] };
+  options: Record<string, OptionValue>;
+}
+
 /** A validated site with every default filled in. Keys are those of the file. */
 export interface Site {
   site: string;
@@ -473,8 +520,10 @@ export interface Site {
     lease: number;
     offer_hold: number;
     decline_hold: number;
-    reservations: { mac: string; ip: string; name?: string }[];
+    reservations: Reservation[];
     classes: VendorClass[];
+    /** Relayed subnets after the first (dhcp.subnet); defaults filled from the top. */
+    scopes: SiteScope[];
   };
   domains: { primary: string; search: string[]; sip: string };
   lync: {
@@ -495,10 +544,27 @@ export interface Site {
 }
 
 function withDefaults(f: SiteFields): Site {
+  const dns = f.dhcp.dns ?? [f.address];
+  const domains = { primary: f.domains.primary, search: f.domains.search ?? [f.domains.primary], sip: f.domains.sip ?? f.domains.primary };
+  const scopes = f.dhcp.scopes.map((s): SiteScope => {
+    const primary = s.domains?.primary ?? domains.primary;
+    const search = s.domains?.search ?? (s.domains?.primary !== undefined ? [primary] : domains.search);
+    return {
+      name: s.name ?? s.subnet,
+      subnet: s.subnet,
+      pool: s.pool,
+      router: s.router ?? null,
+      dns: s.dns ?? dns,
+      lease: s.lease ?? f.dhcp.lease,
+      reservations: s.reservations,
+      domains: { primary, search },
+      options: s.options,
+    };
+  });
   return {
     ...f,
-    dhcp: { ...f.dhcp, router: f.dhcp.router ?? null, dns: f.dhcp.dns ?? [f.address] },
-    domains: { primary: f.domains.primary, search: f.domains.search ?? [f.domains.primary], sip: f.domains.sip ?? f.domains.primary },
+    dhcp: { ...f.dhcp, router: f.dhcp.router ?? null, dns, scopes },
+    domains,
     lync: { ...f.lync, web: f.lync.web ?? f.lync.pool },
     ntp: { ...f.ntp, servers: f.ntp.servers ?? [f.address] },
   };

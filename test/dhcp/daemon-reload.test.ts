@@ -28,12 +28,12 @@ t.test('reload: lease time swapped; port and server id stay those of the socket 
   const discover = () => relay!.exchange(clientMessage(MessageType.DISCOVER, MAC, `${NET}.1`));
   const before = await discover();
   t.equal(before?.options.get(53)?.[0], MessageType.OFFER, 'offered');
-  t.equal(u32(before?.options.get(51)), plan.dhcp.leaseSeconds, 'the site\'s lease time');
+  t.equal(u32(before?.options.get(51)), plan.dhcp.scopes[0]!.leaseSeconds, 'the site\'s lease time');
 
   daemon.reload({
     ...plan,
     address: '127.0.0.2',
-    dhcp: { ...plan.dhcp, port: port + 50, serverId: '127.0.0.2', leaseSeconds: 600, renewSeconds: 300, rebindSeconds: 525 },
+    dhcp: { ...plan.dhcp, port: port + 50, serverId: '127.0.0.2', scopes: [{ ...plan.dhcp.scopes[0]!, leaseSeconds: 600, renewSeconds: 300, rebindSeconds: 525 }] },
   });
   t.ok(
     lines.some((l) => l.level === 40 && l.msg === 'interface, address or DHCP port changed: restart provlab for that to take effect'),

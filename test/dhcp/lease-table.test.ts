@@ -6,9 +6,10 @@ import t from 'tap';
 import fc from 'fast-check';
 import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import type { DhcpPlan } from '../../src/site/plan.js';
+import { flatPlan } from './fixtures/engine-plan.js';
 
 function plan(pools: { start: string; end: string }[]): DhcpPlan {
-  return {
+  return flatPlan({
     enabled: true,
     port: 67,
     serverId: '10.1.0.1',
@@ -22,7 +23,7 @@ function plan(pools: { start: string; end: string }[]): DhcpPlan {
     declineHoldSeconds: 30,
     baseOptions: new Map(),
     classes: [],
-  };
+  });
 }
 
 const mac = (c: number) => `00:00:00:00:01:${c.toString(16).padStart(2, '0')}`;

@@ -16,7 +16,7 @@ t.test('kea-dhcp4 with the exported config sends provlab\'s option 43, 120 and 1
   const { lab, dir, plan } = exportLab(t, 'kea');
   t.equal(hex(plan.dhcp.classes[0]!.options.get(43)!), EXPECTED_43, 'plan option 43 is DHCPUtil\'s layout');
   t.equal(hex(plan.dhcp.classes[0]!.options.get(120)!), EXPECTED_120);
-  t.equal(hex(plan.dhcp.baseOptions.get(119)!), EXPECTED_119);
+  t.equal(hex(plan.dhcp.scopes[0]!.baseOptions.get(119)!), EXPECTED_119);
 
   const result = exportPlan('kea', plan);
   t.same(result.warnings, [], 'nothing Kea cannot reproduce');

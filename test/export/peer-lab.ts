@@ -26,9 +26,9 @@ export function assertProvlabBytes(t: Test, plan: Plan, asked: Received): void {
   t.equal(asked.ack.get(43), EXPECTED_43, 'option 43 on the wire = provlab\'s bytes (ascending, no 0xFF)');
   t.equal(asked.ack.get(120), EXPECTED_120, 'option 120 on the wire = provlab\'s bytes');
   t.equal(asked.ack.get(119), EXPECTED_119, 'option 119 on the wire = provlab\'s compressed bytes');
-  t.equal(asked.ack.get(15), hex(plan.dhcp.baseOptions.get(15)!), 'option 15');
-  t.equal(asked.ack.get(42), hex(plan.dhcp.baseOptions.get(42)!), 'option 42');
-  t.equal(asked.ack.get(4), hex(plan.dhcp.baseOptions.get(4)!), 'option 4');
+  t.equal(asked.ack.get(15), hex(plan.dhcp.scopes[0]!.baseOptions.get(15)!), 'option 15');
+  t.equal(asked.ack.get(42), hex(plan.dhcp.scopes[0]!.baseOptions.get(42)!), 'option 42');
+  t.equal(asked.ack.get(4), hex(plan.dhcp.scopes[0]!.baseOptions.get(4)!), 'option 4');
   t.equal(dhclientHex(asked.env.new_vendor_encapsulated_options), EXPECTED_43, 'dhclient read the same option 43');
   t.equal(dhclientHex(asked.env.new_lync_sip_server), EXPECTED_120, 'dhclient read the same option 120');
   t.equal(asked.env.new_domain_search, 'schertz.name. corp.schertz.name.', 'dhclient decodes option 119');

@@ -140,7 +140,8 @@ t.test('a DISCOVER on a large full pool is answered (with silence) quickly', asy
 t.test('property: the full-pool shortcut never refuses a client an address that is free for it', async (t) => {
   const { LeaseTable } = await import('../../src/dhcp/lease-table.js');
   const fc = (await import('fast-check')).default;
-  const plan = {
+  const { flatPlan } = await import('../dhcp/fixtures/engine-plan.js');
+  const plan = flatPlan({
     enabled: true,
     port: 67,
     serverId: '10.1.0.1',
@@ -154,7 +155,7 @@ t.test('property: the full-pool shortcut never refuses a client an address that 
     declineHoldSeconds: 30,
     baseOptions: new Map(),
     classes: [],
-  };
+  });
   const pool = ['10.1.0.10', '10.1.0.11', '10.1.0.12', '10.1.0.13'];
   const client = fc.integer({ min: 0, max: 9 });
   const op = fc.oneof(

@@ -146,29 +146,37 @@ export interface RelayLab {
   phonePrefix: string;
   serverIp: string;
   giaddr: string;
+  /** A second staging subnet behind the same relay (another VLAN on the router): its namespace, links and prefix; the relay is .1. */
+  phone2: string;
+  relayDown2If: string;
+  phone2If: string;
+  phone2Prefix: string;
+  giaddr2: string;
   exec(ns: string, cmd: string, args: string[], timeoutMs?: number): string;
   spawn(ns: string, cmd: string, args: string[]): ChildProcess;
 }
 
 /**
- * Three namespaces, server <-> relay <-> phone, as a staging room with
- * `ip helper-address` has them: the phones' subnet exists only behind the
- * relay, and the server reaches it through a route. The relay forwards IP.
+ * Four namespaces, server <-> relay <-> two phone links, as a staging room
+ * with `ip helper-address` on two VLANs has them: the phones' subnets exist
+ * only behind the relay, and the server reaches them through routes. The
+ * relay forwards IP.
  */
 export function createRelayLab(t: Tap): RelayLab {
   const id = `${process.pid.toString(36)}${(counter++).toString(36)}`;
-  const [server, relay, phone] = [`plS${id}`, `plR${id}`, `plP${id}`];
-  const [serverIf, relayUpIf, relayDownIf, phoneIf] = [`vs${id}`, `vu${id}`, `vd${id}`, `vp${id}`].map((n) => n.slice(0, 15)) as [string, string, string, string];
+  const [server, relay, phone, phone2] = [`plS${id}`, `plR${id}`, `plP${id}`, `plQ${id}`];
+  const [serverIf, relayUpIf, relayDownIf, phoneIf, relayDown2If, phone2If] = [`vs${id}`, `vu${id}`, `vd${id}`, `vp${id}`, `ve${id}`, `vq${id}`].map((n) => n.slice(0, 15)) as [string, string, string, string, string, string];
   const octet = 10 + ((process.pid + counter * 7) % 200);
   const serverPrefix = `10.98.${octet}`;
   const phonePrefix = `10.97.${octet}`;
+  const phone2Prefix = `10.96.${octet}`;
   const children: ChildProcess[] = [];
   const run = (args: string[]): void => {
     execFileSync('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   };
   t.teardown(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-    for (const ns of [server, relay, phone]) {
+    for (const ns of [server, relay, phone, phone2]) {
       try {
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
       } catch {
@@ -176,21 +184,24 @@ export function createRelayLab(t: Tap): RelayLab {
       }
     }
   });
-  for (const ns of [server, relay, phone]) {
+  for (const ns of [server, relay, phone, phone2]) {
     run(['netns', 'add', ns]);
     run(['-n', ns, 'link', 'set', 'lo', 'up']);
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1'], { stdio: 'ignore' });
   }
   run(['link', 'add', serverIf, 'type', 'veth', 'peer', 'name', relayUpIf]);
   run(['link', 'add', relayDownIf, 'type', 'veth', 'peer', 'name', phoneIf]);
-  for (const [ifname, ns] of [[serverIf, server], [relayUpIf, relay], [relayDownIf, relay], [phoneIf, phone]] as const) {
+  run(['link', 'add', relayDown2If, 'type', 'veth', 'peer', 'name', phone2If]);
+  for (const [ifname, ns] of [[serverIf, server], [relayUpIf, relay], [relayDownIf, relay], [phoneIf, phone], [relayDown2If, relay], [phone2If, phone2]] as const) {
     run(['link', 'set', ifname, 'netns', ns]);
     run(['-n', ns, 'link', 'set', ifname, 'up']);
   }
   run(['-n', server, 'addr', 'add', `${serverPrefix}.1/24`, 'dev', serverIf]);
   run(['-n', relay, 'addr', 'add', `${serverPrefix}.2/24`, 'dev', relayUpIf]);
   run(['-n', relay, 'addr', 'add', `${phonePrefix}.1/24`, 'dev', relayDownIf]);
+  run(['-n', relay, 'addr', 'add', `${phone2Prefix}.1/24`, 'dev', relayDown2If]);
   run(['-n', server, 'route', 'add', `${phonePrefix}.0/24`, 'via', `${serverPrefix}.2`]);
+  run(['-n', server, 'route', 'add', `${phone2Prefix}.0/24`, 'via', `${serverPrefix}.2`]);
   execFileSync('ip', ['netns', 'exec', relay, 'sysctl', '-qw', 'net.ipv4.ip_forward=1'], { stdio: 'ignore' });
   return {
     server,
@@ -204,6 +215,11 @@ export function createRelayLab(t: Tap): RelayLab {
     phonePrefix,
     serverIp: `${serverPrefix}.1`,
     giaddr: `${phonePrefix}.1`,
+    phone2,
+    relayDown2If,
+    phone2If,
+    phone2Prefix,
+    giaddr2: `${phone2Prefix}.1`,
     exec(ns, cmd, args, timeoutMs = 30_000) {
       return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
     },

@@ -102,8 +102,8 @@ t.test('a reservation inside the dynamic pool is allowed, and the pool skips it'
     'pool: 10.20.0.100-10.20.0.102',
   );
   const plan = planOf(text);
-  t.same(plan.dhcp.reservations, [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.100', name: 'cx600-lobby' }]);
-  t.same(plan.dhcp.pools, [{ start: '10.20.0.100', end: '10.20.0.102' }], 'the pool is kept as written');
+  t.same(plan.dhcp.scopes[0]!.reservations, [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.100', name: 'cx600-lobby' }]);
+  t.same(plan.dhcp.scopes[0]!.pools, [{ start: '10.20.0.100', end: '10.20.0.102' }], 'the pool is kept as written');
 
   const now = 1_800_000_000_000;
   const table = new LeaseTable(plan.dhcp);

@@ -59,29 +59,32 @@ t.test('the spec example compiles to the expected plan', async (t) => {
   t.equal(d.enabled, true);
   t.equal(d.port, 67);
   t.equal(d.serverId, '10.20.0.1');
-  t.same(d.subnet, { network: '10.20.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '10.20.0.255' });
-  t.same(d.pools, [{ start: '10.20.0.100', end: '10.20.0.199' }]);
-  t.same(d.reservations, [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.50', name: 'cx600-lobby' }]);
-  t.equal(d.leaseSeconds, 8 * 3600);
-  t.equal(d.renewSeconds, 4 * 3600, 'T1 = 0.5 lease');
-  t.equal(d.rebindSeconds, 7 * 3600, 'T2 = 0.875 lease');
+  t.equal(d.scopes.length, 1, 'one subnet: one scope');
+  const sc = d.scopes[0]!;
+  t.equal(sc.name, '10.20.0.0/24', 'named by its subnet');
+  t.same(sc.subnet, { network: '10.20.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '10.20.0.255' });
+  t.same(sc.pools, [{ start: '10.20.0.100', end: '10.20.0.199' }]);
+  t.same(sc.reservations, [{ mac: '00:04:f2:95:31:a2', ip: '10.20.0.50', name: 'cx600-lobby' }]);
+  t.equal(sc.leaseSeconds, 8 * 3600);
+  t.equal(sc.renewSeconds, 4 * 3600, 'T1 = 0.5 lease');
+  t.equal(sc.rebindSeconds, 7 * 3600, 'T2 = 0.875 lease');
   t.equal(d.offerHoldSeconds, 30);
   t.equal(d.declineHoldSeconds, 600);
 
-  t.same([...d.baseOptions.keys()], [1, 3, 6, 15, 119, 42, 4], 'base options in send order');
-  same(t, d.baseOptions.get(1), hex('ff ff ff 00'), 'option 1: /24 mask');
-  same(t, d.baseOptions.get(3), hex('0a 14 00 01'), 'option 3: router');
-  same(t, d.baseOptions.get(6), hex('0a 14 00 01'), 'option 6: DNS');
-  same(t, d.baseOptions.get(15), hex('73 63 68 65 72 74 7a 2e 6e 61 6d 65'), 'option 15: "schertz.name", no NUL');
+  t.same([...sc.baseOptions.keys()], [1, 3, 6, 15, 119, 42, 4], 'base options in send order');
+  same(t, sc.baseOptions.get(1), hex('ff ff ff 00'), 'option 1: /24 mask');
+  same(t, sc.baseOptions.get(3), hex('0a 14 00 01'), 'option 3: router');
+  same(t, sc.baseOptions.get(6), hex('0a 14 00 01'), 'option 6: DNS');
+  same(t, sc.baseOptions.get(15), hex('73 63 68 65 72 74 7a 2e 6e 61 6d 65'), 'option 15: "schertz.name", no NUL');
   // RFC 1035 labels; the second name points back to "schertz.name" at offset 0 (RFC 3397 §2).
   same(
     t,
-    d.baseOptions.get(119),
+    sc.baseOptions.get(119),
     hex('07 73 63 68 65 72 74 7a 04 6e 61 6d 65 00   04 63 6f 72 70 c0 00'),
     'option 119: schertz.name, corp.<pointer to 0>',
   );
-  same(t, d.baseOptions.get(42), hex('0a 14 00 01'), 'option 42: NTP');
-  same(t, d.baseOptions.get(4), hex('0a 14 00 01'), 'option 4: same list as 42');
+  same(t, sc.baseOptions.get(42), hex('0a 14 00 01'), 'option 42: NTP');
+  same(t, sc.baseOptions.get(4), hex('0a 14 00 01'), 'option 4: same list as 42');
 
   t.equal(d.classes.length, 1);
   const uc = d.classes[0]!;
@@ -135,7 +138,7 @@ t.test('the DHCPUtil example from docs/lpe-facts.md, byte for byte', async (t) =
   );
   t.equal(uc.options.get(43)!.length, 90);
   t.equal(plan.certProvUrl, 'https://server.fqdn.company.com:443/CertProv/CertProvisioningService.svc');
-  t.notOk(plan.dhcp.baseOptions.has(3), 'no router, no option 3');
+  t.notOk(plan.dhcp.scopes[0]!.baseOptions.has(3), 'no router, no option 3');
 });
 
 t.test('lab switches: option 43 order and end marker, option 120 as an address', async (t) => {
@@ -156,7 +159,7 @@ t.test('extra vendor classes are packed as written', async (t) => {
   always: [43]
 `;
   const plan = planOf(siteYaml({ site: 'classes', dhcp: { pool: ['10.20.0.100-10.20.0.149', '10.20.0.150-10.20.0.199'], classes } }));
-  t.same(plan.dhcp.pools, [
+  t.same(plan.dhcp.scopes[0]!.pools, [
     { start: '10.20.0.100', end: '10.20.0.149' },
     { start: '10.20.0.150', end: '10.20.0.199' },
   ]);
@@ -173,13 +176,13 @@ t.test('extra vendor classes are packed as written', async (t) => {
 t.test('shipped config files load and compile', async (t) => {
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
   for (const name of ['site.example.yaml', 'default.yaml']) {
-    t.ok(planOfFile(join(root, 'config', name)).dhcp.baseOptions.size >= 6, `${name} compiles`);
+    t.ok(planOfFile(join(root, 'config', name)).dhcp.scopes[0]!.baseOptions.size >= 6, `${name} compiles`);
   }
   const def = planOfFile(join(root, 'config', 'default.yaml'));
   t.equal(def.interface, null, 'the default is relay-only: it never answers a broadcast');
   t.equal(def.address, '127.0.0.1');
   t.ok(def.dhcp.port > 1024 && def.dns.port > 1024 && def.ntp.port > 1024, 'the default uses unprivileged ports');
-  t.same(def.dhcp.subnet, { network: '127.88.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '127.88.0.255' });
+  t.same(def.dhcp.scopes[0]!.subnet, { network: '127.88.0.0', prefix: 24, mask: '255.255.255.0', broadcast: '127.88.0.255' });
   t.equal(def.statePath, join(root, 'state', 'default'));
   const ex = planOfFile(join(root, 'config', 'site.example.yaml'));
   t.equal(ex.certProvUrl, 'https://lyncweb.schertz.name:443/CertProv/CertProvisioningService.svc');

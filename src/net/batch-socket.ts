@@ -87,6 +87,12 @@ export interface OpenBatchSocketOptions {
   timestamps?: boolean;
   /** SO_RCVBUF in bytes (capped by net.core.rmem_max). */
   rcvbuf?: number;
+  /**
+   * SO_REUSEPORT before bind: other sockets with it, of the same effective
+   * UID, may bind the same address and port, and the kernel hashes each flow
+   * (source address and port) to one of them.
+   */
+  reusePort?: boolean;
   /** Called with the number of datagrams in slots 0..count-1; returns the number of replies written. */
   onBatch: (count: number) => number;
   onError: (err: Error) => void;
@@ -110,7 +116,7 @@ interface Addon {
     address: string,
     port: number,
     ifname: string | null,
-    options: { slots?: number; slotSize?: number; overflow?: number; timestamps?: boolean; rcvbuf?: number },
+    options: { slots?: number; slotSize?: number; overflow?: number; timestamps?: boolean; rcvbuf?: number; reusePort?: boolean },
     onBatch: (count: number) => number,
     onError: (err: Error) => void,
   ): Handle;
@@ -153,7 +159,7 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     opts.address,
     opts.port,
     opts.interfaceName ?? null,
-    { slots: opts.slots, slotSize: opts.slotSize, overflow: opts.overflow, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf },
+    { slots: opts.slots, slotSize: opts.slotSize, overflow: opts.overflow, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf, reusePort: opts.reusePort },
     (count) => {
       try {
         return onBatch(count);

@@ -1,7 +1,7 @@
-// The DNS daemon: a UDP socket and a TCP listener around the responder.
+// The DNS daemon: UDP sockets and a TCP listener around the responder.
 // Per datagram: respond (synchronous, precomputed answers), send, log one line.
 // UDP goes through the transport of src/net/ (recvmmsg/sendmmsg where the
-// native addon is built, else Node's dgram).
+// native addon is built, two SO_REUSEPORT sockets on the port; else Node's dgram).
 // Nothing a client sends can throw out of here, and nothing here returns a
 // promise that could be left rejected: every callback catches what it calls.
 import net from 'node:net';

@@ -22,6 +22,7 @@
  *   sendTo(handle, bytes, ipv4AsUint32, port) -> bytes sent
  *   sendBatch(handle, count) -> count: send out slots 0..count-1 now
  *   realtime() -> [seconds, nanoseconds] of CLOCK_REALTIME
+ *   reusePort: true (openBatch takes the reusePort option)
  * Failures throw an Error with .code ("ENODEV"), .errno (negative, as in
  * Node) and .syscall; the message is "syscall: strerror text".
  */
@@ -862,6 +863,8 @@ static napi_value js_realtime(napi_env env, napi_callback_info info) {
 }
 
 NAPI_MODULE_INIT() {
+  napi_value yes; /* reusePort: openBatch knows the option (an addon built before it ignores it) */
+  if (napi_get_boolean(env, true, &yes) != napi_ok) return napi_failed(env);
   napi_property_descriptor props[] = {
       {"open", NULL, js_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"send", NULL, js_send, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -873,6 +876,7 @@ NAPI_MODULE_INIT() {
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"realtime", NULL, js_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"reusePort", NULL, NULL, NULL, NULL, yes, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return napi_failed(env);
   return exports;

@@ -123,6 +123,8 @@ interface Addon {
   sendTo(handle: Handle, bytes: Uint8Array, ip: number, port: number): number;
   sendBatch(handle: Handle, count: number): number;
   realtime(): [number, number];
+  /** Absent in an addon built before openBatch took reusePort. */
+  readonly reusePort?: boolean;
   close(handle: Handle): void;
   ref(handle: Handle): void;
   unref(handle: Handle): void;
@@ -131,6 +133,12 @@ interface Addon {
 export function batchSocketsAvailable(): { ok: true } | { ok: false; reason: string } {
   const l = loadNativeAddon<Addon>();
   return l.ok ? { ok: true } : { ok: false, reason: l.reason };
+}
+
+/** openBatch takes reusePort (an addon built before it would ignore it, and a second socket then fails to bind). */
+export function reusePortAvailable(): boolean {
+  const l = loadNativeAddon<Addon>();
+  return l.ok && l.addon.reusePort === true;
 }
 
 /** CLOCK_REALTIME, the clock the addon stamps NTP transmit times with, as [seconds, nanoseconds]. */

@@ -6,7 +6,7 @@
 // open, with the reason). README.md says why each choice was made.
 import dgram from 'node:dgram';
 import { constants as osConstants } from 'node:os';
-import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_TRUNCATED, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, type BatchSocket } from './batch-socket.js';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_TRUNCATED, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, reusePortAvailable, type BatchSocket } from './batch-socket.js';
 import { intToIp, parseIPv4 } from '../wire/ipv4.js';
 import { addArpEntry, interfaceBindError } from './device-socket.js';
 
@@ -169,7 +169,8 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
   let closed = false;
   let wrongInterface = 0;
   let oversized = 0;
-  const count = opts.sockets ?? 1;
+  // An addon built before reusePort serves with one socket, as before.
+  const count = reusePortAvailable() ? Math.max(1, opts.sockets ?? 1) : 1;
   const lanes: Lane[] = [];
   // The lane being served: replies to a datagram leave by the socket it came in on.
   // Outside a batch (a forwarded answer) the first: all share address and port.

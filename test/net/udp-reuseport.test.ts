@@ -91,7 +91,10 @@ t.test('a socket of another UID with SO_REUSEPORT cannot join', { skip: skip || 
     '    print(e.errno == 98 and "EADDRINUSE" or e)',
   ].join('\n');
   const r = spawnSync('python3', ['-c', py], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return t.skip(`python3 as nobody: ${r.error?.message ?? r.stderr}`);
+  if (r.error || r.status !== 0) {
+    t.comment(`python3 as nobody did not run: ${r.error?.message ?? r.stderr}`);
+    return;
+  }
   t.equal(r.stdout.trim(), 'EADDRINUSE', 'the kernel refuses SO_REUSEPORT across UIDs');
 });
 
@@ -119,4 +122,17 @@ t.test('DNS daemon: two sockets by default; a second daemon on its port fails wi
   const [answers] = await udpExchange(port, [query]);
   t.equal(answers?.length, 1, 'answered');
   t.equal(answers?.[0]?.readUInt16BE(0), 0x1234);
+});
+
+t.test('an addon built before reusePort: one socket, as before', { skip }, async (t) => {
+  const actual = await import('../../src/net/batch-socket.js');
+  const m = await t.mockImport<typeof import('../../src/net/udp-transport.js')>('../../src/net/udp-transport.js', {
+    '../../src/net/batch-socket.js': { ...actual, reusePortAvailable: () => false },
+  });
+  let server!: UdpTransport;
+  server = await m.openUdpTransport({ address: '127.0.0.1', port: 0, sockets: 2 }, echo(t, () => server));
+  t.teardown(() => server.close());
+  t.equal(server.kind, 'batch');
+  t.equal(server.sockets, 1);
+  t.equal(socketsOn(server.port), 1);
 });

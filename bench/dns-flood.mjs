@@ -21,7 +21,7 @@ import { DNS_BENCH_QUERIES, dnsBenchSite } from './lib/dns-site.mjs';
 import { PROVLAB_NODE_FLAGS } from './lib/node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SERVERS = ['provlab', 'provlab-norrl', 'provlab-smallbuf', 'knot', 'knot-1worker'];
+const SERVERS = ['provlab', 'provlab-norrl', 'provlab-smallbuf', 'provlab-1socket', 'provlab-4sockets', 'knot', 'knot-1worker'];
 const DEFAULT = ['provlab', 'provlab-norrl', 'knot'];
 const o = optionsOrExit(process.argv.slice(2), {
   seconds: { type: 'number', min: 1, max: 120, default: 10 },
@@ -30,7 +30,7 @@ const o = optionsOrExit(process.argv.slice(2), {
   'phone-qps': { type: 'number', min: 1, max: 1000, default: 10 },
   rounds: { type: 'number', min: 1, max: 20, default: 1 },
   only: { type: 'string', list: true, choices: SERVERS, default: [] },
-}, 'node bench/dns-flood.mjs [--seconds 10] [--flood-rate 150000] [--phones 50] [--phone-qps 10] [--rounds 1] [--only provlab,provlab-norrl,provlab-smallbuf,knot,knot-1worker]');
+}, 'node bench/dns-flood.mjs [--seconds 10] [--flood-rate 150000] [--phones 50] [--phone-qps 10] [--rounds 1] [--only provlab,provlab-norrl,provlab-smallbuf,provlab-1socket,provlab-4sockets,knot,knot-1worker]');
 const SECONDS = o.seconds;
 const names = o.only.length ? SERVERS.filter((n) => o.only.includes(n)) : DEFAULT;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -109,6 +109,9 @@ const COMMANDS = {
   'provlab-norrl': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--no-rrl']],
   // Diagnostic (only with --only): the kernel's default socket queue instead of provlab's 4 MiB.
   'provlab-smallbuf': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--kernel-rcvbuf']],
+  // Diagnostics (only with --only): one UDP socket (before SO_REUSEPORT), and four.
+  'provlab-1socket': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--udp-sockets', '1']],
+  'provlab-4sockets': (port) => [process.execPath, [...PROVLAB_NODE_FLAGS, join(root, 'bench/dns-provlab-server.mjs'), site, String(port), '--udp-sockets', '4']],
   knot: (port) => ['knotd', ['-c', knotConf(port)]],
   // Diagnostic (only with --only): one UDP socket and thread, as provlab has.
   'knot-1worker': (port) => ['knotd', ['-c', knotConf(port, 1)]],

@@ -1,6 +1,6 @@
 // Candidate (b) of docs/dns-design.md: provlab's own DnsDaemon (precomputed
 // responses, patched ID and question case). Run by bench/dns-load.mjs; needs dist/.
-//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log | --log-every-query] [--rrl-loopback | --no-rrl] [--kernel-rcvbuf]
+//   node bench/dns-provlab-server.mjs SITE.yaml PORT [--no-query-log | --log-every-query] [--rrl-loopback | --no-rrl] [--kernel-rcvbuf] [--udp-sockets N]
 // --rrl-loopback: dnsperf's 127.0.0.1 goes through the rate limiter too, at a rate it never reaches (the limiter's cost).
 // JSON logs (one line per query unless --no-query-log) go to stderr like `provlab up`.
 import { pino } from 'pino';
@@ -29,9 +29,11 @@ const logger = process.argv.includes('--log-worker')
   : dest
     ? pino({ level: 'info', base: { pid: process.pid } }, dest)
     : createLogger({ level: 'info', pretty: false });
+const k = process.argv.indexOf('--udp-sockets');
+const udpSockets = k > 0 ? { udpSockets: Number(process.argv[k + 1]) } : {};
 const daemon = await DnsDaemon.start(
   { ...plan, dns: { ...plan.dns, port: Number(port) } },
-  { logger, rateLimitLoopback: rrlLoopback, ...(process.argv.includes('--kernel-rcvbuf') ? { udpRcvbuf: 0 } : {}), logQueries: !process.argv.includes('--no-query-log'), ...(process.argv.includes('--log-every-query') ? { queryLogPerClient: Infinity } : {}) },
+  { logger, rateLimitLoopback: rrlLoopback, ...udpSockets, ...(process.argv.includes('--kernel-rcvbuf') ? { udpRcvbuf: 0 } : {}), logQueries: !process.argv.includes('--no-query-log'), ...(process.argv.includes('--log-every-query') ? { queryLogPerClient: Infinity } : {}) },
 );
 process.stdout.write(`${JSON.stringify({ listening: daemon.address() })}\n`);
 process.on('SIGTERM', async () => {

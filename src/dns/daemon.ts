@@ -1,7 +1,7 @@
-// The DNS daemon: a UDP socket and a TCP listener around the responder.
+// The DNS daemon: UDP sockets and a TCP listener around the responder.
 // Per datagram: respond (synchronous, precomputed answers), send, log one line.
 // UDP goes through the transport of src/net/ (recvmmsg/sendmmsg where the
-// native addon is built, else Node's dgram).
+// native addon is built, two SO_REUSEPORT sockets on the port; else Node's dgram).
 // Nothing a client sends can throw out of here, and nothing here returns a
 // promise that could be left rejected: every callback catches what it calls.
 import net from 'node:net';
@@ -81,6 +81,8 @@ export interface DnsDaemonOptions {
   dgram?: boolean;
   /** SO_RCVBUF of the UDP socket; 0 = the kernel default (208 KiB). Default 4 MiB. */
   udpRcvbuf?: number;
+  /** UDP sockets on the port (SO_REUSEPORT, batch path only; see UDP_SOCKETS). Default 2. */
+  udpSockets?: number;
   /** Rate-limit 127.0.0.1 too (benchmarks of the limiter's cost); by default the box's own queries never are. */
   rateLimitLoopback?: boolean;
 }
@@ -93,6 +95,14 @@ export interface DnsDaemonOptions {
  * queued uses memory.
  */
 const UDP_RCVBUF = 4 * 1024 * 1024;
+
+/**
+ * Under a flood from one source (one flow), the kernel hashes that flow to
+ * one of these sockets; phones hashed to the others never queue behind it
+ * (Knot's default, one SO_REUSEPORT socket per UDP worker). README "Under a
+ * flood" has the measurements.
+ */
+const UDP_SOCKETS = 2;
 
 /** 127.0.0.1: the box itself. The kernel drops 127/8 sources arriving from the VLAN (martians), so nothing there can pose as it. */
 const LOOPBACK_HOST = 0x7f000001;
@@ -189,6 +199,7 @@ export class DnsDaemon {
   private readonly onQuery: ((e: DnsQueryReport) => void) | undefined;
   private udp!: UdpTransport;
   private readonly useDgram: boolean;
+  private readonly udpSockets: number;
   private readonly maxUdp: number;
   /** A batch slot: the largest UDP query read without a copy, also the largest answer sent from a slot. */
   private readonly maxQuery: number;
@@ -226,6 +237,7 @@ export class DnsDaemon {
     this.recursionFrom = recursionAcl(boundPlan);
     this.rrlLoopback = options.rateLimitLoopback === true;
     this.rcvbuf = options.udpRcvbuf ?? UDP_RCVBUF;
+    this.udpSockets = options.udpSockets ?? UDP_SOCKETS;
     this.slipBuf = Buffer.alloc(this.maxQuery);
     this.setRateLimit(boundPlan);
     this.forwarder = new Forwarder<Client>(
@@ -373,7 +385,7 @@ export class DnsDaemon {
   private async openUdp(address: string, port: number): Promise<{ port: number; close(): void }> {
     const udp = await openUdpTransport(
       // RFC 8906 §3.1.1: a query up to the largest UDP payload is answered; longer than a slot is the slow path.
-      { address, port, slotSize: this.maxQuery, maxDatagram: MAX_UDP_QUERY, dgram: this.useDgram, ...(this.rcvbuf > 0 ? { rcvbuf: this.rcvbuf } : {}) },
+      { address, port, slotSize: this.maxQuery, maxDatagram: MAX_UDP_QUERY, dgram: this.useDgram, sockets: this.udpSockets, ...(this.rcvbuf > 0 ? { rcvbuf: this.rcvbuf } : {}) },
       {
         batchStart: () => {
           this.inBatch = true;

@@ -87,6 +87,12 @@ export interface OpenBatchSocketOptions {
   timestamps?: boolean;
   /** SO_RCVBUF in bytes (capped by net.core.rmem_max). */
   rcvbuf?: number;
+  /**
+   * SO_REUSEPORT before bind: other sockets with it, of the same effective
+   * UID, may bind the same address and port, and the kernel hashes each flow
+   * (source address and port) to one of them.
+   */
+  reusePort?: boolean;
   /** Called with the number of datagrams in slots 0..count-1; returns the number of replies written. */
   onBatch: (count: number) => number;
   onError: (err: Error) => void;
@@ -110,13 +116,15 @@ interface Addon {
     address: string,
     port: number,
     ifname: string | null,
-    options: { slots?: number; slotSize?: number; overflow?: number; timestamps?: boolean; rcvbuf?: number },
+    options: { slots?: number; slotSize?: number; overflow?: number; timestamps?: boolean; rcvbuf?: number; reusePort?: boolean },
     onBatch: (count: number) => number,
     onError: (err: Error) => void,
   ): Handle;
   sendTo(handle: Handle, bytes: Uint8Array, ip: number, port: number): number;
   sendBatch(handle: Handle, count: number): number;
   realtime(): [number, number];
+  /** Absent in an addon built before openBatch took reusePort. */
+  readonly reusePort?: boolean;
   close(handle: Handle): void;
   ref(handle: Handle): void;
   unref(handle: Handle): void;
@@ -125,6 +133,12 @@ interface Addon {
 export function batchSocketsAvailable(): { ok: true } | { ok: false; reason: string } {
   const l = loadNativeAddon<Addon>();
   return l.ok ? { ok: true } : { ok: false, reason: l.reason };
+}
+
+/** openBatch takes reusePort (an addon built before it would ignore it, and a second socket then fails to bind). */
+export function reusePortAvailable(): boolean {
+  const l = loadNativeAddon<Addon>();
+  return l.ok && l.addon.reusePort === true;
 }
 
 /** CLOCK_REALTIME, the clock the addon stamps NTP transmit times with, as [seconds, nanoseconds]. */
@@ -153,7 +167,7 @@ export function openBatchSocket(opts: OpenBatchSocketOptions): BatchSocket {
     opts.address,
     opts.port,
     opts.interfaceName ?? null,
-    { slots: opts.slots, slotSize: opts.slotSize, overflow: opts.overflow, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf },
+    { slots: opts.slots, slotSize: opts.slotSize, overflow: opts.overflow, timestamps: opts.timestamps, rcvbuf: opts.rcvbuf, reusePort: opts.reusePort },
     (count) => {
       try {
         return onBatch(count);

@@ -6,7 +6,7 @@
 // open, with the reason). README.md says why each choice was made.
 import dgram from 'node:dgram';
 import { constants as osConstants } from 'node:os';
-import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_TRUNCATED, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, type BatchSocket } from './batch-socket.js';
+import { batchSocketsAvailable, IN, IN_TIMESTAMP, IN_TRUNCATED, IN_WORDS, OUT, OUT_NTP_TRANSMIT, OUT_WORDS, openBatchSocket, reusePortAvailable, type BatchSocket } from './batch-socket.js';
 import { intToIp, parseIPv4 } from '../wire/ipv4.js';
 import { addArpEntry, interfaceBindError } from './device-socket.js';
 
@@ -73,6 +73,14 @@ export interface UdpTransportOptions {
   keepBytes?: boolean;
   /** Send what is queued once this many replies wait, not only at the end of the batch. */
   flushAfter?: number;
+  /**
+   * Batch path: this many sockets on the address and port (SO_REUSEPORT,
+   * default 1). The kernel hashes each flow to one of them, so one flooding
+   * source fills one queue and the clients hashed to the others never wait
+   * behind it; the event loop serves each readable socket in turn. Node 20's
+   * dgram has no reusePort: the fallback keeps one socket.
+   */
+  sockets?: number;
   /** Node's dgram even where the addon is built (tests of the fallback; NTP with a test clock). */
   dgram?: boolean;
 }
@@ -93,6 +101,8 @@ export interface UdpTransport {
   readonly fallbackReason: string | null;
   /** Receive times from the kernel, transmit times stamped right before sendmmsg() (what NTP wants). */
   readonly kernelTimestamps: boolean;
+  /** Sockets serving the port (1 on the dgram path). */
+  readonly sockets: number;
   readonly address: string;
   /** The bound port (the kernel's choice when opened with port 0). */
   readonly port: number;
@@ -145,50 +155,75 @@ function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
+/** One batch socket of a transport and the replies queued in its out slots. */
+interface Lane {
+  readonly sock: BatchSocket;
+  queued: number;
+  scheduled: boolean;
+  errorsSeen: number;
+}
+
 function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandlers): UdpTransport {
   const from = newDatagram();
-  let queued = 0;
   let inBatch = false;
-  let scheduled = false;
   let closed = false;
-  let errorsSeen = 0;
   let wrongInterface = 0;
   let oversized = 0;
+  // An addon built before reusePort serves with one socket, as before.
+  const count = reusePortAvailable() ? Math.max(1, opts.sockets ?? 1) : 1;
+  const lanes: Lane[] = [];
+  // The lane being served: replies to a datagram leave by the socket it came in on.
+  // Outside a batch (a forwarded answer) the first: all share address and port.
+  let cur!: Lane;
 
-  let sock: BatchSocket;
-  try {
-    sock = openBatchSocket({
+  const openOne = (port: number): Lane => {
+    let lane: Lane;
+    const sock = openBatchSocket({
       address: opts.address,
-      port: opts.port,
+      port,
       interfaceName: device ?? undefined,
       slots: opts.slots,
       slotSize: opts.slotSize ?? DEFAULT_SLOT_SIZE,
       overflow: Math.max(0, (opts.maxDatagram ?? 0) - (opts.slotSize ?? DEFAULT_SLOT_SIZE)),
       rcvbuf: opts.rcvbuf,
       timestamps: opts.timestamps,
-      onBatch: (count) => {
+      reusePort: count > 1,
+      onBatch: (n) => {
+        cur = lane;
         inBatch = true;
         try {
           h.batchStart?.();
-          deliver(count);
+          deliver(sock, n);
           h.batchEnd?.();
         } finally {
           inBatch = false;
           flush();
+          cur = lanes[0]!;
         }
         // Replies went out through flush() (its send errors are seen at once), with any queued outside the batch.
         return 0;
       },
       onError: (err) => h.socketError(err),
     });
+    lane = { sock, queued: 0, scheduled: false, errorsSeen: 0 };
+    return lane;
+  };
+  try {
+    if (count > 1 && opts.port !== 0) exclusiveCheck(opts, device);
+    lanes.push(openOne(opts.port));
+    // Port 0: the others join the port the kernel gave the first.
+    while (lanes.length < count) lanes.push(openOne(lanes[0]!.sock.port));
   } catch (err) {
+    for (const l of lanes) l.sock.close();
     throw device !== null ? interfaceBindError(opts.service ?? 'UDP', device, opts.port, err) : err;
   }
-  const { input, inMeta, output, outMeta, slotSize, slots, ifindex, inOverflow, overflow } = sock;
+  cur = lanes[0]!;
+  const { slotSize, slots, ifindex, overflow } = cur.sock;
   const flushAfter = Math.min(opts.flushAfter ?? slots, slots);
   const keep = opts.keepBytes === true;
 
-  function deliver(count: number): void {
+  function deliver(sock: BatchSocket, count: number): void {
+    const { input, inMeta, inOverflow } = sock;
     let copy: Buffer | null = null;
     if (keep) {
       let total = 0;
@@ -237,56 +272,61 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
       } catch (err) {
         h.socketError(asError(err));
       }
-      if (queued >= flushAfter) flush();
+      if (cur.queued >= flushAfter) flush();
     }
   }
 
-  function flush(): void {
-    scheduled = false;
-    if (queued === 0 || closed) return;
-    const n = queued;
-    queued = 0;
+  function flushLane(lane: Lane): void {
+    lane.scheduled = false;
+    if (lane.queued === 0 || closed) return;
+    const n = lane.queued;
+    lane.queued = 0;
     try {
-      sock.sendOut(n);
+      lane.sock.sendOut(n);
     } catch (err) {
       h.sendFailed(asError(err), n, 'a batch');
       return;
     }
-    const st = sock.stats();
-    if (st.sendErrors > errorsSeen) {
-      const failed = st.sendErrors - errorsSeen;
-      errorsSeen = st.sendErrors;
+    const st = lane.sock.stats();
+    if (st.sendErrors > lane.errorsSeen) {
+      const failed = st.sendErrors - lane.errorsSeen;
+      lane.errorsSeen = st.sendErrors;
       const code = errnoName(st.lastSendErrno);
       h.sendFailed(Object.assign(new Error(`sendmmsg: ${code}`), { code }), failed, `${failed} of ${n} replies`);
     }
   }
 
+  const flush = (): void => flushLane(cur);
+
   function send(bytes: Uint8Array, ip: number, port: number, stampNtpTransmit = false): void {
     if (closed) throw new Error('UDP socket is closed');
+    const lane = cur;
     if (bytes.length > slotSize) {
       // Bigger than a slot (a DHCP client allowing > 4 KiB): on its own, now.
       try {
-        sock.sendTo(bytes, ip, port);
+        lane.sock.sendTo(bytes, ip, port);
       } catch (err) {
         h.sendFailed(asError(err), 1, `${intToIp(ip)}:${port}`);
       }
       return;
     }
-    if (queued === slots) flush();
-    output.set(bytes, queued * slotSize);
-    const o = queued * OUT_WORDS;
+    if (lane.queued === slots) flushLane(lane);
+    const q = lane.queued;
+    lane.sock.output.set(bytes, q * slotSize);
+    const outMeta = lane.sock.outMeta;
+    const o = q * OUT_WORDS;
     outMeta[o + OUT.len] = bytes.length;
     outMeta[o + OUT.dstIp] = ip;
     outMeta[o + OUT.dstPort] = port;
     outMeta[o + OUT.srcIp] = 0; // the kernel's choice: the bound address, or the interface's
     // A reply that must carry its own send time (NTP; a kiss repeats the client's time instead).
     outMeta[o + OUT.flags] = stampNtpTransmit ? OUT_NTP_TRANSMIT : 0;
-    queued++;
+    lane.queued = q + 1;
     // Outside a batch (a DHCP ACK whose lease just reached the disk, a
     // forwarded DNS answer): with the others of this tick, in one sendmmsg().
-    if (!inBatch && !scheduled) {
-      scheduled = true;
-      process.nextTick(flush);
+    if (!inBatch && !lane.scheduled) {
+      lane.scheduled = true;
+      process.nextTick(flushLane, lane);
     }
   }
 
@@ -294,14 +334,15 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
     kind: 'batch',
     fallbackReason: null,
     kernelTimestamps: opts.timestamps === true,
+    sockets: lanes.length,
     address: opts.address,
-    port: sock.port,
+    port: lanes[0]!.sock.port,
     device,
     ifindex,
     slotSize,
     maxDatagram: slotSize + overflow,
     send,
-    flush,
+    flush: () => lanes.forEach(flushLane),
     sendTo(bytes, address, port) {
       const ip = parseIPv4(address);
       if (ip < 0) throw new Error(`not an IPv4 address: ${address}`);
@@ -312,20 +353,46 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
       addArpEntry(device, ip, mac);
     },
     stats() {
-      const st = sock.stats();
-      return { received: st.received, oversized, wrongInterface, batches: st.batches, sent: st.sent, sendErrors: st.sendErrors };
+      let received = 0, batches = 0, sent = 0, sendErrors = 0;
+      for (const l of lanes) {
+        const st = l.sock.stats();
+        received += st.received;
+        batches += st.batches;
+        sent += st.sent;
+        sendErrors += st.sendErrors;
+      }
+      return { received, oversized, wrongInterface, batches, sent, sendErrors };
     },
-    ref: () => sock.ref(),
-    unref: () => sock.unref(),
+    ref: () => lanes.forEach((l) => l.sock.ref()),
+    unref: () => lanes.forEach((l) => l.sock.unref()),
     close() {
       if (!closed) {
-        flush();
+        lanes.forEach(flushLane);
         closed = true;
-        sock.close();
+        for (const l of lanes) l.sock.close();
       }
       return Promise.resolve();
     },
   };
+}
+
+/**
+ * SO_REUSEPORT lets any socket of our effective UID that sets it too join the
+ * port silently (the kernel refuses other UIDs). So first bind once without
+ * it: whoever holds the port already (a second provlab, dnsmasq, Knot) makes
+ * this fail with EADDRINUSE, as a single socket would; and a second provlab,
+ * doing the same, fails against our sockets.
+ */
+function exclusiveCheck(opts: UdpTransportOptions, device: string | null): void {
+  openBatchSocket({
+    address: opts.address,
+    port: opts.port,
+    interfaceName: device ?? undefined,
+    slots: 1,
+    slotSize: 512,
+    onBatch: () => 0,
+    onError: () => undefined,
+  }).close();
 }
 
 async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReason: string | null): Promise<UdpTransport> {
@@ -388,6 +455,7 @@ async function openDgram(opts: UdpTransportOptions, h: UdpHandlers, fallbackReas
     kind: 'dgram',
     fallbackReason,
     kernelTimestamps: false,
+    sockets: 1,
     address: sock.address().address,
     port: sock.address().port,
     device: null,

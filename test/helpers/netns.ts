@@ -62,6 +62,20 @@ export function readEnvFile(file: string): Record<string, string> {
 
 let counter = 0;
 
+/** Commands run inside a namespace; spawned children are remembered so the lab's teardown kills them. */
+function nsCommands(children: ChildProcess[]): Pick<Lab, 'exec' | 'spawn'> {
+  return {
+    exec(ns, cmd, args, timeoutMs = 30_000) {
+      return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    },
+    spawn(ns, cmd, args) {
+      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      children.push(child);
+      return child;
+    },
+  };
+}
+
 export interface Lab {
   server: string;
   client: string;
@@ -120,14 +134,7 @@ export function createLab(t: Tap, options: { clientAddress?: string } = {}): Lab
     clientIf,
     prefix,
     serverIp,
-    exec(ns, cmd, args, timeoutMs = 30_000) {
-      return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-    },
-    spawn(ns, cmd, args) {
-      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      return child;
-    },
+    ...nsCommands(children),
     destroy,
   };
 }
@@ -220,13 +227,6 @@ export function createRelayLab(t: Tap): RelayLab {
     phone2If,
     phone2Prefix,
     giaddr2: `${phone2Prefix}.1`,
-    exec(ns, cmd, args, timeoutMs = 30_000) {
-      return execFileSync('ip', ['netns', 'exec', ns, cmd, ...args], { encoding: 'utf8', timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
-    },
-    spawn(ns, cmd, args) {
-      const child = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-      children.push(child);
-      return child;
-    },
+    ...nsCommands(children),
   };
 }

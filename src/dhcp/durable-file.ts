@@ -4,7 +4,7 @@
 // that an unprivileged user may control (the service user of `up --user`):
 // never through a symlink, never into a file someone else planted (CWE-59).
 // Every state file (leases, lock, pid file, DNS serials) goes through here.
-import { promises as fs, constants as fsConstants, fstatSync, fchownSync, closeSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { promises as fs, constants as fsConstants, fstatSync, fchownSync, closeSync, statSync, openSync, readdirSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -153,8 +153,7 @@ export class UnsafeStateDirError extends Error {
 }
 
 /**
- * Before a root process writes in `dir`: it must be a directory (not a symlink
- * to one), owned by root or by `serviceUid` (the --user provlab drops to,
+ * Before a root process writes in `dir`: it must be a directory owned by root or by `serviceUid` (the --user provlab drops to,
  * which must be able to compact the journal after the drop), and writable by
  * no group or other. Anyone else who owns it can plant names in it. No check
  * when not running as root: then the kernel's permissions are the guard.
@@ -163,7 +162,8 @@ export function checkStateDir(dir: string, serviceUid: number | undefined): void
   if ((process.geteuid?.() ?? -1) !== 0) return;
   let st: Stats;
   try {
-    st = lstatSync(dir);
+    // Followed: a symlink to the state dir is the admin's (its parent is theirs); names inside it are not.
+    st = statSync(dir);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return; // created by us, root-owned
     throw e;
@@ -178,7 +178,6 @@ export function checkStateDir(dir: string, serviceUid: number | undefined): void
         `another user could plant symlinks there and make root overwrite files elsewhere. Fix it (${fix}) or start with --user set to its owner.`,
     );
   };
-  if (st.isSymbolicLink()) refuse('is a symbolic link');
   if (!st.isDirectory()) refuse('is not a directory');
   if (st.uid !== 0 && st.uid !== serviceUid) refuse(`is owned by another user`);
   if ((st.mode & 0o022) !== 0) refuse('is writable by its group or by everyone');
@@ -188,9 +187,10 @@ export function checkStateDir(dir: string, serviceUid: number | undefined): void
  * Hands the state dir and its files to the service user before root is dropped,
  * through file descriptors opened without following links: chown by name would
  * follow a planted symlink and give its target away. Subdirectories and
- * anything that is not a plain file of ours are left alone.
+ * anything that is not a plain file of ours are left alone, and so are `keep`
+ * (the pid file: root's word on which process to signal).
  */
-export function chownStateDir(dir: string, uid: number, gid: number): void {
+export function chownStateDir(dir: string, uid: number, gid: number, keep: readonly string[] = []): void {
   const dfd = openSync(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   try {
     fchownSync(dfd, uid, gid);
@@ -198,6 +198,7 @@ export function chownStateDir(dir: string, uid: number, gid: number): void {
     closeSync(dfd);
   }
   for (const name of readdirSync(dir)) {
+    if (keep.includes(name)) continue;
     let fd: number;
     try {
       fd = openSync(path.join(dir, name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK);

@@ -76,4 +76,6 @@ t.test('after a failed fdatasync the daemon compacts into a new journal and leas
   const byMac = new Map([...again.leases.values()].map((r) => [r.mac, r]));
   t.equal(byMac.get('02:00:00:00:00:01')?.ip, first, 'the lease from before the failure is on disk');
   t.equal(byMac.get('02:00:00:00:00:03')?.ip, after, 'the lease from after the failure is on disk');
+  // Issue 20: the refused REQUEST used to stay bound in memory, and the compaction wrote it as a lease.
+  t.equal(byMac.get('02:00:00:00:00:02'), undefined, 'the lease whose write failed was never granted, not even by the compaction');
 });

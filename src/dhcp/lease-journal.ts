@@ -6,7 +6,7 @@
 //   leases.snapshot       header line + one line per lease, replaced atomically by rename
 //   leases.journal        header line + one line per append (group-committed, fdatasync'd)
 //   leases.journal.next   only while a compaction runs (appends go there meanwhile)
-//   leases.lock           pid + boot id of the single writer
+//   leases.lock           flock'd by the single writer (its pid + boot id inside, for messages)
 //
 // Headers carry a generation number. A snapshot of generation g is followed by the
 // journals of generation >= g, in order; a journal of a lower generation is a leftover of

@@ -13,7 +13,7 @@ import type { Plan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
 import { Appliance } from '../appliance/appliance.js';
-import { checkStateDir, chownStateDir, openExisting, trustStateOwner, writeFreshSync } from '../dhcp/durable-file.js';
+import { checkStateDir, chownStateDir, openExisting, writeFreshSync } from '../dhcp/durable-file.js';
 
 export interface UpOptions {
   /** Serve DHCP even when another server answers on the interface. */
@@ -91,7 +91,6 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
     const user = options.user === undefined ? undefined : resolveUser(options.user);
     // Before anything is written there: root must not follow names someone else planted (CWE-59).
     checkStateDir(plan.statePath, user?.uid);
-    if (user) trustStateOwner(user.uid);
     await refuseOtherDhcpServers(plan, logger, options);
     appliance = await Appliance.start(plan, { logger });
     mkdirSync(plan.statePath, { recursive: true });
@@ -177,7 +176,7 @@ export async function reload(file: string): Promise<void> {
   let pid: number;
   try {
     // Not through a symlink, and (as root) only a file root or the service user wrote.
-    const fh = await openExisting(pidFile);
+    const fh = await openExisting(pidFile, true);
     if (fh === undefined) throw new Error(`no ${pidFile}`);
     try {
       pid = Number((await fh.readFile({ encoding: 'utf8' })).trim());

@@ -44,19 +44,18 @@ export class UnsafeStateFileError extends Error {
   }
 }
 
-/** A regular file with one name, owned by us or root: anything else was put there by someone else. */
-function plantedWhy(st: Stats): string | undefined {
+/**
+ * A regular file with one name: a symlink is refused by O_NOFOLLOW already, a
+ * hard link to a file elsewhere (where protected_hardlinks is off) here. Who
+ * owns it does not matter for lease files (their content is checked line by
+ * line); `ownerMustBeRoot` is for a file whose word root acts on (the pid file).
+ */
+function plantedWhy(st: Stats, ownerMustBeRoot = false): string | undefined {
   if (!st.isFile()) return 'not a regular file';
   if (st.nlink > 1) return `a hard link (${st.nlink} names)`;
   const me = process.geteuid?.() ?? 0;
-  if (me === 0 && st.uid !== 0 && !trustedOwners.has(st.uid)) return `owned by uid ${st.uid}`;
+  if (ownerMustBeRoot && st.uid !== 0 && st.uid !== me) return `owned by uid ${st.uid}, not by root`;
   return undefined;
-}
-
-/** Uids besides root whose files a root process may use: the --user it drops to. */
-const trustedOwners = new Set<number>();
-export function trustStateOwner(uid: number): void {
-  trustedOwners.add(uid);
 }
 
 function explainOpenError(file: string, e: unknown): Error {
@@ -112,7 +111,7 @@ export function writeFreshSync(file: string, text: string): void {
  * through a symlink (O_NOFOLLOW), never a FIFO left to block us (O_NONBLOCK),
  * never a hard link to a file elsewhere.
  */
-export async function openExisting(file: string): Promise<FileHandle | undefined> {
+export async function openExisting(file: string, ownerMustBeRoot = false): Promise<FileHandle | undefined> {
   let fh: FileHandle;
   try {
     fh = await fs.open(file, O_RDONLY | O_NOFOLLOW | O_NONBLOCK);
@@ -120,7 +119,7 @@ export async function openExisting(file: string): Promise<FileHandle | undefined
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw explainOpenError(file, e);
   }
-  const why = plantedWhy(await fh.stat());
+  const why = plantedWhy(await fh.stat(), ownerMustBeRoot);
   if (why !== undefined) {
     await fh.close();
     throw new UnsafeStateFileError(file, why);

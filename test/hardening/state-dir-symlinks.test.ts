@@ -5,9 +5,9 @@
 // it does not run as, and with --user set to that owner it replaces the links.
 import t from 'tap';
 import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
+import { CLI, startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
 import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (start as root, plant as nobody)' : false;
@@ -103,4 +103,18 @@ t.test('as root, a planted lock file stops the start, its target untouched', { s
   t.equal(code, 1, 'exit 1');
   t.match(String(p.logs.find((l) => l.level === 60)?.msg), `${join(state, 'leases.lock')}: a symbolic link`);
   assertUntouched(t, targets);
+});
+
+t.test('provlab reload as root signals no pid from a pid file the service user wrote', { skip }, async (t) => {
+  const { state, site, nobody } = setup('cwe59-reload', []);
+  const victim = spawn('sleep', ['30'], { stdio: 'ignore' });
+  t.teardown(() => victim.kill('SIGKILL'));
+  writeFileSync(join(state, 'provlab.pid'), `${victim.pid}\n`);
+  chownSync(join(state, 'provlab.pid'), nobody.uid, nobody.gid);
+  const r = spawnSync(process.execPath, [CLI, 'reload', '--site', site], { encoding: 'utf8' });
+  t.equal(r.status, 1, 'refused');
+  t.match(r.stderr, /owned by uid \d+, not by root/);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.equal(victim.exitCode, null, 'the process it named got no SIGHUP');
+  t.equal(victim.signalCode, null);
 });

@@ -7,7 +7,7 @@ import t from 'tap';
 import { chmodSync, chownSync, lchownSync, lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { CLI, startProvlab, tempDir, writeSite } from '../helpers/provlab.js';
+import { CLI, startProvlab, tempDir, writeSite, type Running } from '../helpers/provlab.js';
 import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 
 const skip = process.getuid?.() !== 0 ? 'needs root (start as root, plant as nobody)' : false;
@@ -41,6 +41,16 @@ function setup(name: string, plant = ['provlab.pid', 'leases.journal.next']): { 
   return { dir, state, site, targets, nobody };
 }
 
+/** The exit code, or 'started' when it came up instead of refusing (the old behaviour). */
+async function exitOrReady(p: Running): Promise<number | null | 'started'> {
+  const exited = new Promise<number | null>((r) => p.child.once('exit', r));
+  const ready = p.waitForLog((l) => String(l.msg).startsWith('provlab up:'), 60_000).then(
+    () => 'started' as const,
+    () => exited,
+  );
+  return Promise.race([exited, ready]);
+}
+
 function assertUntouched(t: Tap.Test, targets: Record<string, string>): void {
   for (const [planted, target] of Object.entries(targets)) {
     const st = statSync(target);
@@ -55,7 +65,7 @@ t.test('as root, a state directory owned by another user is refused, nothing wri
   const { state, site, targets, nobody } = setup('cwe59-refuse');
   const p = startProvlab(['up', '--site', site]);
   t.teardown(() => p.stop('SIGKILL'));
-  const code = await new Promise<number | null>((r) => p.child.once('exit', r));
+  const code = await exitOrReady(p);
   t.equal(code, 1, 'exit 1');
   const fatal = String(p.logs.find((l) => l.level === 60)?.msg);
   t.match(fatal, `state directory ${state} is owned by another user (owner uid ${nobody.uid}, mode 0755)`, 'says which directory, its owner and mode');
@@ -68,7 +78,7 @@ t.test('as root with --user set to its owner: a planted lease file stops the sta
   const { state, site, targets } = setup('cwe59-user-journal');
   const p = startProvlab(['up', '--site', site, '--user', 'nobody']);
   t.teardown(() => p.stop('SIGKILL'));
-  const code = await new Promise<number | null>((r) => p.child.once('exit', r));
+  const code = await exitOrReady(p);
   t.equal(code, 1, 'exit 1');
   const fatal = String(p.logs.find((l) => l.level === 60)?.msg);
   t.match(fatal, `${join(state, 'leases.journal.next')}: a symbolic link; not opened`, 'names the planted file');
@@ -99,7 +109,7 @@ t.test('as root, a planted lock file stops the start, its target untouched', { s
   const { state, site, targets } = setup('cwe59-lock', ['leases.lock']);
   const p = startProvlab(['up', '--site', site, '--user', 'nobody']);
   t.teardown(() => p.stop('SIGKILL'));
-  const code = await new Promise<number | null>((r) => p.child.once('exit', r));
+  const code = await exitOrReady(p);
   t.equal(code, 1, 'exit 1');
   t.match(String(p.logs.find((l) => l.level === 60)?.msg), `${join(state, 'leases.lock')}: a symbolic link`);
   assertUntouched(t, targets);

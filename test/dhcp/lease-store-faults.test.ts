@@ -8,21 +8,7 @@ import path from 'node:path';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
 import { encodeHeaderLine, encodeRecordLine, LeaseFileReader, parseLeaseFile } from '../../src/dhcp/lease-line.js';
 import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
-
-function rec(i: number, over: Partial<LeaseRecord> = {}): LeaseRecord {
-  const mac = `02:00:00:00:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-  return {
-    ip: `10.9.${(i >> 8) & 255}.${i & 255}`,
-    clientId: `01${mac.replace(/:/g, '')}`,
-    mac,
-    state: 'bound',
-    expiresAt: 1_700_003_600_000 + i,
-    hostname: `phone-${i}`,
-    vendorClass: 'MS-UC-Client',
-    updatedAt: 1_700_000_000_000 + i,
-    ...over,
-  };
-}
+import { rec } from './fixtures/lease-records.js';
 
 /**
  * What the daemon does: an append acked goes into memory; a refused one makes it

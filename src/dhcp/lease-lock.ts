@@ -76,22 +76,21 @@ export async function acquireLock(dir: string): Promise<HeldLock> {
   if (tryLock === undefined) return acquireLinkLock(dir, lockFile, bootId, content);
   for (let attempt = 0; attempt < 5; attempt++) {
     const fh = await openPersistent(lockFile);
-    let locked = false;
+    let held = false;
     try {
-      locked = tryLock(fh.fd);
-      if (!locked) {
+      if (!tryLock(fh.fd)) {
         const pid = holderPid(await fh.readFile({ encoding: 'utf8' }).catch(() => ''));
         throw new JournalLockedError(dir, pid, lockFile);
       }
       // The previous holder unlinks the file on release while still holding it: a lock
       // taken on a name that is gone (or replaced) locks nothing; take the new one.
-      const [mine, named] = await Promise.all([fh.stat(), fs.lstat(lockFile).catch(() => undefined)]);
-      if (named === undefined || named.ino !== mine.ino || named.dev !== mine.dev) continue;
+      if (!(await isCurrent(fh, lockFile))) continue;
       await fh.truncate(0);
       await writeAll(fh, Buffer.from(content), 0);
+      held = true;
       return { file: lockFile, fh };
     } finally {
-      if (!locked || !(await isCurrent(fh, lockFile))) await fh.close().catch(() => undefined);
+      if (!held) await fh.close().catch(() => undefined);
     }
   }
   throw new Error(`could not take the lock ${lockFile} (it keeps being replaced)`);

@@ -9,6 +9,7 @@ import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
 import { encodeHeaderLine, encodeRecordLine, LeaseFileReader, parseLeaseFile } from '../../src/dhcp/lease-line.js';
 import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
 import { rec } from './fixtures/lease-records.js';
+import { loadNativeAddon } from '../../src/net/native-addon.js';
 
 /**
  * What the daemon does: an append acked goes into memory; a refused one makes it
@@ -58,7 +59,10 @@ t.test('a lock naming this very process (PID 1 in a container, restarted) is not
   await journal.close();
 });
 
-t.test('a lock file left by a live process that holds no lock is not a lock', async (t) => {
+const addon = loadNativeAddon<{ tryLock?: unknown }>();
+const noFlock = addon.ok && typeof addon.addon.tryLock === 'function' ? false : 'the native addon has no tryLock (rebuild it: npx node-gyp rebuild)';
+
+t.test('a lock file left by a live process that holds no lock is not a lock', { skip: noFlock }, async (t) => {
   // Only a flock held by a live process keeps others out: a pid in a file proves nothing.
   const bootId = await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '');
   const dir = t.testdir({ 'leases.lock': `${process.ppid}\n${bootId.trim()}\n` });
@@ -123,4 +127,20 @@ t.test('a journal larger than 2 GiB loads (a sparse file: a hole between two rec
   t.same([...leases.keys()], [rec(1).ip, rec(2).ip], 'provlab starts on it, with both records, the one after the hole too');
   t.match(warnings.join('\n'), /without a line end/);
   await journal.close();
+});
+
+// Last in the file: run before the test that spawns a child, the mocked import kept that child from reporting ready.
+t.test('without the addon (link() lock), a lock naming this very process is stale too', async (t) => {
+  const { acquireLock, releaseLock } = await t.mockImport<typeof import('../../src/dhcp/lease-lock.js')>('../../src/dhcp/lease-lock.js', {
+    '../../src/net/native-addon.js': { loadNativeAddon: () => ({ ok: false, reason: 'mocked away' }) },
+  });
+  const dir = t.testdir({ 'leases.lock': `${process.pid}\n` });
+  const lock = await acquireLock(dir);
+  t.equal(lock.fh, undefined, 'the link() lock');
+  const again = await acquireLock(dir).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  t.match(again?.message, /this very process/, 'but one this process took is held');
+  await releaseLock(lock);
 });

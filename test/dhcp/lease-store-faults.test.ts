@@ -10,6 +10,8 @@ import { encodeHeaderLine, encodeRecordLine, LeaseFileReader, parseLeaseFile } f
 import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
 import { rec } from './fixtures/lease-records.js';
 import { loadNativeAddon } from '../../src/net/native-addon.js';
+import { tempDir, upWithSite } from '../helpers/provlab.js';
+import { LOOPBACK_SITE, mergeSite, siteYaml } from '../helpers/sites.js';
 
 /**
  * What the daemon does: an append acked goes into memory; a refused one makes it
@@ -127,6 +129,22 @@ t.test('a journal larger than 2 GiB loads (a sparse file: a hole between two rec
   t.same([...leases.keys()], [rec(1).ip, rec(2).ip], 'provlab starts on it, with both records, the one after the hole too');
   t.match(warnings.join('\n'), /without a line end/);
   await journal.close();
+});
+
+t.test('provlab up starts when the lock and pid file name pid 1 (the init of a container, killed and restarted)', async (t) => {
+  const bootId = (await fs.readFile('/proc/sys/kernel/random/boot_id', 'utf8').catch(() => '')).trim();
+  const dir = tempDir();
+  t.teardown(() => fs.rm(dir, { recursive: true, force: true }));
+  const state = path.join(dir, 'state');
+  await fs.mkdir(state);
+  await fs.writeFile(path.join(state, 'leases.lock'), `1\n${bootId}\n`);
+  await fs.writeFile(path.join(state, 'provlab.pid'), '1\n');
+  const net = `127.${60 + (process.pid % 30)}.0`;
+  const port = 42000 + (process.pid % 3000) * 3;
+  const yaml = siteYaml(mergeSite(LOOPBACK_SITE, { site: 'pid-one', dhcp: { subnet: `${net}.0/24`, pool: `${net}.10-${net}.20` }, listen: port, state, control: { enabled: false } }));
+  const { provlab } = await upWithSite(t, dir, yaml, { ready: 'provlab up:' });
+  t.pass('started');
+  t.equal(await provlab.stop('SIGTERM'), 0);
 });
 
 // Last in the file: run before the test that spawns a child, the mocked import kept that child from reporting ready.

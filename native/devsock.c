@@ -23,6 +23,8 @@
  *   sendBatch(handle, count) -> count: send out slots 0..count-1 now
  *   realtime() -> [seconds, nanoseconds] of CLOCK_REALTIME
  *   reusePort: true (openBatch takes the reusePort option)
+ *   tryLock(fd) -> true when flock(LOCK_EX | LOCK_NB) took it, false when held
+ *     (src/dhcp/lease-lock.ts)
  * Failures throw an Error with .code ("ENODEV"), .errno (negative, as in
  * Node) and .syscall; the message is "syscall: strerror text".
  */
@@ -38,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -862,6 +865,24 @@ static napi_value js_realtime(napi_env env, napi_callback_info info) {
   return arr;
 }
 
+/* The lease state dir's lock (src/dhcp/lease-lock.ts): flock(LOCK_EX | LOCK_NB) on
+ * an fd Node opened. A pid file cannot be a lock (as PID 1 in a container the
+ * stale pid is always our own); the kernel drops a flock when its holder dies.
+ * true: locked; false: another open file description holds it. */
+static napi_value js_try_lock(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  int32_t fd;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) return throw_errno(env, "flock", EBADF);
+  int r;
+  do r = flock(fd, LOCK_EX | LOCK_NB);
+  while (r != 0 && errno == EINTR);
+  if (r != 0 && errno != EWOULDBLOCK) return throw_errno(env, "flock", errno);
+  CHECK(napi_get_boolean(env, r == 0, &v));
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_value yes; /* reusePort: openBatch knows the option (an addon built before it ignores it) */
   if (napi_get_boolean(env, true, &yes) != napi_ok) return napi_failed(env);
@@ -877,6 +898,7 @@ NAPI_MODULE_INIT() {
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"realtime", NULL, js_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reusePort", NULL, NULL, NULL, NULL, yes, napi_enumerable, NULL},
+      {"tryLock", NULL, js_try_lock, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return napi_failed(env);
   return exports;

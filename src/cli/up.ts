@@ -3,7 +3,7 @@
 // socket (src/appliance/), then (optionally) give up root. This file keeps the
 // process: arguments, pid file, signals, privileges; SIGHUP hands the new plan
 // to Appliance.reload.
-import { chownSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from '../log.js';
@@ -13,6 +13,7 @@ import type { Plan } from '../site/plan.js';
 import { intToIp, ipToInt } from '../wire/ipv4.js';
 import { findOtherDhcpServers } from '../dhcp/rogue-guard.js';
 import { Appliance } from '../appliance/appliance.js';
+import { checkStateDir, chownStateDir, openExisting, writeFreshSync } from '../dhcp/durable-file.js';
 
 export interface UpOptions {
   /** Serve DHCP even when another server answers on the interface. */
@@ -51,17 +52,13 @@ function resolveUser(spec: string): { uid: number; gid: number; name: string } {
   }
 }
 
-/** Hands the state directory to the unprivileged user, then drops root for good. */
-function dropPrivileges(spec: string, plan: Plan, logger: Logger): void {
-  const { uid, gid } = resolveUser(spec);
-  const chownTree = (dir: string): void => {
-    chownSync(dir, uid, gid);
-    for (const f of readdirSync(dir, { withFileTypes: true })) {
-      if (f.isDirectory()) chownTree(join(dir, f.name));
-      else chownSync(join(dir, f.name), uid, gid);
-    }
-  };
-  if (existsSync(plan.statePath)) chownTree(plan.statePath);
+/**
+ * Hands the state directory and its files to the unprivileged user (through
+ * descriptors, never by name: see durable-file.ts), then drops root for good.
+ */
+function dropPrivileges(user: { uid: number; gid: number; name: string }, plan: Plan, logger: Logger): void {
+  const { uid, gid, name: spec } = user;
+  chownStateDir(plan.statePath, uid, gid, [PID_FILE]);
   process.setgroups?.([gid]);
   process.setgid?.(gid);
   process.setuid?.(uid);
@@ -92,11 +89,15 @@ export async function up(file: string, logger: Logger, options: UpOptions): Prom
   const started = performance.now();
   let appliance: Appliance | undefined;
   try {
+    const user = options.user === undefined ? undefined : resolveUser(options.user);
+    // Before anything is written there: root must not follow names someone else planted (CWE-59).
+    checkStateDir(plan.statePath, user?.uid);
     await refuseOtherDhcpServers(plan, logger, options);
     appliance = await Appliance.start(plan, { logger });
     mkdirSync(plan.statePath, { recursive: true });
-    writeFileSync(join(plan.statePath, PID_FILE), `${process.pid}\n`);
-    if (options.user) dropPrivileges(options.user, plan, logger);
+    // Information only (for `provlab reload`); the lease lock is the single-writer guard.
+    writeFreshSync(join(plan.statePath, PID_FILE), `${process.pid}\n`);
+    if (user) dropPrivileges(user, plan, logger);
   } catch (err) {
     // A daemon that cannot start (port taken, interface missing) stops the appliance: half a VLAN is worse than none.
     logger.fatal({ err: (err as Error).message }, `provlab could not start: ${(err as Error).message}`);
@@ -170,14 +171,22 @@ function handleSignals(file: string, appliance: Appliance, logger: Logger): void
  * `provlab reload`: validate the file here (so the admin sees line:col at once),
  * then SIGHUP the running appliance found through its pid file.
  */
-export function reload(file: string): void {
+export async function reload(file: string): Promise<void> {
   const plan = planOrExit(file);
   const pidFile = join(plan.statePath, PID_FILE);
   let pid: number;
   try {
-    pid = Number(readFileSync(pidFile, 'utf8').trim());
-  } catch {
-    process.stderr.write(`provlab is not running for this site (no ${pidFile})\n`);
+    // Not through a symlink, and (as root) only a file root or the service user wrote.
+    const fh = await openExisting(pidFile, true);
+    if (fh === undefined) throw new Error(`no ${pidFile}`);
+    try {
+      pid = Number((await fh.readFile({ encoding: 'utf8' })).trim());
+    } finally {
+      await fh.close();
+    }
+    if (!Number.isInteger(pid) || pid <= 0) throw new Error(`${pidFile} holds no pid`);
+  } catch (err) {
+    process.stderr.write(`provlab is not running for this site (${(err as Error).message})\n`);
     process.exit(1);
   }
   try {

@@ -7,7 +7,7 @@
 // 127.0.0.1/localhost are refused, so a web page on another origin cannot reach
 // it through DNS rebinding. Nothing here changes the appliance's state.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { LeaseRecord } from '../dhcp/lease-record.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../site/plan.js';
@@ -50,6 +50,45 @@ export interface ControlOptions {
   now?: () => number;
   /** Live streams served at once; more get 503. Default 32. */
   maxStreams?: number;
+  /** Connections at once (default 64), and from one client address (default 48). */
+  maxConnections?: number;
+  maxPerAddress?: number;
+}
+
+/**
+ * What a connection is doing, for eviction: `idle` has no request being
+ * answered (none yet, headers still arriving, or a keep-alive pause), `busy`
+ * is being answered, `stream` holds an event stream.
+ */
+export type ConnState = 'idle' | 'busy' | 'stream';
+export interface Conn {
+  socket: Socket;
+  address: string;
+  state: ConnState;
+}
+
+/**
+ * Room for a new connection from `address`, or the one to close to make room.
+ * Idle and slow connections never keep a request out: at the cap, the oldest
+ * idle one goes (from the same address when that address is at its own cap).
+ * Only when every connection is busy or streaming is the newcomer refused.
+ * Pure: `conns` in arrival order.
+ */
+export function admit(conns: Iterable<Conn>, address: string, max: number, perAddress: number): { ok: true; evict?: Conn } | { ok: false } {
+  let total = 0;
+  let mine = 0;
+  let oldestIdle: Conn | undefined;
+  let oldestIdleMine: Conn | undefined;
+  for (const c of conns) {
+    total++;
+    if (c.address === address) mine++;
+    if (c.state !== 'idle') continue;
+    oldestIdle ??= c;
+    if (c.address === address) oldestIdleMine ??= c;
+  }
+  if (mine >= perAddress) return oldestIdleMine ? { ok: true, evict: oldestIdleMine } : { ok: false };
+  if (total >= max) return oldestIdle ? { ok: true, evict: oldestIdle } : { ok: false };
+  return { ok: true };
 }
 
 export interface ControlHandle {
@@ -90,6 +129,11 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
   const { timeline } = options;
   const now = options.now ?? Date.now;
   const maxStreams = options.maxStreams ?? 32;
+  const maxConnections = options.maxConnections ?? 64;
+  // Loopback clients mostly share 127.0.0.1: the per-address cap leaves other addresses a quarter.
+  const maxPerAddress = options.maxPerAddress ?? 48;
+  // In arrival order (a Map iterates in insertion order): the first idle one is the oldest.
+  const conns = new Map<Socket, Conn>();
 
   const warnIfMoved = (next: Plan): void => {
     if (next.control.port !== plan.control.port || next.control.enabled !== plan.control.enabled) {
@@ -131,6 +175,13 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
   };
 
   const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const conn = conns.get(req.socket);
+    if (conn) {
+      conn.state = 'busy';
+      res.on('finish', () => {
+        if (conn.state === 'busy') conn.state = 'idle';
+      });
+    }
     if (!hostAllowed(req.headers.host)) {
       log.warn({ host: req.headers.host, from: req.socket.remoteAddress }, 'control request refused: Host is not 127.0.0.1 or localhost');
       return sendText(res, 421, 'this endpoint answers only to http://127.0.0.1 or http://localhost\n');
@@ -164,6 +215,7 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
         if (head) return void res.end();
         res.write(`retry: 2000\nevent: version\ndata: ${timeline.currentVersion}\n\n`);
         streams.add(res);
+        if (conn) conn.state = 'stream';
         req.socket.setTimeout(0);
         res.on('close', () => streams.delete(res));
         return;
@@ -173,7 +225,9 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
     }
   };
 
-  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => {
+  // Node checks these timeouts only every connectionsCheckingInterval (30 s by default:
+  // 64 silent sockets then held the endpoint for 26-30 s); every second here.
+  const server = http.createServer({ requestTimeout: 10_000, headersTimeout: 5_000, keepAliveTimeout: 5_000, connectionsCheckingInterval: 1_000 }, (req, res) => {
     try {
       handle(req, res);
     } catch (err) {
@@ -182,7 +236,23 @@ export async function startControl(plan: Plan, options: ControlOptions): Promise
       else res.destroy();
     }
   });
-  server.maxConnections = 64;
+  // Our own cap instead of server.maxConnections, which refuses whoever comes next
+  // even when every slot is held by a socket that never sends a byte.
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const room = admit(conns.values(), address, maxConnections, maxPerAddress);
+    if (!room.ok) {
+      log.debug({ from: address }, 'control connection refused: every connection is busy');
+      socket.destroy();
+      return;
+    }
+    if (room.evict) {
+      conns.delete(room.evict.socket);
+      room.evict.socket.destroy();
+    }
+    conns.set(socket, { socket, address, state: 'idle' });
+    socket.on('close', () => conns.delete(socket));
+  });
 
   const stopServer = async (): Promise<void> => {
     unsubscribe();

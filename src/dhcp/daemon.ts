@@ -270,6 +270,9 @@ export class DhcpDaemon {
     }
     const commit = d.commit;
     if (!commit) return this.send(d, msg, type, now);
+    // Applied now so that packets handled during the write see the address taken; undone if the write fails.
+    const previous = this.leases.get(commit.ip);
+    const clientIp = this.leases.forClient(commit.clientId)?.ip;
     this.leases.apply(commit);
     this.journal.append(commit).then(
       () => {
@@ -279,6 +282,7 @@ export class DhcpDaemon {
         this.maybeCompact();
       },
       (err: unknown) => {
+        this.leases.revert(commit, previous, clientIp);
         this.log.error({ err, ip: commit.ip }, 'lease not written to disk: reply withheld');
         // A failed write leaves the journal refusing appends until a compaction starts a new one.
         this.maybeCompact();

@@ -6,7 +6,7 @@
 //   leases.snapshot       header line + one line per lease, replaced atomically by rename
 //   leases.journal        header line + one line per append (group-committed, fdatasync'd)
 //   leases.journal.next   only while a compaction runs (appends go there meanwhile)
-//   leases.lock           pid + boot id of the single writer
+//   leases.lock           flock'd by the single writer (its pid + boot id inside, for messages)
 //
 // Headers carry a generation number. A snapshot of generation g is followed by the
 // journals of generation >= g, in order; a journal of a lower generation is a leftover of
@@ -17,9 +17,9 @@ import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { ShardedMap } from './sharded-map.js';
 import { recordProblem, type LeaseRecord } from './lease-record.js';
-import { encodeHeaderLine, encodeRecordLine, parseLeaseFile, type LeaseFileKind, type ParsedLeaseFile } from './lease-line.js';
-import { acquireLock, releaseLock } from './lease-lock.js';
-import { syncDir, unlinkIfExists, writeAll } from './durable-file.js';
+import { encodeHeaderLine, encodeRecordLine, LeaseFileReader, type LeaseFileKind } from './lease-line.js';
+import { acquireLock, releaseLock, type HeldLock } from './lease-lock.js';
+import { createFresh, openExisting, syncDir, unlinkIfExists, writeAll } from './durable-file.js';
 
 export interface JournalLoad {
   journal: LeaseJournal;
@@ -61,19 +61,48 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 /** Records serialised between two yields while a snapshot is built. */
 const SNAPSHOT_CHUNK = 500;
 
-interface ParsedFile extends ParsedLeaseFile {
+interface ParsedFile {
   exists: boolean;
+  gen: number | undefined;
+  count: number | undefined;
+  /** Last record per ip, in file order: a journal of renewals holds many lines per lease. */
+  records: Map<string, LeaseRecord>;
+  /** Records read, repeats included (the snapshot's header count is checked against it). */
+  lines: number;
+  warnings: string[];
 }
 
-async function readLeaseFile(file: string, kind: LeaseFileKind): Promise<ParsedFile> {
-  let buf: Buffer;
+/** Bytes read per step: a journal may be larger than any one Buffer (2 GiB). */
+const READ_CHUNK = 1 << 20;
+
+/**
+ * Reads one lease file as a stream in `chunkSize` steps, never the whole file at once;
+ * only the last record per ip is kept, so memory follows the leases, not the file.
+ */
+export async function readLeaseFile(file: string, kind: LeaseFileKind, chunkSize = READ_CHUNK): Promise<ParsedFile> {
+  const fh = await openExisting(file);
+  if (fh === undefined) return { exists: false, gen: undefined, count: undefined, records: new Map(), lines: 0, warnings: [] };
+  const records = new Map<string, LeaseRecord>();
+  let lines = 0;
+  const reader = new LeaseFileReader(file, path.basename(file), kind, (r) => {
+    lines++;
+    // Deleted first so the map's order is the order of last appearance.
+    records.delete(r.ip);
+    records.set(r.ip, r);
+  });
   try {
-    buf = await fs.readFile(file);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { exists: false, gen: undefined, count: undefined, records: [], warnings: [] };
-    throw e;
+    const buf = Buffer.alloc(chunkSize);
+    for (let position = 0; ; ) {
+      const { bytesRead } = await fh.read(buf, 0, chunkSize, position);
+      if (bytesRead === 0) break;
+      reader.push(buf.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await fh.close();
   }
-  return { exists: true, ...parseLeaseFile(buf, file, path.basename(file), kind) };
+  reader.end();
+  return { exists: true, gen: reader.gen, count: reader.count, records, lines, warnings: reader.warnings };
 }
 
 // ---------------------------------------------------------------------------
@@ -118,7 +147,7 @@ const CLOSED = () => new Error('LeaseJournal is closed: append/compact refused')
 
 export class LeaseJournal {
   private readonly dir: string;
-  private readonly lockFile: string;
+  private readonly lock: HeldLock;
   private readonly doSync: boolean;
   private readonly compactAfter: number;
   /** Leases in the last snapshot written: compaction waits for at least as many appends. */
@@ -142,9 +171,9 @@ export class LeaseJournal {
   private closing = false;
   private closePromise: Promise<void> | undefined;
 
-  private constructor(dir: string, lockFile: string, active: JournalFile, options: Required<JournalOptions>) {
+  private constructor(dir: string, lock: HeldLock, active: JournalFile, options: Required<JournalOptions>) {
     this.dir = dir;
-    this.lockFile = lockFile;
+    this.lock = lock;
     this.active = active;
     this.doSync = options.fsync;
     this.compactAfter = options.compactAfterRecords;
@@ -166,7 +195,7 @@ export class LeaseJournal {
     }
     const absDir = path.resolve(dir);
     await fs.mkdir(absDir, { recursive: true });
-    const lockFile = await acquireLock(absDir);
+    const lock = await acquireLock(absDir);
     try {
       const { leases, warnings, gen } = await LeaseJournal.load(absDir);
       // Start every run from a fresh snapshot of exactly what was loaded: torn tails,
@@ -178,11 +207,11 @@ export class LeaseJournal {
       await fs.rename(active.path, path.join(absDir, JOURNAL));
       active.path = path.join(absDir, JOURNAL);
       if (opts.fsync) await syncDir(absDir);
-      const journal = new LeaseJournal(absDir, lockFile, active, opts);
+      const journal = new LeaseJournal(absDir, lock, active, opts);
       journal.snapshotCount = leases.size;
       return { journal, leases, warnings };
     } catch (e) {
-      await releaseLock(lockFile);
+      await releaseLock(lock);
       throw e;
     }
   }
@@ -193,9 +222,9 @@ export class LeaseJournal {
     const leases = new Map<string, LeaseRecord>();
     const snap = await readLeaseFile(path.join(dir, SNAPSHOT), 'lease-snapshot');
     warnings.push(...snap.warnings);
-    for (const r of snap.records) leases.set(r.ip, r);
-    if (snap.count !== undefined && snap.count !== snap.records.length) {
-      warnings.push(`${SNAPSHOT}: header announces ${snap.count} leases, ${snap.records.length} loaded`);
+    for (const r of snap.records.values()) leases.set(r.ip, r);
+    if (snap.count !== undefined && snap.count !== snap.lines) {
+      warnings.push(`${SNAPSHOT}: header announces ${snap.count} leases, ${snap.lines} loaded`);
     }
     const snapGen = snap.gen ?? (snap.exists ? -1 : 0);
     let maxGen = Math.max(snapGen, 0);
@@ -216,7 +245,7 @@ export class LeaseJournal {
       maxGen = Math.max(maxGen, gen);
     }
     journals.sort((a, b) => (a.gen ?? 0) - (b.gen ?? 0));
-    for (const j of journals) for (const r of j.records) leases.set(r.ip, r);
+    for (const j of journals) for (const r of j.records.values()) leases.set(r.ip, r);
     return { leases, warnings, gen: maxGen + 1 };
   }
 
@@ -224,7 +253,7 @@ export class LeaseJournal {
   private static async writeSnapshot(dir: string, records: Iterable<LeaseRecord>, gen: number, doSync: boolean): Promise<void> {
     const all = Array.from(records);
     const tmp = path.join(dir, SNAPSHOT_TMP);
-    const fh = await fs.open(tmp, 'w');
+    const fh = await createFresh(tmp);
     try {
       let position = 0;
       const put = async (text: string): Promise<void> => {
@@ -251,7 +280,7 @@ export class LeaseJournal {
   /** A new, empty journal at leases.journal.next whose header and directory entry are durable. */
   private static async createJournalFile(dir: string, gen: number, doSync: boolean): Promise<JournalFile> {
     const file = path.join(dir, JOURNAL_NEXT);
-    const fh = await fs.open(file, 'w');
+    const fh = await createFresh(file);
     try {
       const header = Buffer.from(encodeHeaderLine('lease-journal', gen), 'utf8');
       await writeAll(fh, header, 0);
@@ -329,6 +358,12 @@ export class LeaseJournal {
       let error = file.failed;
       if (!error) {
         try {
+          // An admin's rm or truncate while we run: writing on would ack into a file no
+          // restart reads, or leave a hole of NULs where acked records were. Refused like
+          // a failed write: the caller compacts its memory into a fresh snapshot and journal.
+          const st = await file.fh.stat();
+          if (st.nlink === 0) throw new Error(`${file.path} was deleted while provlab runs`);
+          if (st.size < file.size) throw new Error(`${file.path} was truncated while provlab runs (${st.size} bytes, ${file.size} written)`);
           const buf = Buffer.from(batch.text, 'utf8');
           await writeAll(file.fh, buf, file.size);
           if (this.doSync) await file.fh.datasync();
@@ -469,7 +504,7 @@ export class LeaseJournal {
           await this.whenIdle(f);
           await f.fh.close().catch(() => undefined);
         }
-        await releaseLock(this.lockFile);
+        await releaseLock(this.lock);
       })();
     }
     return this.closePromise;

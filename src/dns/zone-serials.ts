@@ -13,7 +13,7 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.js';
 import type { DnsPlan, DnsZonePlan } from '../site/plan.js';
-import { syncDir, writeAll } from '../dhcp/durable-file.js';
+import { createFresh, openExisting, syncDir, writeAll } from '../dhcp/durable-file.js';
 
 export const SERIALS_FILE = 'dns-serials.json';
 
@@ -109,7 +109,9 @@ export class ZoneSerials {
     const file = path.join(dir, SERIALS_FILE);
     let state: SerialState = {};
     try {
-      const text = await fs.readFile(file, 'utf8');
+      // Never through a link planted in the state directory (CWE-59): O_NOFOLLOW, a regular file.
+      const fh = await openExisting(file);
+      const text = fh === undefined ? '{}' : await fh.readFile({ encoding: 'utf8' }).finally(() => fh.close());
       state = parseSerialState(text);
       if (Object.keys(state).length === 0 && text.trim() !== '{}') log.warn({ file }, 'DNS serial state unreadable: serials restart from the clock');
     } catch (err) {
@@ -139,7 +141,8 @@ export class ZoneSerials {
     const tmp = `${file}.tmp`;
     try {
       await fs.mkdir(this.dir, { recursive: true });
-      const fh = await fs.open(tmp, 'w');
+      // Whatever had the temporary name (a planted symlink) is removed, never followed.
+      const fh = await createFresh(tmp);
       try {
         await writeAll(fh, Buffer.from(text), 0);
         await fh.sync();

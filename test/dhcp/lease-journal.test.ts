@@ -8,26 +8,9 @@ import { crc32 } from '../../src/dhcp/crc32.js';
 import { LeaseJournal } from '../../src/dhcp/lease-journal.js';
 import { JournalLockedError } from '../../src/dhcp/lease-lock.js';
 import type { LeaseRecord } from '../../src/dhcp/lease-record.js';
+import { ipOf, rec } from './fixtures/lease-records.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-const ipOf = (i: number) => `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
-const macOf = (i: number) => `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
-
-function rec(i: number, over: Partial<LeaseRecord> = {}): LeaseRecord {
-  const mac = macOf(i);
-  return {
-    ip: ipOf(i),
-    clientId: `01${mac.replace(/:/g, '')}`,
-    mac,
-    state: 'bound',
-    expiresAt: 1_700_003_600_000 + i,
-    hostname: `phone-${i}`,
-    vendorClass: 'MS-UC-Client',
-    updatedAt: 1_700_000_000_000 + i,
-    ...over,
-  };
-}
 
 /** The on-disk line format, written out independently of the module's encoder. */
 function line(obj: unknown): string {

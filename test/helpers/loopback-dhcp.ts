@@ -2,6 +2,7 @@
 // packet path (fuzzing, pool exhaustion): no root, no namespace, no DNS or NTP.
 // The site has one reserved phone; the port is retried while another test
 // (or another helper's run) holds it.
+import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../../src/log.js';
 import { DhcpDaemon } from '../../src/dhcp/daemon.js';
@@ -54,9 +55,21 @@ function siteFor(o: LoopbackDhcpOptions, port: number, state: string): string {
   );
 }
 
+// t.testdir() empties the test's directory each time it is called: a second daemon in one
+// test wiped the first one's state dir (its journal then deleted under it). Once per test.
+const testdirs = new WeakMap<Tap, string>();
+function testdirOf(t: Tap): string {
+  let dir = testdirs.get(t);
+  if (dir === undefined) {
+    dir = t.testdir();
+    testdirs.set(t, dir);
+  }
+  return dir;
+}
+
 /** Starts the daemon (fsync off unless asked: these tests are about packets, durability has its own) and stops it at teardown. */
 export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise<LoopbackDhcp> {
-  const dir = t.testdir();
+  const dir = mkdtempSync(join(testdirOf(t), 'daemon-'));
   for (let attempt = 0; ; attempt++) {
     const port = o.port(attempt);
     const file = join(dir, `site-${attempt}.yaml`);

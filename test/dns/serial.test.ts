@@ -95,3 +95,23 @@ t.test('the appliance: serials go up on reload and across restarts, even when th
   t.ok((await servedSerial(app)) > 0, 'a torn state file does not stop the start');
   await app.stop();
 });
+
+t.test('the serial state is never written or read through a planted link (CWE-59)', async (t) => {
+  const { ZoneSerials } = await import('../../src/dns/zone-serials.js');
+  const { symlinkSync, lstatSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'provlab-serial-link-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const victim = path.join(dir, 'victim');
+  writeFileSync(victim, 'precious\n');
+  // Planted where the state file and its temporary copy go.
+  symlinkSync(victim, path.join(dir, `${SERIALS_FILE}.tmp`));
+  symlinkSync(victim, path.join(dir, SERIALS_FILE));
+  const warnings: string[] = [];
+  const log = { warn: (_o: unknown, m: string) => void warnings.push(m) } as unknown as Parameters<typeof ZoneSerials.open>[1];
+  const serials = await ZoneSerials.open(dir, log, () => 1_800_000_000_000);
+  t.match(warnings.join('\n'), /unreadable/, 'a link in place of the state is not read: warned, serials from the clock');
+  serials.apply(testPlan().dns);
+  await serials.flush();
+  t.equal(readFileSync(victim, 'utf8'), 'precious\n', 'the link target is untouched');
+  t.notOk(lstatSync(path.join(dir, SERIALS_FILE)).isSymbolicLink(), 'the state file is a file of our own now');
+});

@@ -10,6 +10,7 @@ import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
 import { openUdpTransport, type UdpTransport } from '../net/udp-transport.js';
 import { LinkWatch } from '../net/link-watch.js';
+import { isDeviceAddress } from '../net/device-socket.js';
 import { BROADCAST, Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
 
 /** Least time between two compaction attempts after one failed. */
@@ -197,6 +198,8 @@ export class DhcpDaemon {
         // Replies wait for their lease's fsync, past the next recvmmsg().
         keepBytes: true,
         dgram: this.options.dgram,
+        // A secondary address of the interface: replies from it, as option 54 says (the kernel would pick the primary).
+        sourceIp: iface !== null && isDeviceAddress(iface, plan.address) ? plan.address : null,
       },
       {
         datagram: (buf) => this.receive(buf, ingress),

@@ -5,20 +5,14 @@
 // The static device is the client namespace's own configured address (it
 // answers ICMP echo as any host would); the phone is busybox udhcpc.
 import t from 'tap';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createLab, namespaceSkip, readEnvFile, type Lab } from '../helpers/netns.js';
+import { createLab, namespaceSkip } from '../helpers/netns.js';
 import { tempDir, upWithSite } from '../helpers/provlab.js';
+import { udhcpcLease } from '../helpers/udhcpc.js';
 import { labSite, labSpec, mergeSite, siteYaml } from '../helpers/sites.js';
 
-function lease(lab: Lab, dir: string, tag: string): Record<string, string> {
-  const hook = join(dir, `udhcpc-${tag}.sh`);
-  writeFileSync(hook, `#!/bin/sh\n[ "$1" = bound ] && env > "${dir}/udhcpc-${tag}.env"\nexit 0\n`);
-  chmodSync(hook, 0o755);
-  lab.exec(lab.client, 'env', ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'timeout', '30', 'busybox', 'udhcpc', '-f', '-q', '-n', '-t', '4', '-T', '2', '-i', lab.clientIf, '-V', 'MS-UC-Client', '-s', hook], 40_000);
-  return readEnvFile(join(dir, `udhcpc-${tag}.env`));
-}
+const lease = udhcpcLease;
 
 const skip = namespaceSkip(['busybox']);
 

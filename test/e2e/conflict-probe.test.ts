@@ -16,23 +16,27 @@ const lease = udhcpcLease;
 
 const skip = namespaceSkip(['busybox']);
 
-t.test('a pool address a static device answers on is not offered; the log names it', { skip }, async (t) => {
-  const lab = createLab(t);
-  const taken = `${lab.prefix}.100`; // the pool's first address: the one offered first
-  execFileSync('ip', ['-n', lab.client, 'addr', 'add', `${taken}/24`, 'dev', lab.clientIf], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const dir = tempDir();
-  const { provlab } = await upWithSite(t, dir, labSite(lab, { name: 'conflict', state: join(dir, 'state') }), { ns: lab.server });
+for (const user of [null, 'nobody']) {
+  const how = user === null ? '' : ` (after --user ${user} dropped root: the raw socket was opened before)`;
+  t.test(`a pool address a static device answers on is not offered; the log names it${how}`, { skip }, async (t) => {
+    const lab = createLab(t);
+    const taken = `${lab.prefix}.100`; // the pool's first address: the one offered first
+    execFileSync('ip', ['-n', lab.client, 'addr', 'add', `${taken}/24`, 'dev', lab.clientIf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const dir = tempDir();
+    const up = user === null ? { ns: lab.server } : { ns: lab.server, args: ['--user', user, '--other-dhcp-wait', '300'], ready: 'provlab up:' };
+    const { provlab } = await upWithSite(t, dir, labSite(lab, { name: 'conflict', state: join(dir, 'state') }), up);
 
-  const got = lease(lab, dir, 'phone');
-  t.match(got.ip, new RegExp(`^${lab.prefix.replace(/\./g, '\\.')}\\.`), 'the phone got a lease');
-  t.not(got.ip, taken, `the phone was not given ${taken}, which a static device uses`);
-  for (const l of provlab.logs) if (Number(l.level) >= 40 || l.yiaddr) t.comment(JSON.stringify(l));
-  // Logs are written asynchronously: wait for the lines rather than read what has arrived.
-  const line = await provlab.waitForLog((l) => l.level === 40 && String(l.msg).includes(`address ${taken} answered a ping`));
-  t.equal(line.ip, taken, `a warn line names ${taken}`);
-  await provlab.waitForLog((l) => l.reply === 'ACK' && l.yiaddr === got.ip);
-  t.notOk(provlab.logs.some((l) => l.yiaddr === taken), `${taken} appears in no exchange (never offered)`);
-});
+    const got = lease(lab, dir, 'phone');
+    t.match(got.ip, new RegExp(`^${lab.prefix.replace(/\./g, '\\.')}\\.`), 'the phone got a lease');
+    t.not(got.ip, taken, `the phone was not given ${taken}, which a static device uses`);
+    for (const l of provlab.logs) if (Number(l.level) >= 40 || l.yiaddr) t.comment(JSON.stringify(l));
+    // Logs are written asynchronously: wait for the lines rather than read what has arrived.
+    const line = await provlab.waitForLog((l) => l.level === 40 && String(l.msg).includes(`address ${taken} answered a ping`));
+    t.equal(line.ip, taken, `a warn line names ${taken}`);
+    await provlab.waitForLog((l) => l.reply === 'ACK' && l.yiaddr === got.ip);
+    t.notOk(provlab.logs.some((l) => l.yiaddr === taken), `${taken} appears in no exchange (never offered)`);
+  });
+}
 
 t.test('dhcp.ping_check: false offers it as before (the switch works)', { skip }, async (t) => {
   const lab = createLab(t);

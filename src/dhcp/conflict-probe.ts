@@ -124,14 +124,18 @@ export class ConflictProbe {
 }
 
 /**
- * The probe of a daemon serving `device`, with its raw socket open (call it
- * before privileges are dropped), or null with one warn line saying why
- * conflict detection is off.
+ * The probe of a daemon serving an interface, with its raw socket open (call
+ * it before privileges are dropped), or null with one warn line saying why
+ * conflict detection is off. The socket is not bound to the device: the
+ * connected route sends the echo out of it anyway, and a device-bound socket
+ * would stay bound to the old index of an interface deleted and re-created
+ * (src/net/link-watch.ts), which cannot be reopened once root is dropped.
+ * Replies are matched by our echo id and the address being probed.
  */
-export function openConflictProbe(device: string, timeoutMs: number, log: Logger): ConflictProbe | null {
+export function openConflictProbe(timeoutMs: number, log: Logger): ConflictProbe | null {
   const probe = new ConflictProbe(timeoutMs);
   const opened = openIcmpEcho(
-    device,
+    null,
     (from, id) => probe.reply(from, id),
     (err) => log.warn({ err: err.message }, 'DHCP conflict probe socket error'),
   );

@@ -130,7 +130,7 @@ export class DhcpDaemon {
     }
     // Before `provlab up --user` drops root: the raw socket needs CAP_NET_RAW, the open fd keeps it.
     const ping = plan.dhcp.pingCheck;
-    if (plan.interface !== null && ping) daemon.conflicts = openConflictProbe(plan.interface, ping.timeoutMs, daemon.log);
+    if (plan.interface !== null && ping) daemon.conflicts = openConflictProbe(ping.timeoutMs, daemon.log);
     daemon.sweep = setInterval(() => daemon.expire(), 10_000);
     daemon.sweep.unref();
     if (plan.interface !== null && daemon.transport.ifindex > 0) daemon.watchLink(plan, plan.interface, daemon.transport.ifindex);

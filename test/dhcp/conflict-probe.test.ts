@@ -8,6 +8,7 @@ import { LeaseTable } from '../../src/dhcp/lease-table.js';
 import { ConflictProbe } from '../../src/dhcp/conflict-probe.js';
 import { echoRequest, parseEchoReply } from '../../src/net/icmp-echo.js';
 import { enginePlan } from './fixtures/engine-plan.js';
+import { minimalSite, planOf } from '../helpers/sites.js';
 import { emptyMessage, MessageType, type DhcpMessage } from '../../src/wire/dhcp-message.js';
 
 const NOW = 1_800_000_000_000;
@@ -100,6 +101,12 @@ t.test('ConflictProbe: an answer is a conflict, silence is cached, one probe per
   busy.close();
   t.same(await Promise.all(waits), waits.map(() => false), 'close settles every waiter');
   t.notOk(new ConflictProbe(30).mustProbe('10.0.0.8'), 'no socket: never probe');
+});
+
+t.test('plan: dhcp.ping_check compiles to pingCheck', (t) => {
+  t.same(planOf(minimalSite()).dhcp.pingCheck, { timeoutMs: 500 }, 'on by default, 500 ms');
+  t.equal(planOf(minimalSite().replace('  pool: 10', '  ping_check: false\n  pool: 10')).dhcp.pingCheck, null, 'off');
+  t.end();
 });
 
 t.test('ICMP echo: request bytes and reply parsing', (t) => {

@@ -22,6 +22,10 @@
  *   sendTo(handle, bytes, ipv4AsUint32, port) -> bytes sent
  *   sendBatch(handle, count) -> count: send out slots 0..count-1 now
  *   realtime() -> [seconds, nanoseconds] of CLOCK_REALTIME
+ *   openIcmp(ifname|null, onMessage, onError) -> handle {ifindex, port: 0}
+ *     a raw ICMP socket (CAP_NET_RAW) that hears echo replies only: DHCP's
+ *     conflict probe. onMessage gets the whole IP datagram; send with
+ *     sendTo(handle, icmpBytes, ipv4AsUint32, 1) (the port is ignored).
  *   reusePort: true (openBatch takes the reusePort option)
  *   tryLock(fd) -> true when flock(LOCK_EX | LOCK_NB) took it, false when held
  *     (src/dhcp/lease-lock.ts)
@@ -37,6 +41,7 @@
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/in.h>
+#include <linux/icmp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -487,6 +492,36 @@ static napi_value js_open(napi_env env, napi_callback_info info) {
   return start_socket(env, fd, argv[2], argv[3], NULL, if_nametoindex(ifname), bound);
 }
 
+/* A raw ICMP socket for DHCP's conflict probe (an echo request before the
+ * first offer of an address, as ISC dhcpd and dnsmasq do). Opened before
+ * privileges are dropped: the fd keeps CAP_NET_RAW's grant. ICMP_FILTER
+ * leaves only echo replies, so other ICMP traffic never reaches JS. */
+static napi_value js_open_icmp(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  char ifname[IFNAMSIZ];
+  napi_valuetype t;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 3) return throw_type(env, "openIcmp(ifname|null, onMessage, onError)");
+  CHECK(napi_typeof(env, argv[0], &t));
+  int device = t != napi_null && t != napi_undefined;
+  if ((device && !arg_ifname(env, argv[0], ifname)) || !arg_function(env, argv[1]) || !arg_function(env, argv[2])) return NULL;
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  if (fd < 0) return throw_errno(env, "socket(SOCK_RAW, IPPROTO_ICMP)", errno);
+  struct icmp_filter filter = {.data = ~(1u << ICMP_ECHOREPLY)};
+  const char *step = NULL;
+  if (setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter) < 0) step = "setsockopt(ICMP_FILTER)";
+  else if (device && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifname, (socklen_t)strlen(ifname) + 1) < 0)
+    step = "setsockopt(SO_BINDTODEVICE)";
+  else if (set_int(fd, IPPROTO_IP, IP_PKTINFO, 1) < 0) step = "setsockopt(IP_PKTINFO)";
+  if (step != NULL) {
+    int err = errno;
+    close(fd);
+    return throw_errno(env, step, err);
+  }
+  return start_socket(env, fd, argv[1], argv[2], NULL, device ? if_nametoindex(ifname) : 0, 0);
+}
+
 /* bytes: a Uint8Array (0 and an exception pending otherwise). */
 static int arg_bytes(napi_env env, napi_value v, void **data, size_t *len) {
   bool is_ta = false;
@@ -897,6 +932,7 @@ NAPI_MODULE_INIT() {
       {"sendTo", NULL, js_send_to, NULL, NULL, NULL, napi_enumerable, NULL},
       {"sendBatch", NULL, js_send_batch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"realtime", NULL, js_realtime, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"openIcmp", NULL, js_open_icmp, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reusePort", NULL, NULL, NULL, NULL, yes, napi_enumerable, NULL},
       {"tryLock", NULL, js_try_lock, NULL, NULL, NULL, napi_enumerable, NULL},
   };

@@ -10,7 +10,9 @@ import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
 import { openUdpTransport, type UdpTransport } from '../net/udp-transport.js';
 import { LinkWatch } from '../net/link-watch.js';
-import { BROADCAST, Rfc2131, encodeReply, type Decision, type Destination, type Ingress } from './rfc2131.js';
+import { isDeviceAddress } from '../net/device-socket.js';
+import { BROADCAST, Rfc2131, encodeReply, type Decision, type Destination, type Ingress, type ProbeGate } from './rfc2131.js';
+import { openConflictProbe, type ConflictProbe } from './conflict-probe.js';
 
 /** Least time between two compaction attempts after one failed. */
 const COMPACT_RETRY_MS = 5000;
@@ -89,6 +91,10 @@ export class DhcpDaemon {
   private sweep: NodeJS.Timeout | undefined;
   /** Interface mode: notices the interface deleted and re-created (the socket then hears nothing). */
   private linkWatch: LinkWatch | undefined;
+  /** Interface mode with dhcp.ping_check: the ICMP probe before first offers; null: off. */
+  private conflicts: ConflictProbe | null = null;
+  /** The engine's gate: addresses of the interface's subnet (scope 0) only; relayed subnets are not probed. */
+  private readonly probeGate: ProbeGate = (ip, scope) => scope === 0 && this.conflicts !== null && this.conflicts.mustProbe(ip);
   private compacting = false;
   /** performance.now() before which no compaction is retried after one failed (a full disk fails every attempt). */
   private compactRetryAt = 0;
@@ -122,6 +128,9 @@ export class DhcpDaemon {
       await load.journal.close();
       throw err;
     }
+    // Before `provlab up --user` drops root: the raw socket needs CAP_NET_RAW, the open fd keeps it.
+    const ping = plan.dhcp.pingCheck;
+    if (plan.interface !== null && ping) daemon.conflicts = openConflictProbe(ping.timeoutMs, daemon.log);
     daemon.sweep = setInterval(() => daemon.expire(), 10_000);
     daemon.sweep.unref();
     if (plan.interface !== null && daemon.transport.ifindex > 0) daemon.watchLink(plan, plan.interface, daemon.transport.ifindex);
@@ -141,6 +150,12 @@ export class DhcpDaemon {
     // Until that restart, replies keep naming the socket in use: the ports they go to
     // (relay = port, client = port + 1) and the server id (54) a client unicasts to.
     this.engine.setPlan({ ...plan.dhcp, port: bound.dhcp.port, serverId: bound.dhcp.serverId });
+    // ping_check turned off takes effect now; turned on needs the raw socket opened at start.
+    if (plan.dhcp.pingCheck) this.conflicts?.setTimeout(plan.dhcp.pingCheck.timeoutMs);
+    else if (this.conflicts) {
+      this.conflicts.close();
+      this.conflicts = null;
+    }
   }
 
   async stop(): Promise<void> {
@@ -148,6 +163,7 @@ export class DhcpDaemon {
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
     this.linkWatch?.stop();
+    this.conflicts?.close();
     await this.transport.close();
     await this.journal.close();
   }
@@ -197,6 +213,8 @@ export class DhcpDaemon {
         // Replies wait for their lease's fsync, past the next recvmmsg().
         keepBytes: true,
         dgram: this.options.dgram,
+        // A secondary address of the interface: replies from it, as option 54 says (the kernel would pick the primary).
+        sourceIp: iface !== null && isDeviceAddress(iface, plan.address) ? plan.address : null,
       },
       {
         datagram: (buf) => this.receive(buf, ingress),
@@ -250,7 +268,8 @@ export class DhcpDaemon {
 
   private handle(msg: DhcpMessage, ingress: Ingress): void {
     const now = this.now();
-    const d = this.engine.handle(msg, ingress, now);
+    const d = this.engine.handle(msg, ingress, now, this.conflicts === null ? undefined : this.probeGate);
+    if (d.probe !== undefined) return this.probeThenHandle(msg, ingress, d.probe);
     const typeCode = msg.options.get(53)?.[0] ?? 0;
     const type = messageTypeName(typeCode) ?? `type-${typeCode}`;
     // The engine's option 55 list, shared between exchanges of one phone model: never mutated.
@@ -332,6 +351,35 @@ export class DhcpDaemon {
       const info: ExchangeInfo = { type, prl, replyType, optionsSent: sent, ciaddr: msg.ciaddr, yiaddr: d.reply?.message.yiaddr, at: now };
       onExchange(d, info);
     }
+  }
+
+  /**
+   * Off the packet path: waits for the probe of `ip`, quarantines it when
+   * something answered (as a DECLINE would), then decides the message again:
+   * the client is offered `ip`, or another address.
+   */
+  private probeThenHandle(msg: DhcpMessage, ingress: Ingress, ip: string): void {
+    this.conflicts!.probe(ip).then((answered) => {
+      if (this.stopped) return;
+      if (answered) {
+        const now = this.now();
+        const rec = this.engine.conflictRecord(ip, now);
+        this.leases.apply(rec);
+        this.journal.append(rec).then(
+          () => this.options.events?.onLease?.(rec),
+          (err: unknown) => {
+            this.log.error({ err, ip }, 'conflict quarantine not journaled');
+            this.maybeCompact();
+          },
+        );
+        this.log.warn({ ip, quarantineSeconds: Math.round((rec.expiresAt - now) / 1000) }, `address ${ip} answered a ping before it was offered: in use by another host, quarantined; offering another address`);
+      }
+      try {
+        this.handle(msg, ingress);
+      } catch (err) {
+        this.log.error({ err }, 'internal error while handling a DHCP packet');
+      }
+    }, (err: unknown) => this.log.error({ err, ip }, 'DHCP conflict probe failed'));
   }
 
   private maybeCompact(): void {

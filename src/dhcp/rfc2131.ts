@@ -42,7 +42,23 @@ export interface Decision {
   mac: string;
   /** The client's option 55, as asked (shared between decisions: never mutate). */
   prl: number[];
+  /**
+   * Conflict detection: nothing is sent yet; the daemon probes this address
+   * (./conflict-probe.ts) and hands the message back (with `conflictRecord`
+   * applied first when something answered).
+   */
+  probe?: string;
 }
+
+/**
+ * Must this address be probed before it is first offered (ISC dhcpd's
+ * ping-check)? The daemon's answer, from what it probed lately; scope is the
+ * index into plan.scopes.
+ */
+export type ProbeGate = (ip: string, scope: number) => boolean;
+
+/** Who a conflict found by a probe is recorded for: no client declined it, a probe did. */
+export const CONFLICT_CLIENT = 'conflict:icmp-echo';
 
 export interface Reply {
   message: DhcpMessage;
@@ -272,7 +288,7 @@ export class Rfc2131 {
     };
   }
 
-  handle(msg: DhcpMessage, ingress: Ingress, now: number): Decision {
+  handle(msg: DhcpMessage, ingress: Ingress, now: number, mustProbe?: ProbeGate): Decision {
     const facts = this.factsOf(msg);
     if (msg.op !== 1) return ignored(facts, 'not a BOOTREQUEST');
     const type = msg.options.get(53);
@@ -290,7 +306,7 @@ export class Rfc2131 {
 
     switch (type[0]) {
       case MessageType.DISCOVER:
-        return this.discover(msg, facts, scope, now);
+        return this.discover(msg, facts, scope, now, mustProbe);
       case MessageType.REQUEST:
         return this.request(msg, facts, scope, now);
       case MessageType.DECLINE:
@@ -304,7 +320,7 @@ export class Rfc2131 {
     }
   }
 
-  private discover(msg: DhcpMessage, f: ClientFacts, scope: number, now: number): Decision {
+  private discover(msg: DhcpMessage, f: ClientFacts, scope: number, now: number, mustProbe?: ProbeGate): Decision {
     const sc = this.scopes[scope]!;
     const ip = this.leases.choose(f.clientId, f.mac, f.requestedIp, now, scope);
     if (ip === null) {
@@ -312,6 +328,11 @@ export class Rfc2131 {
     }
     this.leases.hold(ip, f.clientId, now + this.plan.offerHoldSeconds * 1000);
     const reserved = this.leases.reservationFor(f.mac, scope);
+    // Held meanwhile, so nobody else is offered it. Not probed: the client's
+    // reservation or its own earlier address (the client itself may answer).
+    if (mustProbe !== undefined && reserved !== ip && this.leases.get(ip)?.clientId !== f.clientId && mustProbe(ip, scope)) {
+      return { ...baseOf(f), kind: 'discover', probe: ip, note: `probing ${ip} before offering it` };
+    }
     if (reserved !== undefined && reserved !== ip) {
       // Kea's behaviour: the reserved phone is not starved while another client's lease on its address runs out.
       return { ...baseOf(f), kind: 'discover', warn: true, note: `reserved address ${reserved} is still held by another client: offering ${ip} from the pool until that lease ends`, reply: this.reply(msg, f, sc, 'offer', ip) };
@@ -387,6 +408,11 @@ export class Rfc2131 {
       : msg.ciaddr !== ZERO && this.isHostAddress(msg.ciaddr, scope) ? { address: msg.ciaddr, port: this.plan.port + 1 }
       : { address: BROADCAST, port: this.plan.port + 1 };
     return { ...baseOf(f), kind: 'request', note: why, reply: { message: m, to, maxSize: 576 - 28 } };
+  }
+
+  /** A probe found `ip` in use: quarantined as a DECLINE would (decline_hold). */
+  conflictRecord(ip: string, now: number): LeaseRecord {
+    return { ip, clientId: CONFLICT_CLIENT, mac: '00:00:00:00:00:00', state: 'declined', expiresAt: now + this.plan.declineHoldSeconds * 1000, updatedAt: now };
   }
 
   private decline(f: ClientFacts, now: number): Decision {

@@ -4,6 +4,7 @@
 // Node's dgram cannot bind to a device nor say on which interface a
 // broadcast arrived; without that, a DHCP server on 0.0.0.0:67 of a
 // multi-homed host answers on every network it touches.
+import { networkInterfaces } from 'node:os';
 import { loadNativeAddon } from './native-addon.js';
 
 interface Addon {
@@ -45,4 +46,12 @@ export function addArpEntry(interfaceName: string, ip: string, mac: string): boo
     if (code !== undefined) (e as NodeJS.ErrnoException).code = code;
     throw e;
   }
+}
+
+/**
+ * Whether `ip` is one of the device's own IPv4 addresses (primary or
+ * secondary): only then may a device-bound socket send from it.
+ */
+export function isDeviceAddress(interfaceName: string, ip: string): boolean {
+  return (networkInterfaces()[interfaceName] ?? []).some((a) => a.family === 'IPv4' && a.address === ip);
 }

@@ -83,6 +83,14 @@ export interface UdpTransportOptions {
   sockets?: number;
   /** Node's dgram even where the addon is built (tests of the fallback; NTP with a test clock). */
   dgram?: boolean;
+  /**
+   * Batch path: replies leave from this local address (IP_PKTINFO
+   * `ipi_spec_dst` in sendmmsg()), not the kernel's choice. A socket on
+   * 0.0.0.0 bound to a device otherwise sends from the interface's primary
+   * address, while DHCP's option 54 may name a secondary one. Must be an
+   * address of this host (the kernel refuses others with EINVAL).
+   */
+  sourceIp?: string | null;
 }
 
 export interface UdpStats {
@@ -164,6 +172,8 @@ interface Lane {
 }
 
 function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandlers): UdpTransport {
+  const sourceIp = opts.sourceIp ? parseIPv4(opts.sourceIp) : 0;
+  if (sourceIp < 0) throw new Error(`not an IPv4 address: ${opts.sourceIp}`);
   const from = newDatagram();
   let inBatch = false;
   let closed = false;
@@ -318,7 +328,7 @@ function openBatch(opts: UdpTransportOptions, device: string | null, h: UdpHandl
     outMeta[o + OUT.len] = bytes.length;
     outMeta[o + OUT.dstIp] = ip;
     outMeta[o + OUT.dstPort] = port;
-    outMeta[o + OUT.srcIp] = 0; // the kernel's choice: the bound address, or the interface's
+    outMeta[o + OUT.srcIp] = sourceIp; // 0: the kernel's choice, the bound address or the interface's primary
     // A reply that must carry its own send time (NTP; a kiss repeats the client's time instead).
     outMeta[o + OUT.flags] = stampNtpTransmit ? OUT_NTP_TRANSMIT : 0;
     lane.queued = q + 1;

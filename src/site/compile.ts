@@ -138,6 +138,7 @@ export function compilePlan(site: Site, sourceFile: string): Plan {
       scopes,
       offerHoldSeconds: site.dhcp.offer_hold,
       declineHoldSeconds: site.dhcp.decline_hold,
+      pingCheck: site.dhcp.ping_check ? { timeoutMs: site.dhcp.ping_timeout } : null,
       classes,
     },
     dns: {

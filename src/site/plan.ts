@@ -76,6 +76,8 @@ export interface DhcpPlan {
   readonly offerHoldSeconds: number;
   /** How long a DECLINEd address stays out of the pool. */
   readonly declineHoldSeconds: number;
+  /** Conflict detection on the interface (dhcp.ping_check): wait this long for an echo reply before a first offer; absent: off. */
+  readonly pingCheck?: { readonly timeoutMs: number } | null;
   /** Matched in order; the first class whose vendorClass equals option 60 applies. */
   readonly classes: readonly ClientClassPlan[];
 }

@@ -287,6 +287,12 @@ const dhcp = z.strictObject({
   lease: duration(60, 0xfffffffe).prefault('8h').meta({ description: 'Lease time (option 51)' }),
   offer_hold: duration(1, 3600).prefault('30s').meta({ description: 'How long an offered address waits for its REQUEST' }),
   decline_hold: duration(0, 30 * 86400).prefault('10m').meta({ description: 'How long a DECLINEd address stays out of the pool' }),
+  ping_check: z.boolean({ error: words('true or false') }).default(true).meta({
+    description: 'On the interface: an ICMP echo to an address before it is first offered; one that answers is quarantined for decline_hold (ISC dhcpd ping-check)',
+  }),
+  ping_timeout: z.int({ error: words('a whole number of milliseconds') }).min(50, { error: 'at least 50 (milliseconds)' }).max(5000, { error: 'at most 5000 (milliseconds)' }).default(500).meta({
+    description: 'How long the ping check waits for an echo reply, in milliseconds',
+  }),
   reservations: z.array(reservation, { error: words('a list of { mac, ip, name }') }).default([]),
   classes: z.array(vendorClass, { error: words('a list of { vendor, options, always }') }).default([]).meta({
     description: 'Extra vendor classes (option 60), e.g. CPE-OCPHONE; MS-UC-Client is built in (see lync)',
@@ -520,6 +526,9 @@ export interface Site {
     lease: number;
     offer_hold: number;
     decline_hold: number;
+    ping_check: boolean;
+    /** Milliseconds. */
+    ping_timeout: number;
     reservations: Reservation[];
     classes: VendorClass[];
     /** Relayed subnets after the first (dhcp.subnet); defaults filled from the top. */

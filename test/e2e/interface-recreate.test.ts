@@ -4,12 +4,12 @@
 // must say so at warn, and answer again once the interface is back, as
 // dnsmasq does when it re-reads its interfaces.
 import t from 'tap';
-import { chmodSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { linkChange } from '../../src/net/link-watch.js';
-import { createLab, namespaceSkip, readEnvFile, type Lab } from '../helpers/netns.js';
+import { createLab, namespaceSkip } from '../helpers/netns.js';
 import { tempDir, upWithSite } from '../helpers/provlab.js';
+import { udhcpcLease } from '../helpers/udhcpc.js';
 import { labSite } from '../helpers/sites.js';
 
 t.test('linkChange: what one poll means', (t) => {
@@ -21,13 +21,7 @@ t.test('linkChange: what one poll means', (t) => {
   t.end();
 });
 
-function lease(lab: Lab, dir: string, tag: string): Record<string, string> {
-  const hook = join(dir, `udhcpc-${tag}.sh`);
-  writeFileSync(hook, `#!/bin/sh\n[ "$1" = bound ] && env > "${dir}/udhcpc-${tag}.env"\nexit 0\n`);
-  chmodSync(hook, 0o755);
-  lab.exec(lab.client, 'env', ['-i', 'PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'timeout', '30', 'busybox', 'udhcpc', '-f', '-q', '-n', '-t', '4', '-T', '2', '-i', lab.clientIf, '-V', 'MS-UC-Client', '-s', hook], 40_000);
-  return readEnvFile(join(dir, `udhcpc-${tag}.env`));
-}
+const lease = udhcpcLease;
 
 t.test('interface deleted and re-created: warned, then DHCP answers again', { skip: namespaceSkip(['busybox']) }, async (t) => {
   const lab = createLab(t);

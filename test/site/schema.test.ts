@@ -18,6 +18,8 @@ t.test('defaults fill every omitted key', async (t) => {
   t.equal(s.dhcp.lease, 8 * 3600, 'lease 8h');
   t.equal(s.dhcp.offer_hold, 30, 'offer_hold 30s');
   t.equal(s.dhcp.decline_hold, 600, 'decline_hold 10m');
+  t.equal(s.dhcp.ping_check, true, 'ping_check on, as ISC dhcpd');
+  t.equal(s.dhcp.ping_timeout, 500, 'ping_timeout 500 ms');
   t.same(s.dhcp.reservations, []);
   t.same(s.dhcp.classes, []);
   t.equal(s.dhcp.enabled, true);
@@ -32,6 +34,15 @@ t.test('defaults fill every omitted key', async (t) => {
   t.same(s.dns, { enabled: true, records: [], forwarders: [], rate_limit: { responses_per_second: 20, slip: 2, window: 5, ipv4_prefix_length: 32 } });
   t.same(s.listen, { dhcp: 67, dns: 53, ntp: 123 });
   t.equal(s.state, './state');
+});
+
+t.test('dhcp.ping_check and ping_timeout', async (t) => {
+  const s = parseSite(MINIMAL.replace('  pool: 10', '  ping_check: false\n  ping_timeout: 250\n  pool: 10'), 'x.yaml');
+  t.equal(s.dhcp.ping_check, false);
+  t.equal(s.dhcp.ping_timeout, 250);
+  for (const bad of ['10', '6000', '0.5', '"1s"']) {
+    t.throws(() => parseSite(MINIMAL.replace('  pool: 10', `  ping_timeout: ${bad}\n  pool: 10`), 'x.yaml'), SiteFileError, `ping_timeout: ${bad} refused`);
+  }
 });
 
 t.test('interface: null is relay-only like an absent key', async (t) => {

@@ -146,17 +146,24 @@ export class BoundedMap<K, V> {
       this.map.set(key, value);
     }
     let dropped = 0;
-    while (this.map.size > this.cap) {
-      let next = this.oldest?.next();
-      if (next === undefined || next.done) {
-        this.oldest = this.map.keys();
-        next = this.oldest.next();
-      }
-      if (next.done) break;
-      this.map.delete(next.value);
-      dropped++;
-    }
+    while (this.map.size > this.cap && this.dropOldest()) dropped++;
     return dropped;
+  }
+
+  delete(key: K): boolean {
+    return this.map.delete(key);
+  }
+
+  /** Drops the oldest entry; false when empty. */
+  dropOldest(): boolean {
+    let next = this.oldest?.next();
+    if (next === undefined || next.done) {
+      this.oldest = this.map.keys();
+      next = this.oldest.next();
+    }
+    if (next.done) return false;
+    this.map.delete(next.value);
+    return true;
   }
 
   values(): IterableIterator<V> {
@@ -166,6 +173,51 @@ export class BoundedMap<K, V> {
   /** Oldest first. */
   entries(): IterableIterator<[K, V]> {
     return this.map.entries();
+  }
+}
+
+/**
+ * At most `cap` entries in two least-recently-set tiers: beyond the cap, the
+ * oldest entry not kept goes first (never the one just set), a kept one only
+ * when no other is left. A flood
+ * of INFORMs from random MACs then never pushes a phone that holds a lease off
+ * the status page (issue 20).
+ */
+export class TieredMap<K, V> {
+  private readonly kept: BoundedMap<K, V>;
+  private readonly rest: BoundedMap<K, V>;
+
+  constructor(private readonly cap: number) {
+    this.kept = new BoundedMap(cap);
+    this.rest = new BoundedMap(cap);
+  }
+
+  get size(): number {
+    return this.kept.size + this.rest.size;
+  }
+
+  get(key: K): V | undefined {
+    return this.kept.get(key) ?? this.rest.get(key);
+  }
+
+  /** Sets `key` as the newest entry of its tier; returns how many entries were dropped. */
+  set(key: K, value: V, keep: boolean): number {
+    (keep ? this.rest : this.kept).delete(key);
+    let dropped = (keep ? this.kept : this.rest).set(key, value);
+    // The entry just set is the newest of its tier: never the one dropped.
+    while (this.size > this.cap && ((this.rest.size > (keep ? 0 : 1) && this.rest.dropOldest()) || this.kept.dropOldest())) dropped++;
+    return dropped;
+  }
+
+  *values(): IterableIterator<V> {
+    yield* this.kept.values();
+    yield* this.rest.values();
+  }
+
+  /** Kept entries first, each tier oldest first. */
+  *entries(): IterableIterator<[K, V]> {
+    yield* this.kept.entries();
+    yield* this.rest.entries();
   }
 }
 

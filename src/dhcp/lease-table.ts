@@ -52,6 +52,12 @@ export class LeaseTable {
   private readonly holds = new Map<string, Hold>();
   /** Client id -> the address held for it (at most one: a new hold replaces the old). */
   private readonly heldByClient = new Map<string, string>();
+  /**
+   * Client id -> its other addresses still bound to it (its latest record moved
+   * elsewhere: an INIT-REBOOT granted another address). Rare; free for that
+   * client only, so kept apart from the queues every client takes from.
+   */
+  private readonly alsoBound = new Map<string, Set<string>>();
   /** Every hold by its end: lapsed ones are dropped when an address is next chosen (or at the sweep). */
   private readonly holdEnds = new MinHeap<QueuedHold>(byUntil);
   /** One per scope of the plan, in its order: pools, their allocation state, reservations. */
@@ -122,6 +128,11 @@ export class LeaseTable {
       this.byClient.delete(previous.clientId);
     }
     if (previous === undefined) this.markUsed(record.ip);
+    const before = this.byClient.get(record.clientId);
+    if (before !== undefined && before !== record.ip && this.byIp.get(before)?.state === 'bound' && this.byIp.get(before)?.clientId === record.clientId) {
+      const set = this.alsoBound.get(record.clientId) ?? new Set<string>();
+      this.alsoBound.set(record.clientId, set.add(before));
+    }
     if (record.state === 'bound' && record.expiresAt < this.earliestExpiry) this.earliestExpiry = record.expiresAt;
     this.byIp.set(record.ip, record);
     this.byClient.set(record.clientId, record.ip);
@@ -250,14 +261,19 @@ export class LeaseTable {
       sc.pending.pop();
       if (this.byIp.get(top.ip) === top.record) sc.reusable.push(top);
     }
+    let oldest: QueuedRecord | undefined;
     for (let top = sc.reusable.peek(); top !== undefined; top = sc.reusable.peek()) {
       // Stale (a newer record), or held by another client (queued again when the hold goes).
       if (this.byIp.get(top.ip) !== top.record || this.heldByOther(top.ip, clientId, now)) {
         sc.reusable.pop();
         continue;
       }
-      return top.ip;
+      oldest = top;
+      break;
     }
+    const own = this.alsoBound.get(clientId);
+    if (own !== undefined) oldest = this.olderOwn(own, clientId, sc, oldest, now);
+    if (oldest !== undefined) return oldest.ip;
     for (let top = sc.holds.peek(); top !== undefined; top = sc.holds.peek()) {
       sc.holds.pop();
       if (this.holds.get(top.ip) !== top.hold || top.hold.until <= now || top.hold.clientId === clientId || this.leasedToOther(top.ip, clientId, now)) continue;
@@ -265,6 +281,24 @@ export class LeaseTable {
       return top.ip;
     }
     return null;
+  }
+
+  /** The oldest of `best` and the client's other unexpired leases in this scope; forgets those no longer its own. */
+  private olderOwn(own: Set<string>, clientId: string, sc: ScopePool, best: QueuedRecord | undefined, now: number): QueuedRecord | undefined {
+    for (const ip of own) {
+      const r = this.byIp.get(ip);
+      // Expired ones are in the queues already.
+      if (!r || r.clientId !== clientId || r.state !== 'bound' || r.expiresAt <= now) {
+        own.delete(ip);
+        continue;
+      }
+      const at = this.poolOf(ip);
+      if (!at || at.sc !== sc || at.sc.isExcluded(at.index) || this.heldByOther(ip, clientId, now)) continue;
+      const q: QueuedRecord = { ip, index: at.index, record: r };
+      if (best === undefined || byAge(q, best)) best = q;
+    }
+    if (own.size === 0) this.alsoBound.delete(clientId);
+    return best;
   }
 
   hold(ip: string, clientId: string, until: number): void {

@@ -184,8 +184,10 @@ export class BoundedMap<K, V> {
  * the status page (issue 20).
  */
 export class TieredMap<K, V> {
-  private readonly kept: BoundedMap<K, V>;
-  private readonly rest: BoundedMap<K, V>;
+  private readonly kept: BoundedMap<K, Entry<V>>;
+  private readonly rest: BoundedMap<K, Entry<V>>;
+  /** Order of setting across both tiers: entries() is oldest first, as one map would be. */
+  private seq = 0;
 
   constructor(private readonly cap: number) {
     this.kept = new BoundedMap(cap);
@@ -197,28 +199,43 @@ export class TieredMap<K, V> {
   }
 
   get(key: K): V | undefined {
-    return this.kept.get(key) ?? this.rest.get(key);
+    return (this.kept.get(key) ?? this.rest.get(key))?.value;
   }
 
   /** Sets `key` as the newest entry of its tier; returns how many entries were dropped. */
   set(key: K, value: V, keep: boolean): number {
     (keep ? this.rest : this.kept).delete(key);
-    let dropped = (keep ? this.kept : this.rest).set(key, value);
+    let dropped = (keep ? this.kept : this.rest).set(key, { value, seq: this.seq++ });
     // The entry just set is the newest of its tier: never the one dropped.
     while (this.size > this.cap && ((this.rest.size > (keep ? 0 : 1) && this.rest.dropOldest()) || this.kept.dropOldest())) dropped++;
     return dropped;
   }
 
   *values(): IterableIterator<V> {
-    yield* this.kept.values();
-    yield* this.rest.values();
+    for (const [, v] of this.entries()) yield v;
   }
 
-  /** Kept entries first, each tier oldest first. */
+  /** Oldest first, over both tiers. */
   *entries(): IterableIterator<[K, V]> {
-    yield* this.kept.entries();
-    yield* this.rest.entries();
+    const a = this.kept.entries();
+    const b = this.rest.entries();
+    let x = a.next();
+    let y = b.next();
+    while (!x.done || !y.done) {
+      if (y.done || (!x.done && x.value[1].seq < y.value[1].seq)) {
+        yield [x.value[0], x.value[1].value];
+        x = a.next();
+      } else {
+        yield [y.value[0], y.value[1].value];
+        y = b.next();
+      }
+    }
   }
+}
+
+interface Entry<V> {
+  value: V;
+  seq: number;
 }
 
 /** Sets `key` as the newest entry; drops the oldest beyond `cap`. */

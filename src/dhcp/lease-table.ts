@@ -141,6 +141,30 @@ export class LeaseTable {
     if (hold && hold.clientId === record.clientId) this.dropHold(record.ip, hold);
   }
 
+  /**
+   * Undoes `apply(record)` when its journal write failed: a lease is the
+   * client's only once durable, or a refused REQUEST would keep its address and
+   * be written as a full lease by the next compaction. `previous` is what the
+   * table held for that ip, `clientIp` the client's address before the apply.
+   * Nothing happens when the record was replaced since.
+   */
+  revert(record: LeaseRecord, previous: LeaseRecord | undefined, clientIp: string | undefined): void {
+    if (this.byIp.get(record.ip) !== record) return;
+    if (previous) {
+      this.byIp.set(record.ip, previous);
+      this.queueRecord(previous);
+    } else {
+      this.byIp.delete(record.ip);
+      // Never leased and not held: free as if never used.
+      if (!this.holds.has(record.ip)) this.holdGone(record.ip);
+    }
+    if (this.byClient.get(record.clientId) === record.ip) {
+      if (clientIp !== undefined && clientIp !== record.ip && this.byIp.get(clientIp)?.clientId === record.clientId) this.byClient.set(record.clientId, clientIp);
+      else if (previous?.clientId !== record.clientId) this.byClient.delete(record.clientId);
+    }
+    if (previous && !this.byClient.has(previous.clientId)) this.byClient.set(previous.clientId, record.ip);
+  }
+
   private dropHold(ip: string, hold: Hold): void {
     this.holds.delete(ip);
     if (this.heldByClient.get(hold.clientId) === ip) this.heldByClient.delete(hold.clientId);

@@ -195,6 +195,7 @@ function choosesLikeTheWalk(layouts: Layout[], clients: number, maxLength: numbe
     fc.record({ k: fc.constant('ack' as const), c: client, ip: fc.constantFrom(...all), ms: fc.integer({ min: 1, max: 100_000 }) }),
     fc.record({ k: fc.constant('release' as const), c: client }),
     fc.record({ k: fc.constant('decline' as const), c: client }),
+    fc.record({ k: fc.constant('failedAck' as const), c: client, ip: fc.constantFrom(...all) }),
     fc.record({ k: fc.constant('expire' as const) }),
     fc.record({ k: fc.constant('unhold' as const), c: client }),
     fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 60_000 }) }),
@@ -218,6 +219,14 @@ function choosesLikeTheWalk(layouts: Layout[], clients: number, maxLength: numbe
           for (const r of table.expiredSince(now)) table.apply({ ...r, state: 'expired', updatedAt: now });
         } else if (o.k === 'ack') {
           if (table.availableTo(o.ip, idOf(o.c), macOf(o.c), now)) table.apply({ ip: o.ip, clientId: idOf(o.c), mac: macOf(o.c), state: 'bound', expiresAt: now + o.ms, updatedAt: now });
+        } else if (o.k === 'failedAck') {
+          // An ACK whose journal write failed: applied, then undone.
+          if (!table.availableTo(o.ip, idOf(o.c), macOf(o.c), now)) continue;
+          const previous = table.get(o.ip);
+          const clientIp = table.forClient(idOf(o.c))?.ip;
+          const rec = { ip: o.ip, clientId: idOf(o.c), mac: macOf(o.c), state: 'bound' as const, expiresAt: now + 60_000, updatedAt: now };
+          table.apply(rec);
+          table.revert(rec, previous, clientIp);
         } else if (o.k === 'release' || o.k === 'decline') {
           const r = table.forClient(idOf(o.c));
           if (r && r.state === 'bound') table.apply({ ...r, state: o.k === 'release' ? 'released' : 'declined', expiresAt: now + (o.k === 'release' ? 0 : 30_000), updatedAt: now });

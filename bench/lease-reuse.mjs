@@ -3,6 +3,11 @@
 // on a simulated clock; time per choose+hold+apply over the last minute.
 //   node bench/lease-reuse.mjs DIST_DIR [SECONDS=300]   (e.g. dist, or another build's dist for a before/after)
 import { resolve } from 'node:path';
+const USAGE = 'usage: node bench/lease-reuse.mjs DIST_DIR [SECONDS=300]';
+if (process.argv.length > 4 || process.argv.slice(2).some((a) => a.startsWith('-')) || !(Number(process.argv[3] ?? 300) >= 61 && Number(process.argv[3] ?? 300) <= 3600)) {
+  console.error(`${USAGE} (SECONDS from 61 to 3600)`);
+  process.exit(2);
+}
 const dist = resolve(process.argv[2] ?? 'dist');
 const { LeaseTable } = await import(`file://${dist}/dhcp/lease-table.js`);
 const scope = { name: 's', subnet: { network: '10.100.0.0', prefix: 18, mask: '255.255.192.0', broadcast: '10.100.63.255' }, pools: [{ start: '10.100.0.10', end: '10.100.40.9' }], reservations: [], leaseSeconds: 60, renewSeconds: 30, rebindSeconds: 52, baseOptions: new Map() };

@@ -30,7 +30,7 @@ node bench/run.mjs [options]   (npm run bench -- [options]; needs root)
   --rates A,B,...        DHCP exchanges/s offered (1000,4000,8000; 8000 with --quick)
   --models new,phones    perfdhcp client models (both; new with --quick)
   --servers LIST         provlab,kea,dnsmasq (and provlab-daemon: the DHCP daemon alone)
-  --skip LIST            leave out any of dhcp,kill9,ntp,startup,dns,dns-flood
+  --skip LIST            leave out any of dhcp,kill9,ntp,startup,dns,dns-flood,dhcp-flood
   --repeat N             rounds of the DHCP rows, interleaved (1)
   --client-queue BYTES   perfdhcp receive queue for the extra top-rate rows (4194304; 0: no such rows)
   --no-info              leave out the rows with a log line per exchange
@@ -51,7 +51,7 @@ const O = optionsOrExit(argv, {
   rates: { type: 'number', list: true, min: 1, max: 100000 },
   models: { type: 'string', list: true, choices: ['new', 'phones'] },
   servers: { type: 'string', list: true, choices: ['provlab', 'provlab-daemon', 'kea', 'dnsmasq'], default: ['provlab', 'kea', 'dnsmasq'] },
-  skip: { type: 'string', list: true, choices: ['dhcp', 'kill9', 'ntp', 'startup', 'dns', 'dns-flood'], default: [] },
+  skip: { type: 'string', list: true, choices: ['dhcp', 'kill9', 'ntp', 'startup', 'dns', 'dns-flood', 'dhcp-flood'], default: [] },
   'cpu-prof': { type: 'boolean' },
   'no-write': { type: 'boolean' },
   out: { type: 'string', default: join(ROOT, 'BENCHMARKS.md') },
@@ -512,6 +512,11 @@ async function main() {
     log('DNS flood:');
     await floodRuns(results);
   }
+  if (SKIP.has('dhcp-flood')) results.dhcpFlood = { skipped: 'skipped with --skip dhcp-flood' };
+  else {
+    log('DHCP flood (DNS and NTP latency meanwhile):');
+    await dhcpFloodRuns(results);
+  }
   clearTimeout(deadline);
   results.machine.loadavgAfter = sh('cat /proc/loadavg');
 
@@ -574,6 +579,30 @@ async function floodRuns(results) {
   results.dnsFlood = { command: `ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`, rows, ...(rows.length ? {} : { error: (r.stdout + r.stderr).slice(-1500) }) };
   for (const x of rows) log(`  ${x.server.padEnd(14)} phones lost ${x.lossPct} % (flood ${x.floodRate}/s)`);
   if (!rows.length) log(`  DNS flood failed: ${results.dnsFlood.error.split('\n').slice(-3).join(' | ')}`);
+}
+
+/**
+ * A DISCOVER flood (3000/s, 51,200-address pool, past the 30-s offer holds) and
+ * an INFORM flood (20,000/s) from random MACs against provlab up, while DNS and
+ * NTP are asked (bench/dhcp-flood.mjs); the --compare build too, in the same run.
+ */
+async function dhcpFloodRuns(results) {
+  const ns = P.createLoopbackNs('h');
+  const builds = [[join(ROOT, 'dist'), 'this build'], ...(COMPARE_DIST ? [[resolve(COMPARE_DIST), 'compare']] : [])];
+  const rows = [];
+  const commands = [];
+  for (const [kind, rate, seconds] of [['discover', 3000, 45], ['inform', 20000, 10]]) {
+    for (const [dist, label] of builds) {
+      const args = [join(ROOT, 'bench/dhcp-flood.mjs'), '--dist', dist, '--kind', kind, '--rate', String(rate), '--seconds', String(seconds), '--label', label];
+      commands.push(`ip netns exec NS node ${args.map((a) => a.replace(`${ROOT}/`, '')).join(' ')}`);
+      const r = await P.run(process.execPath, args, { ns, timeoutMs: (seconds + 70) * 1000 });
+      const got = jsonLines(r.stdout);
+      rows.push(...got);
+      for (const x of got.filter((x) => x.probe.endsWith('flood'))) log(`  ${label.padEnd(10)} ${kind.padEnd(8)} ${x.probe} ${x.answered}/${x.sent} p99 ${x.p99} ms max ${x.max} ms, server ${x.cpuCores} core, log ${x.logMB} MB`);
+      if (!got.length) log(`  ${label} ${kind} failed: ${(r.stdout + r.stderr).split('\n').slice(-3).join(' | ')}`);
+    }
+  }
+  results.dhcpFlood = { commands, rows };
 }
 
 /**

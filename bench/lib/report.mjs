@@ -205,6 +205,7 @@ export function writeReport(file, results, { jsonFile }) {
     L.push('');
   }
   floodSection(L, results.dnsFlood);
+  dhcpFloodSection(L, results.dhcpFlood);
   L.push(END);
 
   let tail = DEFAULT_ANALYSIS;
@@ -240,6 +241,18 @@ function floodSection(L, fl) {
     const loss = median(rs.map((r) => r.lossPct));
     L.push(`| ${s} | ${f(loss, 2)} % | ${s === 'knot' ? '' : ratio(loss, knot)} | ${rs.map((r) => r.lossPct).join(', ')} | ${f(median(rs.map((r) => r.floodRate)))} | ${f(median(rs.map((r) => r.serverKernelDrops)))} |`);
   }
+  L.push('');
+}
+
+function dhcpFloodSection(L, fl) {
+  L.push('### DNS and NTP while DHCP is flooded', '');
+  if (!fl || fl.skipped || !fl.rows?.length) {
+    L.push(`Not measured${fl?.skipped ? `: ${fl.skipped}` : ''}.`, '');
+    return;
+  }
+  L.push(`${fl.commands.map((c) => `\`${c}\``).join(', ')} (bench/dhcp-flood.mjs): provlab up on loopback, a flood of relayed DISCOVERs (never a REQUEST) or INFORMs from random MACs, DNS asked 20 times a second and NTP twice, before and during the flood; server CPU and log bytes during the flood.`, '');
+  L.push('| build | flood | probe | answered | p50 | p99 | max | server CPU | log |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+  for (const x of fl.rows) L.push(`| ${x.build} | ${x.kind} ${x.rate}/s × ${x.seconds} s | ${x.probe} | ${x.answered}/${x.sent} | ${x.p50} ms | ${x.p99} ms | ${x.max} ms | ${x.cpuCores} core | ${x.logMB} MB |`);
   L.push('');
 }
 

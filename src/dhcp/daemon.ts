@@ -10,6 +10,7 @@ import type { LeaseRecord } from './lease-record.js';
 import { LeaseTable } from './lease-table.js';
 import { openUdpTransport, type UdpTransport } from '../net/udp-transport.js';
 import { LinkWatch } from '../net/link-watch.js';
+import { LineBudget, type LinesNotWritten } from '../line-budget.js';
 import { isDeviceAddress } from '../net/device-socket.js';
 import { BROADCAST, Rfc2131, encodeReply, type Decision, type Destination, type Ingress, type ProbeGate } from './rfc2131.js';
 import { openConflictProbe, type ConflictProbe } from './conflict-probe.js';
@@ -33,6 +34,9 @@ const FLUSH_AFTER = 16;
  * well over 100 ms. Only what is queued uses memory.
  */
 const RCVBUF = 4 * 1024 * 1024;
+/** Exchange lines per client per second (a phone's boot needs 4), and per second in all, before a flood is summed up instead. */
+const LOG_LINES_PER_CLIENT = 20;
+const LOG_LINES_PER_SECOND = 200;
 
 export interface DhcpCounters {
   received: number;
@@ -76,6 +80,9 @@ export interface DhcpDaemonOptions {
   dgram?: boolean;
   /** How often the served interface is checked for having been re-created (default 2000 ms). */
   linkPollMs?: number;
+  /** Exchange log lines per client per second, and in all per second, before the rest are summed up (defaults 20 and 200). */
+  logLinesPerClient?: number;
+  logLinesPerSecond?: number;
 }
 
 export class DhcpDaemon {
@@ -89,6 +96,9 @@ export class DhcpDaemon {
   /** For the start-up log line. */
   private describe = '';
   private sweep: NodeJS.Timeout | undefined;
+  private logRoll: NodeJS.Timeout | undefined;
+  /** Bounds the exchange lines of a flood (line-budget.ts). */
+  private readonly lines: LineBudget;
   /** Interface mode: notices the interface deleted and re-created (the socket then hears nothing). */
   private linkWatch: LinkWatch | undefined;
   /** Interface mode with dhcp.ping_check: the ICMP probe before first offers; null: off. */
@@ -112,7 +122,20 @@ export class DhcpDaemon {
   ) {
     this.log = options.logger.child({ daemon: 'dhcp' });
     this.now = options.now ?? Date.now;
+    this.lines = new LineBudget(options.logLinesPerClient ?? LOG_LINES_PER_CLIENT, options.logLinesPerSecond ?? LOG_LINES_PER_SECOND);
   }
+
+  /** Whether this exchange's line is written, or only counted towards the second's summary line. */
+  private admitLine(mac: string, now: number): boolean {
+    return this.lines.admit(mac, now, this.summariseLines);
+  }
+
+  private readonly summariseLines = (s: LinesNotWritten): void => {
+    this.log.warn(
+      { notLogged: s.lines, clients: s.clients, top: s.top },
+      `DHCP flood: ${s.lines} exchanges from ${s.clients} client${s.clients === 1 ? '' : 's'} in the last second not logged one by one (over ${this.options.logLinesPerClient ?? LOG_LINES_PER_CLIENT}/s per client or ${this.options.logLinesPerSecond ?? LOG_LINES_PER_SECOND}/s in all)`,
+    );
+  };
 
   static async start(plan: Plan, options: DhcpDaemonOptions): Promise<DhcpDaemon> {
     const load = await LeaseJournal.open(plan.statePath, { fsync: options.fsync ?? true });
@@ -133,6 +156,8 @@ export class DhcpDaemon {
     if (plan.interface !== null && ping) daemon.conflicts = openConflictProbe(ping.timeoutMs, daemon.log);
     daemon.sweep = setInterval(() => daemon.expire(), 10_000);
     daemon.sweep.unref();
+    daemon.logRoll = setInterval(() => daemon.lines.roll(daemon.now(), daemon.summariseLines), 1000);
+    daemon.logRoll.unref();
     if (plan.interface !== null && daemon.transport.ifindex > 0) daemon.watchLink(plan, plan.interface, daemon.transport.ifindex);
     daemon.log.info(
       { listen: daemon.describe, leases: load.leases.size, stateDir: plan.statePath },
@@ -162,6 +187,7 @@ export class DhcpDaemon {
     if (this.stopped) return;
     this.stopped = true;
     if (this.sweep) clearInterval(this.sweep);
+    if (this.logRoll) clearInterval(this.logRoll);
     this.linkWatch?.stop();
     this.conflicts?.close();
     await this.transport.close();
@@ -279,7 +305,7 @@ export class DhcpDaemon {
       // (`ignored` is counted by the line above: d.kind names the counter.)
       if (d.note?.startsWith('pool exhausted')) this.counters.poolExhausted++;
       // Built only when it will be written: at thousands of packets a second the garbage counts.
-      if (d.warn || this.log.isLevelEnabled('debug')) {
+      if ((d.warn || this.log.isLevelEnabled('debug')) && this.admitLine(d.mac, now)) {
         const line = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl, note: d.note };
         if (d.warn) this.log.warn(line, `DHCP${type} from ${d.mac}: ${d.note}`);
         else this.log.debug(line, `DHCP${type} from ${d.mac}: ${d.note ?? 'no reply'}`);
@@ -331,7 +357,7 @@ export class DhcpDaemon {
       }
       if (encoded.dropped.length > 0) this.log.warn({ mac: d.mac, dropped: encoded.dropped, maxSize: d.reply.maxSize }, 'options dropped to fit the client\'s maximum message size');
     }
-    if (d.warn || this.log.isLevelEnabled('info')) {
+    if ((d.warn || this.log.isLevelEnabled('info')) && this.admitLine(d.mac, now)) {
       // Keys in this order, the optional ones absent when they do not apply (no spread of throw-away objects).
       const line: Record<string, unknown> = { mac: d.mac, xid: msg.xid, type, vendorClass: d.vendorClass, prl };
       if (d.reply) {

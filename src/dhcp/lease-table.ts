@@ -1,10 +1,13 @@
 // The in-memory view of every address the server knows about: leases (from the
 // journal), short offer holds, DECLINE quarantines, and reservations from the plan.
-// Allocation is bounded: one pass over the pool at most, so a full pool yields
-// `null` at once instead of a hang (node-dhcp loops forever there).
+// Choosing an address costs the same whatever the pool's size and state: free
+// addresses are found in a bitmap from a next-fit cursor, reusable ones come off
+// a heap by age, and holds and quarantines end lazily when their time is reached
+// (a full pool yields `null` at once; node-dhcp loops forever there).
 import type { LeaseRecord } from './lease-record.js';
 import type { DhcpPlan, ScopePlan } from '../site/plan.js';
 import { intToIp, ipToInt, parseIPv4 } from '../wire/ipv4.js';
+import { MinHeap } from './min-heap.js';
 import { ShardedMap } from './sharded-map.js';
 
 interface Hold {
@@ -12,16 +15,32 @@ interface Hold {
   until: number;
 }
 
-export interface PoolStats {
-  size: number;
-  bound: number;
-  offered: number;
-  declined: number;
-}
-
 interface Range {
   start: number;
   end: number;
+}
+
+/** A hold in a queue, valid while it is still the address's hold. */
+interface QueuedHold {
+  ip: string;
+  hold: Hold;
+}
+
+/** A lease record in a queue, valid while it is still the address's latest record. */
+interface QueuedRecord {
+  ip: string;
+  index: number;
+  record: LeaseRecord;
+}
+
+const byUntil = (a: QueuedHold, b: QueuedHold): boolean => a.hold.until < b.hold.until;
+const byExpiry = (a: QueuedRecord, b: QueuedRecord): boolean => a.record.expiresAt < b.record.expiresAt;
+// Oldest record first, so a phone that comes back soon still finds its address; then the lower address.
+const byAge = (a: QueuedRecord, b: QueuedRecord): boolean => a.record.updatedAt < b.record.updatedAt || (a.record.updatedAt === b.record.updatedAt && a.index < b.index);
+
+/** Still taken once its time is reached: a bound lease (until it expires) and a DECLINE quarantine. */
+function timed(r: LeaseRecord): boolean {
+  return r.state === 'bound' || r.state === 'declined';
 }
 
 export class LeaseTable {
@@ -33,11 +52,17 @@ export class LeaseTable {
   private readonly holds = new Map<string, Hold>();
   /** Client id -> the address held for it (at most one: a new hold replaces the old). */
   private readonly heldByClient = new Map<string, string>();
+  /**
+   * Client id -> its other addresses still bound to it (its latest record moved
+   * elsewhere: an INIT-REBOOT granted another address). Rare; free for that
+   * client only, so kept apart from the queues every client takes from.
+   */
+  private readonly alsoBound = new Map<string, Set<string>>();
+  /** Every hold by its end: lapsed ones are dropped when an address is next chosen (or at the sweep). */
+  private readonly holdEnds = new MinHeap<QueuedHold>(byUntil);
   /** One per scope of the plan, in its order: pools, their allocation state, reservations. */
   private scopes: ScopePool[] = [];
   private serverIp = '';
-  /** Bumped on every change that can free or take an address. */
-  private version = 0;
   /**
    * No bound lease expires before this (it may be earlier than the true first
    * expiry, never later): the 10-s sweep skips the walk over every lease until
@@ -53,31 +78,65 @@ export class LeaseTable {
   /** Called on reload: the pools and reservations may change, leases stay. */
   setPlan(plan: DhcpPlan): void {
     const old = this.scopes;
-    this.scopes = plan.scopes.map((sc, i) => new ScopePool(sc, old[i]?.cursor ?? 0));
     this.serverIp = plan.serverId;
-    // Pool indices moved: mark again what is known.
-    for (const ip of this.byIp.keys()) this.markUsed(ip);
-    for (const ip of this.holds.keys()) this.markUsed(ip);
-    this.version++;
+    this.scopes = plan.scopes.map((sc, i) => new ScopePool(sc, old[i]?.cursor ?? 0, this.serverIp));
+    // Pool indices moved: queue again what is known.
+    for (const r of this.byIp.values()) {
+      this.markUsed(r.ip);
+      this.queueRecord(r);
+    }
+    for (const [ip, hold] of this.holds) {
+      this.markUsed(ip);
+      this.queueHold(ip, hold);
+    }
+  }
+
+  /** The scope whose pools hold `ip`, with its pool index. */
+  private poolOf(ip: string): { sc: ScopePool; index: number } | undefined {
+    const n = parseIPv4(ip);
+    if (n < 0) return undefined;
+    for (const sc of this.scopes) {
+      const index = sc.indexOf(n);
+      if (index >= 0) return { sc, index };
+    }
+    return undefined;
+  }
+
+  /** A pool address's hold, in the queue of those that give way when the scope is full. */
+  private queueHold(ip: string, hold: Hold): void {
+    const at = this.poolOf(ip);
+    if (at && !at.sc.isExcluded(at.index)) at.sc.holds.push({ ip, hold });
   }
 
   private markUsed(ip: string): void {
-    const n = parseIPv4(ip);
-    if (n < 0) return;
-    for (const sc of this.scopes) if (sc.markUsed(n)) return;
+    const at = this.poolOf(ip);
+    if (at) at.sc.setUsed(at.index);
+  }
+
+  /** Puts a record where choose() will find it once it is reusable. */
+  private queueRecord(r: LeaseRecord): void {
+    const at = this.poolOf(r.ip);
+    if (!at || at.sc.isExcluded(at.index)) return;
+    const q: QueuedRecord = { ip: r.ip, index: at.index, record: r };
+    (timed(r) ? at.sc.pending : at.sc.reusable).push(q);
   }
 
   /** Applies a record (from the journal at start, or after it was made durable). */
   apply(record: LeaseRecord): void {
-    this.version++;
     const previous = this.byIp.get(record.ip);
     if (previous && previous.clientId !== record.clientId && this.byClient.get(previous.clientId) === record.ip) {
       this.byClient.delete(previous.clientId);
     }
     if (previous === undefined) this.markUsed(record.ip);
+    const before = this.byClient.get(record.clientId);
+    if (before !== undefined && before !== record.ip && this.byIp.get(before)?.state === 'bound' && this.byIp.get(before)?.clientId === record.clientId) {
+      const set = this.alsoBound.get(record.clientId) ?? new Set<string>();
+      this.alsoBound.set(record.clientId, set.add(before));
+    }
     if (record.state === 'bound' && record.expiresAt < this.earliestExpiry) this.earliestExpiry = record.expiresAt;
     this.byIp.set(record.ip, record);
     this.byClient.set(record.clientId, record.ip);
+    this.queueRecord(record);
     const hold = this.holds.get(record.ip);
     if (hold && hold.clientId === record.clientId) this.dropHold(record.ip, hold);
   }
@@ -91,9 +150,14 @@ export class LeaseTable {
    */
   revert(record: LeaseRecord, previous: LeaseRecord | undefined, clientIp: string | undefined): void {
     if (this.byIp.get(record.ip) !== record) return;
-    this.version++;
-    if (previous) this.byIp.set(record.ip, previous);
-    else this.byIp.delete(record.ip);
+    if (previous) {
+      this.byIp.set(record.ip, previous);
+      this.queueRecord(previous);
+    } else {
+      this.byIp.delete(record.ip);
+      // Never leased and not held: free as if never used.
+      if (!this.holds.has(record.ip)) this.holdGone(record.ip);
+    }
     if (this.byClient.get(record.clientId) === record.ip) {
       if (clientIp !== undefined && clientIp !== record.ip && this.byIp.get(clientIp)?.clientId === record.clientId) this.byClient.set(record.clientId, clientIp);
       else if (previous?.clientId !== record.clientId) this.byClient.delete(record.clientId);
@@ -102,9 +166,25 @@ export class LeaseTable {
   }
 
   private dropHold(ip: string, hold: Hold): void {
-    this.version++;
     this.holds.delete(ip);
     if (this.heldByClient.get(hold.clientId) === ip) this.heldByClient.delete(hold.clientId);
+    this.holdGone(ip);
+  }
+
+  /** An address no longer held: never leased, it is free as if never used; else its record is reusable again. */
+  private holdGone(ip: string): void {
+    const r = this.byIp.get(ip);
+    if (r) return this.queueRecord(r);
+    const at = this.poolOf(ip);
+    if (at) at.sc.clearUsed(at.index);
+  }
+
+  /** Drops the holds whose time has come (each once: they leave the queue). */
+  private lapseHolds(now: number): void {
+    for (let top = this.holdEnds.peek(); top !== undefined && top.hold.until <= now; top = this.holdEnds.peek()) {
+      this.holdEnds.pop();
+      if (this.holds.get(top.ip) === top.hold) this.dropHold(top.ip, top.hold);
+    }
   }
 
   get(ip: string): LeaseRecord | undefined {
@@ -153,8 +233,11 @@ export class LeaseTable {
   }
 
   private busyForOthers(ip: string, clientId: string, now: number): boolean {
-    const hold = this.holds.get(ip);
-    if (hold && hold.until > now && hold.clientId !== clientId) return true;
+    return this.heldByOther(ip, clientId, now) || this.leasedToOther(ip, clientId, now);
+  }
+
+  /** A lease of another client, or a quarantine, still running. */
+  private leasedToOther(ip: string, clientId: string, now: number): boolean {
     const r = this.byIp.get(ip);
     if (!r) return false;
     if (r.state === 'declined') return r.expiresAt > now;
@@ -162,11 +245,20 @@ export class LeaseTable {
     return false;
   }
 
+  private heldByOther(ip: string, clientId: string, now: number): boolean {
+    const hold = this.holds.get(ip);
+    return hold !== undefined && hold.until > now && hold.clientId !== clientId;
+  }
+
   /**
    * Chooses an address for a DISCOVER, in the order an admin expects from
    * dnsmasq and Kea: reservation, the client's previous address, the address
    * it asked for (option 50), then the next never-used address, then the
-   * longest-expired one. Returns null when the pool is full.
+   * longest-expired one. When none is left, the oldest offer hold of another
+   * client gives way: an OFFER holds its address only while the pool has room,
+   * so DISCOVERs that never REQUEST cannot starve a phone that does (Kea holds
+   * nothing). Returns null when every address is leased or quarantined.
+   * O(log n) amortised: each queued hold or record is popped once.
    */
   choose(clientId: string, mac: string, requested: string | undefined, now: number, scope = 0): string | null {
     const reserved = this.reservationUsable(mac, clientId, now, scope);
@@ -180,83 +272,95 @@ export class LeaseTable {
     if (offered !== undefined && this.heldFor(offered, now) === clientId && this.availableTo(offered, clientId, mac, now, scope)) return offered;
     if (requested !== undefined && this.availableTo(requested, clientId, mac, now, scope)) return requested;
 
+    this.lapseHolds(now);
     const sc = this.scopes[scope]!;
-    const full = sc.full;
-    if (full && full.version === this.version && now < full.until && !full.owners.has(clientId)) return null;
-
-    let reusable: string | null = null;
-    let reusableAge = Infinity;
-    for (let step = 0; step < sc.size; step++) {
-      let index = sc.cursor + step;
-      if (index >= sc.size) index -= sc.size;
-      const ip = sc.addressAt(index);
-      if (ip === this.serverIp || sc.reservedIps.has(ip)) continue;
-      // Never leased nor held: nobody's, nothing to look up.
-      if (!sc.isUsed(index)) {
-        sc.cursor = index + 1 < sc.size ? index + 1 : 0;
-        return ip;
-      }
-      if (this.busyForOthers(ip, clientId, now)) continue;
-      const r = this.byIp.get(ip);
-      if (!r) {
-        sc.cursor = (index + 1) % sc.size;
-        return ip;
-      }
-      // Someone's old lease: reuse only if nothing fresh is left, oldest first,
-      // so a phone that comes back soon still finds its address.
-      if (r.updatedAt < reusableAge) {
-        reusable = ip;
-        reusableAge = r.updatedAt;
-      }
+    // Never leased and not held: nobody's, nothing to look up.
+    const fresh = sc.nextFree();
+    if (fresh >= 0) {
+      sc.cursor = fresh + 1 < sc.size ? fresh + 1 : 0;
+      return sc.addressAt(fresh);
     }
-    if (reusable === null) sc.full = this.provenFull(sc, now);
-    return reusable;
+    // Someone's old lease: reuse only if nothing fresh is left, oldest first.
+    for (let top = sc.pending.peek(); top !== undefined && top.record.expiresAt <= now; top = sc.pending.peek()) {
+      sc.pending.pop();
+      if (this.byIp.get(top.ip) === top.record) sc.reusable.push(top);
+    }
+    let oldest: QueuedRecord | undefined;
+    for (let top = sc.reusable.peek(); top !== undefined; top = sc.reusable.peek()) {
+      // Stale (a newer record), or held by another client (queued again when the hold goes).
+      if (this.byIp.get(top.ip) !== top.record || this.heldByOther(top.ip, clientId, now)) {
+        sc.reusable.pop();
+        continue;
+      }
+      oldest = top;
+      break;
+    }
+    const own = this.alsoBound.get(clientId);
+    if (own !== undefined) oldest = this.olderOwn(own, clientId, sc, oldest, now);
+    if (oldest !== undefined) return oldest.ip;
+    for (let top = sc.holds.peek(); top !== undefined; top = sc.holds.peek()) {
+      sc.holds.pop();
+      if (this.holds.get(top.ip) !== top.hold || top.hold.until <= now || top.hold.clientId === clientId || this.leasedToOther(top.ip, clientId, now)) continue;
+      this.dropHold(top.ip, top.hold);
+      return top.ip;
+    }
+    return null;
   }
 
-  /** After a scan found nothing: when the first pool address frees up, and who holds them. */
-  private provenFull(sc: ScopePool, now: number): ProvenFull {
-    let until = Infinity;
-    const owners = new Set<string>();
-    for (let index = 0; index < sc.size; index++) {
-      const ip = sc.addressAt(index);
-      if (ip === this.serverIp || sc.reservedIps.has(ip)) continue;
-      let freeAt = now;
-      const h = this.holds.get(ip);
-      if (h && h.until > now) {
-        owners.add(h.clientId);
-        freeAt = h.until;
-      }
+  /** The oldest of `best` and the client's other unexpired leases in this scope; forgets those no longer its own. */
+  private olderOwn(own: Set<string>, clientId: string, sc: ScopePool, best: QueuedRecord | undefined, now: number): QueuedRecord | undefined {
+    for (const ip of own) {
       const r = this.byIp.get(ip);
-      if (r && (r.state === 'bound' || r.state === 'declined') && r.expiresAt > now) {
-        if (r.state === 'bound') owners.add(r.clientId);
-        freeAt = Math.max(freeAt, r.expiresAt);
+      // Expired ones are in the queues already.
+      if (!r || r.clientId !== clientId || r.state !== 'bound' || r.expiresAt <= now) {
+        own.delete(ip);
+        continue;
       }
-      until = Math.min(until, freeAt);
+      const at = this.poolOf(ip);
+      if (!at || at.sc !== sc || at.sc.isExcluded(at.index) || this.heldByOther(ip, clientId, now)) continue;
+      const q: QueuedRecord = { ip, index: at.index, record: r };
+      if (best === undefined || byAge(q, best)) best = q;
     }
-    return { version: this.version, until, owners };
+    if (own.size === 0) this.alsoBound.delete(clientId);
+    return best;
   }
 
   hold(ip: string, clientId: string, until: number): void {
     const previous = this.holds.get(ip);
-    if (previous && previous.clientId !== clientId) this.dropHold(ip, previous);
+    if (previous && previous.clientId !== clientId) {
+      this.holds.delete(ip);
+      if (this.heldByClient.get(previous.clientId) === ip) this.heldByClient.delete(previous.clientId);
+    }
     const other = this.heldByClient.get(clientId);
     if (other !== undefined && other !== ip) {
       const h = this.holds.get(other);
-      if (h && h.clientId === clientId) this.holds.delete(other);
+      if (h && h.clientId === clientId) {
+        this.holds.delete(other);
+        this.holdGone(other);
+      }
     }
     if (previous === undefined) this.markUsed(ip);
-    this.holds.set(ip, { clientId, until });
+    const hold: Hold = { clientId, until };
+    this.holds.set(ip, hold);
     this.heldByClient.set(clientId, ip);
-    this.version++;
+    this.holdEnds.push({ ip, hold });
+    this.queueHold(ip, hold);
   }
 
   releaseHold(clientId: string): void {
     const ip = this.heldByClient.get(clientId);
     if (ip === undefined) return;
     const h = this.holds.get(ip);
-    if (h && h.clientId === clientId) this.holds.delete(ip);
     this.heldByClient.delete(clientId);
-    this.version++;
+    if (h && h.clientId === clientId) {
+      this.holds.delete(ip);
+      this.holdGone(ip);
+    }
+  }
+
+  /** When the address's offer hold ends (Infinity: none). */
+  holdEnd(ip: string): number {
+    return this.holds.get(ip)?.until ?? Infinity;
   }
 
   heldFor(ip: string, now: number): string | undefined {
@@ -266,7 +370,7 @@ export class LeaseTable {
 
   /** Bound leases whose time has passed; the daemon journals them as expired. Drops lapsed offer holds. */
   expiredSince(now: number): LeaseRecord[] {
-    for (const [ip, h] of this.holds) if (h.until <= now) this.dropHold(ip, h);
+    this.lapseHolds(now);
     const out: LeaseRecord[] = [];
     if (now < this.earliestExpiry) return out;
     let earliest = Infinity;
@@ -284,34 +388,10 @@ export class LeaseTable {
     return this.byIp.values();
   }
 
-  stats(now: number): PoolStats {
-    let bound = 0;
-    let declined = 0;
-    for (const r of this.byIp.values()) {
-      if (r.expiresAt <= now) continue;
-      if (r.state === 'bound') bound++;
-      else if (r.state === 'declined') declined++;
-    }
-    let offered = 0;
-    for (const h of this.holds.values()) if (h.until > now) offered++;
-    return { size: this.scopes.reduce((n, sc) => n + sc.size, 0), bound, offered, declined };
-  }
-
   /** Addresses in the pools of one scope. */
   poolSize(scope: number): number {
     return this.scopes[scope]!.size;
   }
-}
-
-/**
- * What the last failed pool scan proved: until `until`, with nothing changed since,
- * no pool address is free for a client that owns none of them. A starvation flood
- * of new MACs against a full pool then costs O(1) per DISCOVER, not a pool scan each.
- */
-interface ProvenFull {
-  version: number;
-  until: number;
-  owners: Set<string>;
 }
 
 /** One scope's pools, their allocation state and its reservations. */
@@ -319,24 +399,43 @@ class ScopePool {
   private readonly ranges: Range[];
   readonly size: number;
   /**
-   * One bit per pool index, set once the address has had a lease record or an
-   * offer hold: a clear bit is an address never used, free without looking it
-   * up (new phones by the thousand each take the next one; two lookups in
-   * maps of every lease, for a miss, were most of a DISCOVER's cost).
+   * One bit per pool index, set while the address has a lease record (any
+   * state) or an offer hold: a clear bit is an address nobody has, free
+   * without looking it up (new phones by the thousand each take the next one;
+   * two lookups in maps of every lease, for a miss, were most of a DISCOVER's cost).
    */
   private readonly used: Uint32Array;
+  /** The server's address and the reservations: never handed out from the pool. */
+  private readonly excluded: Uint32Array;
+  /** Pool indices neither used nor excluded. */
+  private free: number;
   readonly reservedByMac: Map<string, string>;
   readonly reservedIps: Set<string>;
   /** Next-fit cursor: an index into the pool, so busy pools don't rescan from the start. */
   cursor: number;
-  full: ProvenFull | undefined;
+  /** Bound leases and quarantines by expiry: reusable once it passes. */
+  readonly pending = new MinHeap<QueuedRecord>(byExpiry);
+  /** Released and expired leases, oldest first. */
+  readonly reusable = new MinHeap<QueuedRecord>(byAge);
+  /** Offer holds on pool addresses by end: the oldest gives way when nothing else is left. */
+  readonly holds = new MinHeap<QueuedHold>(byUntil);
 
-  constructor(scope: ScopePlan, cursor: number) {
+  constructor(scope: ScopePlan, cursor: number, serverIp: string) {
     this.ranges = scope.pools.map((p) => ({ start: ipToInt(p.start), end: ipToInt(p.end) }));
     this.size = this.ranges.reduce((n, r) => n + (r.end - r.start + 1), 0);
     this.used = new Uint32Array(Math.ceil(this.size / 32));
+    this.excluded = new Uint32Array(this.used.length);
+    this.free = this.size;
     this.reservedByMac = new Map(scope.reservations.map((r) => [r.mac, r.ip]));
     this.reservedIps = new Set(scope.reservations.map((r) => r.ip));
+    for (const ip of [serverIp, ...this.reservedIps]) {
+      const n = parseIPv4(ip);
+      const i = n < 0 ? -1 : this.indexOf(n);
+      if (i >= 0 && !this.isExcluded(i)) {
+        this.excluded[i >>> 5]! |= 1 << (i & 31);
+        this.free--;
+      }
+    }
     this.cursor = cursor < this.size ? cursor : 0;
   }
 
@@ -350,16 +449,44 @@ class ScopePool {
     return -1;
   }
 
-  /** False when `n` is not in this scope's pools. */
-  markUsed(n: number): boolean {
-    const i = this.indexOf(n);
-    if (i < 0) return false;
-    this.used[i >>> 5]! |= 1 << (i & 31);
-    return true;
+  isExcluded(i: number): boolean {
+    return (this.excluded[i >>> 5]! & (1 << (i & 31))) !== 0;
   }
 
-  isUsed(index: number): boolean {
-    return (this.used[index >>> 5]! & (1 << (index & 31))) !== 0;
+  setUsed(i: number): void {
+    const bit = 1 << (i & 31);
+    if ((this.used[i >>> 5]! & bit) !== 0) return;
+    this.used[i >>> 5]! |= bit;
+    if (!this.isExcluded(i)) this.free--;
+  }
+
+  clearUsed(i: number): void {
+    const bit = 1 << (i & 31);
+    if ((this.used[i >>> 5]! & bit) === 0) return;
+    this.used[i >>> 5]! &= ~bit;
+    if (!this.isExcluded(i)) this.free++;
+  }
+
+  /**
+   * The first free index at or after the cursor, wrapping; -1 when none.
+   * Free indices are counted, so a full pool costs nothing; a scan reads 32
+   * indices per word and, new phones taking addresses in cursor order, the
+   * next free one is usually in the cursor's word.
+   */
+  nextFree(): number {
+    if (this.free === 0) return -1;
+    const words = this.used.length;
+    const first = this.cursor >>> 5;
+    for (let k = 0; k <= words; k++) {
+      const w = first + k < words ? first + k : first + k - words;
+      let taken = this.used[w]! | this.excluded[w]!;
+      // The cursor's own word, first time round: indices before the cursor count as taken.
+      if (k === 0) taken |= (1 << (this.cursor & 31)) - 1;
+      if (taken === -1) continue;
+      const i = (w << 5) + (31 - Math.clz32(~taken & (taken + 1)));
+      if (i < this.size) return i;
+    }
+    return -1;
   }
 
   addressAt(index: number): string {

@@ -146,17 +146,24 @@ export class BoundedMap<K, V> {
       this.map.set(key, value);
     }
     let dropped = 0;
-    while (this.map.size > this.cap) {
-      let next = this.oldest?.next();
-      if (next === undefined || next.done) {
-        this.oldest = this.map.keys();
-        next = this.oldest.next();
-      }
-      if (next.done) break;
-      this.map.delete(next.value);
-      dropped++;
-    }
+    while (this.map.size > this.cap && this.dropOldest()) dropped++;
     return dropped;
+  }
+
+  delete(key: K): boolean {
+    return this.map.delete(key);
+  }
+
+  /** Drops the oldest entry; false when empty. */
+  dropOldest(): boolean {
+    let next = this.oldest?.next();
+    if (next === undefined || next.done) {
+      this.oldest = this.map.keys();
+      next = this.oldest.next();
+    }
+    if (next.done) return false;
+    this.map.delete(next.value);
+    return true;
   }
 
   values(): IterableIterator<V> {
@@ -167,6 +174,68 @@ export class BoundedMap<K, V> {
   entries(): IterableIterator<[K, V]> {
     return this.map.entries();
   }
+}
+
+/**
+ * At most `cap` entries in two least-recently-set tiers: beyond the cap, the
+ * oldest entry not kept goes first (never the one just set), a kept one only
+ * when no other is left. A flood
+ * of INFORMs from random MACs then never pushes a phone that holds a lease off
+ * the status page (issue 20).
+ */
+export class TieredMap<K, V> {
+  private readonly kept: BoundedMap<K, Entry<V>>;
+  private readonly rest: BoundedMap<K, Entry<V>>;
+  /** Order of setting across both tiers: entries() is oldest first, as one map would be. */
+  private seq = 0;
+
+  constructor(private readonly cap: number) {
+    this.kept = new BoundedMap(cap);
+    this.rest = new BoundedMap(cap);
+  }
+
+  get size(): number {
+    return this.kept.size + this.rest.size;
+  }
+
+  get(key: K): V | undefined {
+    return (this.kept.get(key) ?? this.rest.get(key))?.value;
+  }
+
+  /** Sets `key` as the newest entry of its tier; returns how many entries were dropped. */
+  set(key: K, value: V, keep: boolean): number {
+    (keep ? this.rest : this.kept).delete(key);
+    let dropped = (keep ? this.kept : this.rest).set(key, { value, seq: this.seq++ });
+    // The entry just set is the newest of its tier: never the one dropped.
+    while (this.size > this.cap && ((this.rest.size > (keep ? 0 : 1) && this.rest.dropOldest()) || this.kept.dropOldest())) dropped++;
+    return dropped;
+  }
+
+  *values(): IterableIterator<V> {
+    for (const [, v] of this.entries()) yield v;
+  }
+
+  /** Oldest first, over both tiers. */
+  *entries(): IterableIterator<[K, V]> {
+    const a = this.kept.entries();
+    const b = this.rest.entries();
+    let x = a.next();
+    let y = b.next();
+    while (!x.done || !y.done) {
+      if (y.done || (!x.done && x.value[1].seq < y.value[1].seq)) {
+        yield [x.value[0], x.value[1].value];
+        x = a.next();
+      } else {
+        yield [y.value[0], y.value[1].value];
+        y = b.next();
+      }
+    }
+  }
+}
+
+interface Entry<V> {
+  value: V;
+  seq: number;
 }
 
 /** Sets `key` as the newest entry; drops the oldest beyond `cap`. */

@@ -10,7 +10,7 @@
 import { isIPv4 } from '../wire/ipv4.js';
 import { normalizeDomain as normalizeName, updateDomainOf } from '../lpe/domains.js';
 import type { TimelineSite } from './site-facts.js';
-import { BoundedMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
+import { BoundedMap, TieredMap, formatOffset, newPhone, printable, setBounded, writable, type PhoneState, type QueryState } from './state.js';
 import type { DhcpExchangeEvent, DnsQueryEvent, LeaseNote, NtpClientInput, TimelineLease, TimelineView, UnknownClientView } from './types.js';
 import { phoneView } from './view.js';
 
@@ -81,10 +81,10 @@ export class StagingTimeline {
   private readonly maxUnknown: number;
   private readonly now: () => number;
   private site: TimelineSite;
-  /** Least recently seen first (re-inserted on every event). */
-  private readonly phones: BoundedMap<string, PhoneState>;
-  /** Client address -> the MAC that latest held it (ACK yiaddr, INFORM ciaddr, journal). */
-  private readonly owners: BoundedMap<string, IpOwner>;
+  /** Least recently seen first (re-inserted on every event); phones with a lease are dropped last. */
+  private readonly phones: TieredMap<string, PhoneState>;
+  /** Client address -> the MAC that latest held it (ACK yiaddr, INFORM ciaddr, journal); leases dropped last. */
+  private readonly owners: TieredMap<string, IpOwner>;
   private readonly unknown = new Map<string, UnknownClientView>();
   private readonly listeners = new Set<(version: number) => void>();
   /** MAC -> the address a journal lease gave it (checked against owners before use). */
@@ -102,8 +102,8 @@ export class StagingTimeline {
     this.maxUnknown = positiveInt(options.maxUnknownClients, 64, 'maxUnknownClients');
     this.now = options.now ?? Date.now;
     this.site = options.site ?? { site: '', domains: [] };
-    this.phones = new BoundedMap(this.maxPhones);
-    this.owners = new BoundedMap(this.maxPhones * 2);
+    this.phones = new TieredMap(this.maxPhones);
+    this.owners = new TieredMap(this.maxPhones * 2);
     this.journalIpByMac = new BoundedMap(this.maxPhones * 2);
   }
 
@@ -160,6 +160,7 @@ export class StagingTimeline {
         p.ip = ip;
         p.unanswered = null;
         this.own(ip, { mac, at, source: 'ack' });
+        this.phones.set(mac, p, true);
       } else if (reply === 'NAK') {
         p.nak = { at, note: note ?? 'refused' };
       }
@@ -303,7 +304,7 @@ export class StagingTimeline {
   }
 
   private own(ip: string, owner: IpOwner): void {
-    this.owners.set(ip, owner);
+    this.owners.set(ip, owner, owner.source !== 'inform');
   }
 
   /** The phone for `mac`, created if new, marked most recently seen. */
@@ -319,10 +320,8 @@ export class StagingTimeline {
         p.journalLease = { ip, at: owner.at };
         p.ip = ip;
       }
-      this.evicted += this.phones.set(mac, p);
-    } else {
-      this.phones.set(mac, p);
     }
+    this.evicted += this.phones.set(mac, p, leased(p));
     p.lastSeen = Math.max(p.lastSeen, at);
     return p;
   }
@@ -371,4 +370,9 @@ export class StagingTimeline {
       }
     }
   }
+}
+
+/** Holds a lease as far as the timeline knows: ACKed, or found in the journal. */
+function leased(p: PhoneState): boolean {
+  return p.address !== null || p.journalLease !== null;
 }

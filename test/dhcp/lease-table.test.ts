@@ -42,7 +42,7 @@ t.test('a reload that moves the pool keeps leased and held addresses out of new 
   const second = table.choose(id(4), mac(4), undefined, NOW);
   t.equal(second, '10.1.0.23');
   table.hold(second!, id(4), NOW + 10_000);
-  t.equal(table.choose(id(5), mac(5), undefined, NOW), null, 'full: .20 leased, .21 to .23 held');
+  t.equal(table.choose(id(5), mac(5), undefined, NOW), '10.1.0.21', 'only holds left: the oldest gives way, never the lease');
   t.end();
 });
 
@@ -140,4 +140,175 @@ t.test('expiredSince reports exactly the bound leases past their time, however a
       { numRuns: 1000 },
     ),
   );
+});
+
+/**
+ * The plain walk the table replaced (one pass over the pool per DISCOVER),
+ * through the table's public queries: after reservation, previous, offered and
+ * requested, the first address from the cursor that is free and has no record,
+ * else the free one with the oldest record (first from the cursor on a tie).
+ */
+function walk(table: LeaseTable, pool: string[], cursor: { at: number }, c: string, m: string, now: number): string | null {
+  const reserved = table.reservationUsable(m, c, now);
+  if (reserved !== undefined) return reserved;
+  const previous = table.forClient(c);
+  if (previous && previous.state !== 'declined' && table.availableTo(previous.ip, c, m, now)) return previous.ip;
+  const offered = pool.find((ip) => table.heldFor(ip, now) === c);
+  if (offered !== undefined && table.availableTo(offered, c, m, now)) return offered;
+  let reusable: string | null = null;
+  for (let step = 0; step < pool.length; step++) {
+    const index = (cursor.at + step) % pool.length;
+    const ip = pool[index]!;
+    if (!table.availableTo(ip, c, m, now)) continue;
+    const r = table.get(ip);
+    if (!r) {
+      cursor.at = (index + 1) % pool.length;
+      return ip;
+    }
+    if (reusable === null || r.updatedAt < table.get(reusable)!.updatedAt) reusable = ip;
+  }
+  return reusable;
+}
+
+type Layout = { start: string; end: string }[];
+
+/**
+ * The invariant: the same address as the walk when it picks a reservation,
+ * the previous or offered address, or a never-leased one (next-fit from the
+ * same cursor); when it picks an old lease, an available one exactly as old
+ * (the walk breaks ties by cursor order, the queue by address); when it finds
+ * nothing, the hold of another client that ends first, or null if none.
+ */
+function choosesLikeTheWalk(layouts: Layout[], clients: number, maxLength: number, numRuns: number): void {
+  const poolOf = (l: { start: string; end: string }[]) => l.flatMap((r) => {
+    const out: string[] = [];
+    for (let n = Number(r.start.split('.')[3]); n <= Number(r.end.split('.')[3]); n++) out.push(`10.1.0.${n}`);
+    return out;
+  });
+  const all = [...new Set(layouts.flatMap(poolOf))];
+  // Client 9 has the reservation (10.1.0.12).
+  const macOf = (c: number) => (c === 9 ? '00:00:00:00:00:09' : mac(c));
+  const idOf = (c: number) => `mac:${macOf(c)}`;
+  const client = fc.integer({ min: 0, max: clients - 1 });
+  const op = fc.oneof(
+    { arbitrary: fc.record({ k: fc.constant('discover' as const), c: client, hold: fc.integer({ min: 1, max: 20_000 }) }), weight: 4 },
+    fc.record({ k: fc.constant('ack' as const), c: client, ip: fc.constantFrom(...all), ms: fc.integer({ min: 1, max: 100_000 }) }),
+    fc.record({ k: fc.constant('release' as const), c: client }),
+    fc.record({ k: fc.constant('decline' as const), c: client }),
+    fc.record({ k: fc.constant('failedAck' as const), c: client, ip: fc.constantFrom(...all) }),
+    fc.record({ k: fc.constant('expire' as const) }),
+    fc.record({ k: fc.constant('unhold' as const), c: client }),
+    fc.record({ k: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 60_000 }) }),
+    fc.record({ k: fc.constant('reload' as const), p: fc.integer({ min: 0, max: layouts.length - 1 }) }),
+  );
+  fc.assert(
+    fc.property(fc.array(op, { maxLength }), (ops) => {
+      let layout = layouts[0]!;
+      const table = new LeaseTable(plan(layout));
+      const cursor = { at: 0 };
+      let now = NOW;
+      for (const o of ops) {
+        const pool = poolOf(layout);
+        if (o.k === 'wait') now += o.ms;
+        else if (o.k === 'reload') {
+          layout = layouts[o.p]!;
+          table.setPlan(plan(layout));
+          if (cursor.at >= poolOf(layout).length) cursor.at = 0;
+        } else if (o.k === 'unhold') table.releaseHold(idOf(o.c));
+        else if (o.k === 'expire') {
+          for (const r of table.expiredSince(now)) table.apply({ ...r, state: 'expired', updatedAt: now });
+        } else if (o.k === 'ack') {
+          if (table.availableTo(o.ip, idOf(o.c), macOf(o.c), now)) table.apply({ ip: o.ip, clientId: idOf(o.c), mac: macOf(o.c), state: 'bound', expiresAt: now + o.ms, updatedAt: now });
+        } else if (o.k === 'failedAck') {
+          // An ACK whose journal write failed: applied, then undone.
+          if (!table.availableTo(o.ip, idOf(o.c), macOf(o.c), now)) continue;
+          const previous = table.get(o.ip);
+          const clientIp = table.forClient(idOf(o.c))?.ip;
+          const rec = { ip: o.ip, clientId: idOf(o.c), mac: macOf(o.c), state: 'bound' as const, expiresAt: now + 60_000, updatedAt: now };
+          table.apply(rec);
+          table.revert(rec, previous, clientIp);
+        } else if (o.k === 'release' || o.k === 'decline') {
+          const r = table.forClient(idOf(o.c));
+          if (r && r.state === 'bound') table.apply({ ...r, state: o.k === 'release' ? 'released' : 'declined', expiresAt: now + (o.k === 'release' ? 0 : 30_000), updatedAt: now });
+        } else {
+          const c = idOf(o.c);
+          const m = macOf(o.c);
+          const before = { at: cursor.at };
+          const expected = walk(table, pool, cursor, c, m, now);
+          // Which hold would give way: the earliest-ending hold of another client on a pool address nobody reserved.
+          const leasedToOther = (ip: string) => {
+            const r = table.get(ip);
+            return r !== undefined && r.expiresAt > now && (r.state === 'declined' || (r.state === 'bound' && r.clientId !== c));
+          };
+          const holds = pool.filter((ip) => ip !== '10.1.0.1' && ip !== '10.1.0.12' && table.heldFor(ip, now) !== undefined && table.heldFor(ip, now) !== c && !leasedToOther(ip));
+          const ends = new Map(holds.map((ip) => [ip, table.holdEnd(ip)]));
+          const firstEnd = Math.min(...ends.values());
+          const got = table.choose(c, m, undefined, now);
+          if (expected === null) {
+            // Nothing free: null, or a hold of another client gives way.
+            if (got !== null && ends.get(got) !== firstEnd) return false;
+            if (got === null && holds.length > 0) return false;
+          } else if (table.get(expected) === undefined || expected === table.reservationFor(m) || table.get(expected)!.clientId === c) {
+            // Reservation, previous, offered or never leased: the same address.
+            if (got !== expected) return false;
+          } else {
+            // An old lease: one as old (the walk breaks ties by cursor order, the queue by address).
+            if (got === null || !table.availableTo(got, c, m, now) || table.get(got)?.updatedAt !== table.get(expected)!.updatedAt) return false;
+            cursor.at = before.at;
+          }
+          if (got !== null) table.hold(got, c, now + o.hold);
+        }
+      }
+      return true;
+    }),
+    { numRuns },
+  );
+}
+
+t.test('property: choosing from queues picks what the plain walk picks, whatever the sequence', (t) => {
+  choosesLikeTheWalk([
+    [{ start: '10.1.0.10', end: '10.1.0.14' }],
+    [{ start: '10.1.0.12', end: '10.1.0.13' }, { start: '10.1.0.20', end: '10.1.0.22' }],
+    [{ start: '10.1.0.1', end: '10.1.0.3' }, { start: '10.1.0.11', end: '10.1.0.12' }],
+  ], 12, 120, 4000);
+  // Pools of several bitmap words, filled and freed again.
+  choosesLikeTheWalk([
+    [{ start: '10.1.0.1', end: '10.1.0.70' }],
+    [{ start: '10.1.0.5', end: '10.1.0.12' }, { start: '10.1.0.40', end: '10.1.0.99' }],
+  ], 90, 400, 300);
+  t.end();
+});
+
+t.test('choosing costs the same whatever the pool state: lookups per DISCOVER do not grow with the pool', async (t) => {
+  const { ShardedMap } = await import('../../src/dhcp/sharded-map.js');
+  const get = ShardedMap.prototype.get;
+  let lookups = 0;
+  t.teardown(() => void (ShardedMap.prototype.get = get));
+  ShardedMap.prototype.get = function (this: InstanceType<typeof ShardedMap>, key: string) {
+    lookups++;
+    return get.call(this, key);
+  } as typeof get;
+  for (const size of [256, 4096]) {
+    const last = 10 + size - 1;
+    const end = `10.1.${last >> 8}.${last & 255}`;
+    const { scopes, ...flat } = plan([]);
+    const big = flatPlan({ ...scopes[0]!, ...flat, subnet: { network: '10.1.0.0', prefix: 16, mask: '255.255.0.0', broadcast: '10.1.255.255' }, pools: [{ start: '10.1.0.10', end }] });
+    // Every address leased once, then expired (1-minute leases, new MACs): all must be reused.
+    const records = [];
+    for (let i = 0; i < size; i++) {
+      const n = 10 + i;
+      records.push({ ip: `10.1.${n >> 8}.${n & 255}`, clientId: `old-${i}`, mac: mac(i & 255), state: 'expired' as const, expiresAt: NOW - 1, updatedAt: NOW - size + i });
+    }
+    const table = new LeaseTable(big, records);
+    lookups = 0;
+    let offered = 0;
+    for (let c = 0; c < 200; c++) {
+      const ip = table.choose(`new-${c}`, mac(c & 255), undefined, NOW);
+      if (ip === null) continue;
+      offered++;
+      table.hold(ip, `new-${c}`, NOW + 10_000);
+    }
+    t.equal(offered, 200);
+    t.ok(lookups < 200 * 40, `${size} addresses: ${lookups} lookups for 200 DISCOVERs`);
+  }
 });

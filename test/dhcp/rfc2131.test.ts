@@ -141,14 +141,17 @@ t.test('RENEWING: unicast ACK to ciaddr extends the lease', (t) => {
 
 t.test('reservations win, and are never given to anyone else', (t) => {
   const p = plan({ pools: [{ start: '10.20.0.50', end: '10.20.0.51' }] });
-  const { engine } = setup(p);
+  const { engine, table } = setup(p);
   const r = engine.handle(request(MessageType.DISCOVER, '00:04:f2:95:31:a2'), 'interface', NOW);
   t.equal(r.reply!.message.yiaddr, '10.20.0.50');
   const other = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:40'), 'interface', NOW);
   t.equal(other.reply!.message.yiaddr, '10.20.0.51', 'pool skips the reserved address');
-  const third = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:41'), 'interface', NOW);
-  t.notOk(third.reply, 'pool full');
-  t.match(third.note, /pool exhausted/);
+  const third = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:41'), 'interface', NOW + 1);
+  t.equal(third.reply!.message.yiaddr, '10.20.0.51', 'only offered: the hold gives way, never the reserved address');
+  table.apply({ ip: '10.20.0.51', clientId: 'mac:00:11:22:33:44:41', mac: '00:11:22:33:44:41', state: 'bound', expiresAt: NOW + 60_000, updatedAt: NOW });
+  const fourth = engine.handle(request(MessageType.DISCOVER, '00:11:22:33:44:42'), 'interface', NOW + 2);
+  t.notOk(fourth.reply, 'pool full of leases');
+  t.match(fourth.note, /pool exhausted/);
   t.end();
 });
 
@@ -315,5 +318,24 @@ t.test('a reservation added for an address another client holds: the reserved ph
   table.apply(ack.commit!);
   const renew = engine.handle(request(MessageType.REQUEST, '00:11:22:33:44:e0', { ciaddr: '10.20.0.50' }), 'interface', NOW + 20);
   t.equal(renew.reply!.message.options.get(53)![0], MessageType.NAK, 'the old holder is NAKed at renewal');
+  t.end();
+});
+
+t.test('DISCOVERs from random MACs that never REQUEST cannot starve a phone: the oldest offer hold gives way', (t) => {
+  const { table, engine } = setup(plan({ pools: [{ start: '10.20.0.100', end: '10.20.0.199' }] }));
+  // 150 flooders at 10/s (more than pool ÷ 30 s): every address is held by one that will never REQUEST.
+  let now = NOW;
+  const flooder = (i: number) => `02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+  for (let i = 0; i < 150; i++, now += 100) engine.handle(request(MessageType.DISCOVER, flooder(i)), 'interface', now);
+  const phone = '00:04:f2:aa:bb:cc';
+  const offer = engine.handle(request(MessageType.DISCOVER, phone), 'interface', now);
+  t.ok(offer.reply, 'the phone is offered an address');
+  const yiaddr = offer.reply!.message.yiaddr;
+  // The flood goes on between OFFER and REQUEST.
+  engine.handle(request(MessageType.DISCOVER, flooder(150)), 'interface', now + 1);
+  const ack = engine.handle(request(MessageType.REQUEST, phone, { options: [[54, ip('10.20.0.1')], [50, ip(yiaddr)]] }), 'interface', now + 2);
+  t.equal(ack.reply?.message.options.get(53)?.[0], MessageType.ACK, 'and gets it');
+  table.apply(ack.commit!);
+  t.equal(table.forClient(`mac:${phone}`)?.ip, yiaddr);
   t.end();
 });

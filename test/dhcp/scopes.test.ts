@@ -112,14 +112,17 @@ t.test('a client that moves to another scope gets an address of the new one; its
 });
 
 t.test('reservations and pool exhaustion stay within their scope', (t) => {
-  const { engine } = setup();
+  const { engine, table } = setup();
   const reserved = '00:04:f2:00:00:31';
   t.equal(engine.handle(msg(MessageType.DISCOVER, reserved, '10.30.0.1'), 'relay-socket', NOW).reply?.message.yiaddr, '10.30.0.50', 'its reservation in its scope');
   t.equal(engine.handle(msg(MessageType.DISCOVER, reserved, '10.20.0.254'), 'relay-socket', NOW + 1).reply?.message.yiaddr, '10.20.0.100', 'a pool address in the other scope');
-  engine.handle(msg(MessageType.DISCOVER, '00:11:22:33:44:0c', '10.30.0.1'), 'relay-socket', NOW);
-  engine.handle(msg(MessageType.DISCOVER, '00:11:22:33:44:0d', '10.30.0.1'), 'relay-socket', NOW);
+  // Leased, not only offered: an offer hold gives way when the pool is full.
+  for (const m of ['00:11:22:33:44:0c', '00:11:22:33:44:0d']) {
+    const ip = engine.handle(msg(MessageType.DISCOVER, m, '10.30.0.1'), 'relay-socket', NOW).reply!.message.yiaddr;
+    table.apply({ ip, clientId: `mac:${m}`, mac: m, state: 'bound', expiresAt: NOW + 60_000, updatedAt: NOW });
+  }
   const full = engine.handle(msg(MessageType.DISCOVER, '00:11:22:33:44:0e', '10.30.0.1'), 'relay-socket', NOW);
-  t.notOk(full.reply, 'the second scope\'s two addresses are held');
+  t.notOk(full.reply, 'the second scope\'s two addresses are leased');
   t.equal(full.note, 'pool exhausted: no address to offer (2 in pool of 10.30.0.0/24)');
   t.equal(engine.handle(msg(MessageType.DISCOVER, '00:11:22:33:44:0e', '10.20.0.254'), 'relay-socket', NOW).reply?.message.yiaddr, '10.20.0.101', 'the first scope still has addresses');
   t.end();

@@ -30,6 +30,8 @@ export interface LoopbackDhcpOptions {
   dgram?: boolean;
   /** Journal fsync (default off: these tests are about packets). */
   fsync?: boolean;
+  /** The daemon's clock. */
+  now?: () => number;
 }
 
 export interface LoopbackDhcp {
@@ -75,7 +77,7 @@ export async function startLoopbackDhcp(t: Tap, o: LoopbackDhcpOptions): Promise
     const file = join(dir, `site-${attempt}.yaml`);
     const plan = planOf(siteFor(o, port, join(dir, `state-${attempt}`)), file);
     try {
-      const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: o.fsync ?? false, dgram: o.dgram });
+      const daemon = await DhcpDaemon.start(plan, { logger: o.logger, fsync: o.fsync ?? false, dgram: o.dgram, ...(o.now ? { now: o.now } : {}) });
       t.teardown(() => daemon.stop());
       let relay: RelayClient | undefined;
       if (o.relay) {

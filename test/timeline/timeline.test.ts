@@ -344,3 +344,18 @@ t.test('subscribers hear every change, and a throwing one harms nobody', async (
   t.same(seen, [1, 2]);
   t.equal(tl.snapshot().version, 3);
 });
+
+t.test('an INFORM flood from random MACs never pushes a leased phone off the timeline, nor its address', (t) => {
+  const tl = new StagingTimeline({ site: SITE, maxPhones: 8, now: () => T0 + 60_000 });
+  lease(tl, T0);
+  const flood = (i: number) => `02:00:00:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`;
+  for (let i = 0; i < 2000; i++) inform(tl, T0 + 1000 + i, { mac: flood(i), ip: `10.99.${(i >> 8) & 255}.${i & 255}` });
+  const v = tl.snapshot();
+  t.equal(v.phones.length, 8, 'still bounded');
+  t.ok(v.phones.some((p) => p.mac === MAC), 'the leased phone is kept');
+  t.ok(v.counts.evictedPhones >= 2000 - 7, 'the flooders went instead');
+  // Its DNS queries are still placed on it.
+  tl.onDnsQuery({ client: IP, name: 'ucupdates-r2.schertz.name', type: 'A', rcode: 'NOERROR', answers: 1, at: T0 + 5000 });
+  t.equal(phone(tl).ucupdates.queries.length, 1);
+  t.end();
+});

@@ -174,7 +174,11 @@ export class Responder {
     if (this.tsigAt >= 0 && ((weird < 0 && authority.names.has(this.name)) || authority.zoneFor(this.name, this.labelStarts, labels, weird + 1) !== undefined)) {
       return this.badKey(q, qEnd, edns, dnssecOk);
     }
-    if (qtype === DnsType.OPT) return this.formerr(q, qEnd, 'OPT as a question type');
+    if (qtype === DnsType.OPT) {
+      // The records parsed: the FORMERR carries an OPT like every other error here (RFC 6891 §6.1.1).
+      this.detail = 'OPT as a question type';
+      return this.simple(q, Rcode.FORMERR, qEnd, edns, dnssecOk, false);
+    }
     if (qtype === DnsType.AXFR || qtype === DnsType.IXFR) {
       this.detail = 'zone transfers are not offered';
       return this.simple(q, Rcode.REFUSED, qEnd, edns, dnssecOk, false);

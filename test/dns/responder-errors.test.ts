@@ -108,3 +108,10 @@ t.test('TSIG: misplaced or malformed -> FORMERR; outside our zones -> REFUSED (a
     'EDNS version 1: BADVERS without the TSIG (Knot)',
   );
 });
+
+t.test('OPT as the question type: FORMERR, with an OPT when the query carried a valid one', async (t) => {
+  // RFC 6891 §6.1.1: OPT is a pseudo-record and never a question (FORMERR); the answer keeps the OPT rule of every other error.
+  const optQuestion = '0c 7563757064617465732d7232 07 7363686572747a 04 6e616d65 00 0029 0001';
+  t.equal(answerHex(rawQuery(0x1234, NAME, 41, { additional: OPT })), hex(`1234 8101 0001 0000 0000 0001 ${optQuestion} ${OPT}`), 'with EDNS: OPT present');
+  t.equal(answerHex(rawQuery(0x1234, NAME, 41)), hex(`1234 8101 0001 0000 0000 0000 ${optQuestion}`), 'without EDNS: none');
+});

@@ -157,11 +157,17 @@ export class Authority {
    * when ip is inside a reverse zone. Names from the site always win; the newest
    * lease of a name takes it from an older one. Returns the FQDN served, or null.
    */
+  /** <label>.<lease domain> for a client's option 12, or null when its first label is no host name. */
+  private leaseName(hostname: string): string | null {
+    // A client may send "name" or "name.some.domain": only the first label is ours to use.
+    const label = hostname.split('.')[0]!.toLowerCase();
+    return HOST_LABEL.test(label) ? `${label}.${this.leaseDomain}` : null;
+  }
+
   /** The site's name a lease host name would take over (and is therefore refused), or null. */
   siteNameFor(hostname: string): string | null {
-    const label = hostname.split('.')[0]!.toLowerCase();
-    if (!HOST_LABEL.test(label)) return null;
-    const fqdn = `${label}.${this.leaseDomain}`;
+    const fqdn = this.leaseName(hostname);
+    if (fqdn === null) return null;
     const node = this.names.get(fqdn);
     return node !== undefined && node.origin !== 'lease' ? fqdn : null;
   }
@@ -169,10 +175,8 @@ export class Authority {
   setLease(ip: string, hostname: string | null): string | null {
     this.dropLease(ip);
     if (hostname === null) return null;
-    // A client may send "name" or "name.some.domain": only the first label is ours to use.
-    const label = hostname.split('.')[0]!.toLowerCase();
-    if (!HOST_LABEL.test(label)) return null;
-    const fqdn = `${label}.${this.leaseDomain}`;
+    const fqdn = this.leaseName(hostname);
+    if (fqdn === null) return null;
     const zone = this.zoneOfName(fqdn);
     if (!zone) return null;
     const previous = this.leaseByName.get(fqdn);
